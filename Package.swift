@@ -1,0 +1,122 @@
+// swift-tools-version:6.2
+// APK — Kubernetes-native API gateway. One manifest for every target (see docs/ and ../shared/design/ARCHITECTURE.md).
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "apk",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "apk-config", targets: ["APKConfigMain"]),
+        .executable(name: "apk-bench", targets: ["APKBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", exact: "6.4.0", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+    ],
+    targets: [
+        // MARK: shared
+        .systemLibrary(name: "CZlib", path: "shared/Sources/CZlib"),
+        .target(
+            name: "APKModel",
+            dependencies: [
+                "CZlib",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                .product(name: "OpenAPIKit30", package: "OpenAPIKit"),
+                .product(name: "OpenAPIKitCompat", package: "OpenAPIKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "shared/Sources/APKModel",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "APKRuntime",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "shared/Sources/APKRuntime",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKModelTests",
+            dependencies: ["APKModel", "APKTestSupport"],
+            path: "shared/Tests/APKModelTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKRuntimeTests",
+            dependencies: [
+                "APKRuntime",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "shared/Tests/APKRuntimeTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: config service
+        .target(
+            name: "APKConfig",
+            dependencies: [
+                "APKModel", "APKRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "services/config/Sources/APKConfig",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "APKConfigMain",
+            dependencies: ["APKConfig", "APKRuntime"],
+            path: "services/config/Sources/APKConfigMain",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKConfigTests",
+            dependencies: [
+                "APKConfig", "APKModel", "APKTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "services/config/Tests/APKConfigTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: test support and benchmarks
+        .target(
+            name: "APKTestSupport",
+            dependencies: ["APKModel"],
+            path: "test/Sources/APKTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "APKBench",
+            dependencies: ["APKModel"],
+            path: "bench/APKBench",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
