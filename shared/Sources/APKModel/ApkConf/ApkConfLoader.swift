@@ -26,7 +26,7 @@ package struct ApkConfLoader: Sendable {
         guard issues.isEmpty else { throw .invalidApkConf(issues) }
         let conf: ApkConf
         do {
-            conf = try JSONValueCoding.decode(ApkConf.self, from: document)
+            conf = try JSONValueCoding.decode(ApkConf.self, from: document.integralNumbersAsIntegers())
         } catch {
             // Unreachable for schema-valid documents; reported as a violation rather than a crash.
             throw .invalidApkConf([ValidationIssue(pointer: "#", message: "unreadable apk-conf: \(error)")])

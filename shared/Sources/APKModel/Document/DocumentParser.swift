@@ -46,10 +46,10 @@ package struct DocumentParser: Sendable {
         if bytes.contains(0) { throw .notText }
         if bytes[firstSignificant] == UInt8(ascii: "{") || bytes[firstSignificant] == UInt8(ascii: "[") {
             do {
-                let value = try JSONParser.parse(bytes, maxDepth: maxDepth)
-                return value
+                return try JSONParser.parse(bytes, maxDepth: maxDepth)
             } catch {
-                // Flow-style YAML also starts with a bracket; fall through to the YAML parser before failing.
+                // `{a: 1}` is valid YAML (a flow mapping): try YAML before reporting the JSON problem. A trailing
+                // comma is legal in YAML flow collections, so such a document is accepted with the same meaning.
                 if let value = try? parseYAML(bytes) { return value }
                 throw .malformed("\(error.reason) at byte \(error.offset)")
             }
@@ -80,7 +80,7 @@ package struct DocumentParser: Sendable {
         guard budget >= 0 else { throw .tooComplex("more than \(maxValues) values after alias expansion") }
         switch node {
         case .scalar(let scalar):
-            return Self.scalarValue(scalar, resolver: Self.resolver)
+            return Self.scalarValue(scalar)
         case .sequence(let sequence):
             var elements: [JSONValue] = []
             elements.reserveCapacity(sequence.count)
@@ -102,16 +102,19 @@ package struct DocumentParser: Sendable {
         }
     }
 
-    private static func scalarValue(_ scalar: Node.Scalar, resolver: Resolver) -> JSONValue {
+    private static func scalarValue(_ scalar: Node.Scalar) -> JSONValue {
         guard scalar.style == .plain || scalar.style == .any else { return .string(scalar.string) }
-        switch resolver.resolveTag(of: Node.scalar(.init(scalar.string))) {
-        case .null: return .null
-        case .bool: return .bool(scalar.string.lowercased() == "true")
-        case .int:
+        // An explicit tag (`!!str 3.14`) wins; untagged plain scalars are typed by the YAML 1.2 rules.
+        let explicit = scalar.tag.rawValue
+        let tag = explicit.isEmpty || explicit == "!" ? resolver.resolveTag(of: Node.scalar(.init(scalar.string))).rawValue : explicit
+        switch tag {
+        case Tag.Name.null.rawValue: return .null
+        case Tag.Name.bool.rawValue: return .bool(scalar.string.lowercased() == "true")
+        case Tag.Name.int.rawValue:
             if let value = Int(scalar.string.replacingOccurrences(of: "_", with: "")) { return .int(value) }
             if let value = Int.construct(from: scalar) { return .int(value) }
             return .string(scalar.string)
-        case .float:
+        case Tag.Name.float.rawValue:
             if let value = Double.construct(from: scalar), value.isFinite { return .double(value) }
             return .string(scalar.string)
         default:
@@ -140,6 +143,11 @@ package struct DocumentParser: Sendable {
             return "\(problem) at \(where_)"
         case .composer(let context, let problem, let mark, _):
             return "\(context?.text ?? "") \(problem) at line \(mark.line), column \(mark.column)"
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
+            return "duplicate key \(keys) at line \(context.mark.line)"
+        case .reader(let problem, let offset, _, _):
+            return "\(problem)\(offset.map { " at byte \($0)" } ?? "") (control characters and invalid UTF-8 are not allowed)"
         default:
             return "unreadable YAML"
         }

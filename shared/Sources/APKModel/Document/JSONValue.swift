@@ -97,3 +97,16 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
     package init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(JSONObject(elements)) }
     package init(nilLiteral: ()) { self = .null }
 }
+
+extension JSONValue {
+    /// The same value with every whole-number double (`100.0`) turned into an integer, as JSON Schema's
+    /// `integer` type accepts them; typed models then decode `Int` fields from either spelling.
+    package func integralNumbersAsIntegers() -> JSONValue {
+        switch self {
+        case .double(let d) where d == d.rounded() && abs(d) < 9e15: .int(Int(d))
+        case .array(let elements): .array(elements.map { $0.integralNumbersAsIntegers() })
+        case .object(let object): .object(JSONObject(object.entries.map { ($0.key, $0.value.integralNumbersAsIntegers()) }))
+        default: self
+        }
+    }
+}
