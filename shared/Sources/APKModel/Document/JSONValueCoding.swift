@@ -12,10 +12,9 @@ package enum JSONValueCoding {
         return encoder.box.value
     }
 
-    /// Decodes a model from an already-validated ``JSONValue`` (through Yams' node decoder, so scalars keep their
-    /// JSON types: a string never decodes as a number).
+    /// Decodes a model from an already-validated ``JSONValue`` (see ``JSONValueDecoder``).
     package static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
-        try YAMLDecoder().decode(type, from: DocumentWriter.yamlNode(value))
+        try JSONValueDecoder().decode(type, from: value)
     }
 }
 

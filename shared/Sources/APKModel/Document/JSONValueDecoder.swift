@@ -1,9 +1,8 @@
 /// A `Decoder` reading straight from a ``JSONValue`` tree: keys in document order, O(1) member lookup.
 ///
-/// Used for OpenAPIKit models instead of `JSONValueCoding.decode` (which goes through Yams nodes): Yams finds a
-/// mapping key by a linear scan of nodes (n² for an n-member map), rebuilds its tag constructor on many calls, and
-/// cannot find keys such as `200` in the nodes `DocumentWriter.yamlNode` makes (it quotes them as `!!str` while its
-/// lookup resolves them as `!!int`). Scalars are strict, with one leniency: a String may be read from a number or
+/// The decoder behind `JSONValueCoding.decode` and OpenAPIKit models (instead of Yams' node decoder, which finds a
+/// mapping key by a linear scan, n² for an n-member map, and cannot find keys such as `200` in string-tagged nodes).
+/// A `JSONValue` member decodes as itself, so free-form values (policy parameters) keep their key order. Scalars are strict, with one leniency: a String may be read from a number or
 /// boolean (an unquoted YAML `version: 1.0` reads as "1.0"), as YAML-based OpenAPI tools do.
 struct JSONValueDecoder {
     var userInfo: [CodingUserInfoKey: Any] = [:]
@@ -81,7 +80,10 @@ private struct ValueDecoder: Decoder, SingleValueDecodingContainer {
     func decode(_ type: UInt32.Type) throws -> UInt32 { try integer(type) }
     func decode(_ type: UInt64.Type) throws -> UInt64 { try integer(type) }
 
-    func decode<T: Decodable>(_ type: T.Type) throws -> T { try T(from: self) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        if let raw = value as? T, T.self == JSONValue.self { return raw }
+        return try T(from: self)
+    }
 
     private func integer<T: FixedWidthInteger>(_ type: T.Type) throws -> T {
         switch value {
