@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "apk-config", targets: ["APKConfigMain"]),
+        .executable(name: "apk-deployer", targets: ["APKDeployerMain"]),
         .executable(name: "apk-bench", targets: ["APKBench"]),
     ],
     dependencies: [
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", exact: "5.8.0"),
     ],
     targets: [
         // MARK: shared
@@ -47,12 +50,15 @@ let package = Package(
         .target(
             name: "APKRuntime",
             dependencies: [
+                "APKModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -68,10 +74,78 @@ let package = Package(
         .testTarget(
             name: "APKRuntimeTests",
             dependencies: [
-                "APKRuntime",
+                "APKRuntime", "APKModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "shared/Tests/APKRuntimeTests",
+            swiftSettings: swiftSettings
+        ),
+
+        .target(
+            name: "APKStore",
+            dependencies: [
+                "APKModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "shared/Sources/APKStore",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKStoreTests",
+            dependencies: [
+                "APKStore", "APKModel", "APKTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "shared/Tests/APKStoreTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: deployer service
+        .target(
+            name: "APKDeployer",
+            dependencies: [
+                "APKModel", "APKRuntime", "APKStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "services/deployer/Sources/APKDeployer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "APKDeployerMain",
+            dependencies: [
+                "APKDeployer", "APKRuntime",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "services/deployer/Sources/APKDeployerMain",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKDeployerTests",
+            dependencies: [
+                "APKDeployer", "APKModel", "APKRuntime", "APKStore", "APKTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "services/deployer/Tests/APKDeployerTests",
             swiftSettings: swiftSettings
         ),
 
@@ -79,27 +153,36 @@ let package = Package(
         .target(
             name: "APKConfig",
             dependencies: [
-                "APKModel", "APKRuntime",
+                "APKModel", "APKRuntime", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "services/config/Sources/APKConfig",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "APKConfigMain",
-            dependencies: ["APKConfig", "APKRuntime"],
+            dependencies: [
+                "APKConfig", "APKRuntime",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "services/config/Sources/APKConfigMain",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "APKConfigTests",
             dependencies: [
-                "APKConfig", "APKModel", "APKTestSupport",
+                "APKConfig", "APKModel", "APKRuntime", "APKTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "services/config/Tests/APKConfigTests",
             swiftSettings: swiftSettings

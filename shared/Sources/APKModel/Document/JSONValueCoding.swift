@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Encodes `Encodable` models into ``JSONValue`` trees, keeping keys in encoding (declaration) order.
 ///

@@ -1,0 +1,41 @@
+import APKModel
+import APKRuntime
+import AsyncHTTPClient
+package import Hummingbird
+package import Logging
+
+/// Builds the config service exactly as production runs it (tests call this too): the router with the error and
+/// metrics middleware, the ops endpoints and the configurator routes; the shared HTTP client as a service.
+///
+/// Throws only on unusable TLS settings.
+package func buildApplication(
+    configuration: ConfigServiceConfiguration, logger: Logger? = nil
+) throws -> some ApplicationProtocol {
+    let logger = logger ?? {
+        var logger = Logger(label: "apk-config")
+        logger.logLevel = configuration.logLevel
+        return logger
+    }()
+    let server = try APKServer.serverBuilder(for: configuration.server)
+    let client = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: DefinitionFetcher.clientConfiguration(timeout: configuration.urlFetchTimeout))
+    let fetcher = DefinitionFetcher(
+        client: client, timeout: configuration.urlFetchTimeout, maxBytes: configuration.urlFetchMaxBytes)
+    let router = buildRouter(configuration: configuration, fetcher: fetcher)
+    return APKServer.application(
+        router: router, settings: configuration.server, server: server, serverName: "apk-config",
+        services: [HTTPClientService(client: client, logger: logger)], logger: logger)
+}
+
+/// The config service's router (middleware first: Hummingbird binds middleware to routes as they are added).
+package func buildRouter(
+    configuration: ConfigServiceConfiguration, fetcher: DefinitionFetcher
+) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: RequestMetricsMiddleware())
+    router.add(middleware: APKErrorMiddleware())
+    OpsRoutes(registry: APKMetrics.bootstrap()).add(to: router)
+    ConfigController(configuration: configuration, fetcher: fetcher).addRoutes(to: router)
+    return router
+}

@@ -1,0 +1,31 @@
+import APKModel
+package import APKRuntime
+
+extension ConfigServiceConfiguration {
+    /// Reads the configuration from environment variables (``ConfigReader``):
+    ///
+    /// | key | variable | type | default |
+    /// |---|---|---|---|
+    /// | `http.host` | `HTTP_HOST` | string | `127.0.0.1` |
+    /// | `http.port` | `HTTP_PORT` | int 0–65535 | `9443` |
+    /// | `tls.certificate` | `TLS_CERTIFICATE` | PEM chain path | unset: plain HTTP |
+    /// | `tls.key` | `TLS_KEY` | PEM key path | unset: plain HTTP |
+    /// | `limits.max.body.bytes` | `LIMITS_MAX_BODY_BYTES` | int ≥ 1024 | `10485760` (10 MiB) |
+    /// | `url.fetch.timeout` | `URL_FETCH_TIMEOUT` | duration | `10s` |
+    /// | `url.fetch.max.bytes` | `URL_FETCH_MAX_BYTES` | int ≥ 1 | `10485760` (10 MiB) |
+    /// | `log.level` | `LOG_LEVEL` | swift-log level | `info` |
+    /// | `gateway.name` | `GATEWAY_NAME` | string | `wso2-apk-default` |
+    /// | `gateway.vhosts.production` | `GATEWAY_VHOSTS_PRODUCTION` | comma list | `gw.wso2.com` |
+    /// | `gateway.vhosts.sandbox` | `GATEWAY_VHOSTS_SANDBOX` | comma list | `sandbox.gw.wso2.com` |
+    package init(reader: ConfigReader) throws(ConfigReader.Failure) {
+        self.init()
+        server = try HTTPServerSettings(reader: reader, defaultHost: server.host, defaultPort: server.port)
+        maxBodyBytes = try reader.int("limits.max.body.bytes", default: maxBodyBytes, range: 1024...Int(Int32.max))
+        urlFetchTimeout = try reader.duration("url.fetch.timeout", default: urlFetchTimeout)
+        urlFetchMaxBytes = try reader.int("url.fetch.max.bytes", default: urlFetchMaxBytes, range: 1...Int(Int32.max))
+        logLevel = try APKLogging.level(from: reader)
+        bundle.gatewayName = reader.string("gateway.name", default: bundle.gatewayName)
+        bundle.productionVhosts = reader.list("gateway.vhosts.production", default: bundle.productionVhosts)
+        bundle.sandboxVhosts = reader.list("gateway.vhosts.sandbox", default: bundle.sandboxVhosts)
+    }
+}

@@ -1,0 +1,116 @@
+import APKConfig
+import APKModel
+import AsyncHTTPClient
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+/// `url` definitions: scheme, timeout, status, redirects and size limits.
+@Suite struct URLFetchTests {
+    private func post(url: String, timeout: Duration = .seconds(3)) async throws -> TestResponse {
+        var body = MultipartBody()
+        body.text("url", url)
+        let (headers, buffer) = (body.headers, body.buffer)
+        return try await TestConfig.app(TestConfig.configuration(fetchTimeout: timeout)).test(.router) { client in
+            try await client.execute(
+                uri: "/api/configurator/apis/generate-configuration", method: .post, headers: headers, body: buffer)
+        }
+    }
+
+    @Test func hangingServerIs406WithinTheTimeout() async throws {
+        let server = try await SilentServer.start()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let response = try await post(url: "http://127.0.0.1:\(server.port)/never", timeout: .seconds(1))
+        let elapsed = clock.now - start
+        try await server.stop()
+        #expect(response.status.code == 406)
+        #expect(String(buffer: response.body).hasPrefix(#"{"code":909044,"#))
+        #expect(elapsed < .seconds(5), "took \(elapsed)")
+    }
+
+    @Test func notFoundIs406() async throws {
+        try await DefinitionServer.withServer { port in
+            let response = try await post(url: "http://127.0.0.1:\(port)/missing.yaml")
+            #expect(response.status.code == 406)
+            #expect(String(buffer: response.body).contains("HTTP 404"))
+        }
+    }
+
+    @Test func refusedConnectionIs406() async throws {
+        let server = try await SilentServer.start()
+        let port = server.port
+        try await server.stop()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let response = try await post(url: "http://127.0.0.1:\(port)/gone", timeout: .seconds(5))
+        #expect(response.status.code == 406)
+        #expect(clock.now - start < .seconds(3), "a refused connection is not retried until the deadline")
+    }
+
+    /// Needs `OpenAPIConverter` (APKModel, being written).
+    @Test func goodURLIs200() async throws {
+        try await DefinitionServer.withServer { port in
+            let response = try await post(url: "http://127.0.0.1:\(port)/petstore.yaml")
+            #expect(response.status == .ok, "\(String(buffer: response.body))")
+            #expect(String(buffer: response.body).hasPrefix("---"))
+        }
+    }
+
+    // MARK: the fetcher alone (no model involved)
+
+    private func withFetcher<T: Sendable>(
+        maxBytes: Int = 1 << 20, _ body: @Sendable (DefinitionFetcher) async throws -> T
+    ) async throws -> T {
+        let client = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: DefinitionFetcher.clientConfiguration(timeout: .seconds(3)))
+        let fetcher = DefinitionFetcher(client: client, timeout: .seconds(3), maxBytes: maxBytes)
+        do {
+            let value = try await body(fetcher)
+            try await client.shutdown()
+            return value
+        } catch {
+            try await client.shutdown()
+            throw error
+        }
+    }
+
+    @Test func fetchesExactBytesAndFollowsUpToThreeRedirects() async throws {
+        _ = try await DefinitionServer.withServer { port in
+            try await withFetcher { fetcher in
+                let direct = try await fetcher.fetch("http://127.0.0.1:\(port)/petstore.yaml", logger: TestConfig.logger)
+                #expect(String(decoding: direct, as: UTF8.self) == Samples.petstore)
+                let redirected = try await fetcher.fetch("http://127.0.0.1:\(port)/redirect/3", logger: TestConfig.logger)
+                #expect(redirected == direct)
+                await #expect(throws: APKError.self) {
+                    try await fetcher.fetch("http://127.0.0.1:\(port)/redirect/4", logger: TestConfig.logger)
+                }
+            }
+        }
+    }
+
+    @Test func redirectToAnotherSchemeIsRefused() async throws {
+        _ = try await DefinitionServer.withServer { port in
+            try await withFetcher { fetcher in
+                await #expect(throws: APKError.self) {
+                    try await fetcher.fetch("http://127.0.0.1:\(port)/to-file", logger: TestConfig.logger)
+                }
+            }
+        }
+    }
+
+    @Test func oversizedDefinitionIsRefused() async throws {
+        _ = try await DefinitionServer.withServer { port in
+            try await withFetcher(maxBytes: 1000) { fetcher in
+                await #expect {
+                    try await fetcher.fetch("http://127.0.0.1:\(port)/big", logger: TestConfig.logger)
+                } throws: { error in
+                    (error as? APKError)?.code == 909044 && (error as? APKError)?.detail.contains("larger") == true
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import APKModel
+import APKRuntime
+import AsyncHTTPClient
+import Foundation
+package import Hummingbird
+package import Logging
+package import ServiceLifecycle
+
+/// Builds the deployer's HTTP application exactly as production runs it (tests call this too): the router with
+/// the challenge and error middleware and every route of ``Deployer``. `services` (store pools, HTTP client,
+/// bootstrap) start before the server and stop after it.
+///
+/// Throws only on unusable TLS settings.
+package func buildApplication(
+    deployer: Deployer, services: [any Service] = [], logger: Logger
+) throws -> some ApplicationProtocol {
+    let server = try APKServer.serverBuilder(for: deployer.configuration.server)
+    return APKServer.application(
+        router: buildRouter(deployer: deployer), settings: deployer.configuration.server, server: server,
+        serverName: "apk-deployer", services: services, logger: logger)
+}
+
+/// The deployer's router (middleware first: Hummingbird binds middleware to routes as they are added).
+package func buildRouter(deployer: Deployer) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: BearerChallengeMiddleware())
+    router.add(middleware: APKErrorMiddleware())
+    deployer.addRoutes(to: router)
+    return router
+}
+
+/// Everything production runs, in start order: the stores' services, the shared HTTP client, the control-plane
+/// bootstrap (retried until the database answers) and the HTTP server. Run it with `APKServer.run`.
+package func buildServices(
+    configuration: DeployerConfiguration, stores: DeployerStores, logger: Logger
+) throws -> [any Service] {
+    let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+    let fetcher = HTTPJWKSFetcher(client: client, timeout: configuration.auth.jwksFetchTimeout)
+    let deployer = Deployer(configuration: configuration, stores: stores, jwksFetcher: fetcher, logger: logger)
+    let app = try buildApplication(deployer: deployer, logger: logger)
+    return stores.services + [
+        HTTPClientService(client: client, logger: logger),
+        ControlPlaneBootstrapService(deployer: deployer, logger: logger),
+        app,
+    ]
+}
+
+/// Adds the RFC 6750 challenge to bearer-token failures: `WWW-Authenticate: Bearer` on 401 and
+/// `Bearer error="insufficient_scope"` on 403, unless the handler set its own (the token endpoint's `Basic`).
+/// Outermost, so it sees the responses ``APKErrorMiddleware`` renders.
+struct BearerChallengeMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var response = try await next(request, context)
+        guard response.headers[.wwwAuthenticate] == nil else { return response }
+        switch response.status {
+        case .unauthorized: response.headers[.wwwAuthenticate] = "Bearer"
+        case .forbidden: response.headers[.wwwAuthenticate] = #"Bearer error="insufficient_scope""#
+        default: break
+        }
+        return response
+    }
+}

@@ -1,0 +1,63 @@
+package import APKModel
+import APKStore
+package import Hummingbird
+package import Logging
+import Foundation
+
+/// The authenticated caller of a deployer endpoint.
+package struct Caller: Sendable, Hashable {
+    /// `sub` of the token.
+    package var subject: String
+    /// `organization` claim, `default` when absent.
+    package var organization: String
+    package var scopes: [String]
+    package var issuer: String
+}
+
+/// Authenticates `Authorization: Bearer <JWT>` callers and checks their scopes.
+///
+/// Every token problem is 401 900903 (the reason is logged at debug and counted, the token never is); a valid token
+/// without any of the accepted scopes is 403 900910; keys that cannot be read (database down) are 503 909063.
+package struct CallerAuthenticator: Sendable {
+    package let verifier: TokenVerifier
+
+    package init(verifier: TokenVerifier) { self.verifier = verifier }
+
+    /// The caller, when the token is valid and carries at least one of `scopes`.
+    /// `resource` names the endpoint in the 403 description (a route template, never a raw path).
+    package func authenticate(
+        _ request: Request, anyOf scopes: Set<String>, resource: String, logger: Logger
+    ) async throws(APKError) -> Caller {
+        let caller: Caller
+        do {
+            let token = try Self.bearerToken(request.headers[.authorization])
+            let verified = try await verifier.verify(token)
+            caller = Caller(
+                subject: verified.subject, organization: verified.organization, scopes: verified.scopes,
+                issuer: verified.issuer)
+        } catch let rejection as TokenRejection {
+            DeployerMetrics.countAuthFailure(reason: rejection.reason)
+            logger.debug("bearer token rejected", metadata: ["auth.reason": .string(rejection.description)])
+            throw .invalidCredentials
+        } catch let error as StoreError {
+            throw .store(error)
+        } catch {
+            throw .invalidCredentials
+        }
+        guard caller.scopes.contains(where: scopes.contains) else {
+            DeployerMetrics.countAuthFailure(reason: "scope")
+            throw .scopeValidationFailed(resource: resource)
+        }
+        return caller
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+    static func bearerToken(_ header: String?) throws(TokenRejection) -> String {
+        guard let header else { throw .missing }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .missing }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty else { throw .missing }
+        return token
+    }
+}

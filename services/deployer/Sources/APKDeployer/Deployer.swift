@@ -1,0 +1,92 @@
+import APKModel
+import APKRuntime
+package import APKStore
+package import Foundation
+package import Hummingbird
+package import Logging
+import Synchronization
+
+/// The deployer's parts wired together from one configuration: stores, signing keys, the token issuer, the caller
+/// token verifier and the API service. Production (``buildServices(configuration:stores:logger:)``) and tests build it
+/// the same way.
+package struct Deployer: Sendable {
+    package let configuration: DeployerConfiguration
+    package let stores: DeployerStores
+    package let keys: SigningKeyManager
+    package let issuer: TokenIssuer
+    package let verifier: TokenVerifier
+    package let apis: APIService
+    private let now: @Sendable () -> Date
+    private let bootstrapped = BootstrapFlag()
+
+    /// `jwksFetcher` fetches external issuers' key sets; `now` is the clock of every expiry decision.
+    package init(
+        configuration: DeployerConfiguration, stores: DeployerStores, jwksFetcher: any JWKSFetcher,
+        now: @escaping @Sendable () -> Date = Date.init, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.stores = stores
+        self.now = now
+        var keySettings = configuration.signingKeys
+        keySettings.retireWindow = configuration.retireWindow
+        keys = SigningKeyManager(store: stores.controlPlane, settings: keySettings, now: now, logger: logger)
+        issuer = TokenIssuer(settings: configuration.token, store: stores.controlPlane, keys: keys, now: now)
+        var sources: [String: any IssuerKeySource] = [configuration.token.issuer: keys]
+        for external in configuration.auth.externalIssuers {
+            sources[external.issuer] = RemoteJWKS(
+                url: external.jwksURL, fetcher: jwksFetcher, cacheTTL: configuration.auth.jwksCacheTTL,
+                minRefetchInterval: configuration.auth.jwksMinRefetchInterval, now: now, logger: logger)
+        }
+        verifier = TokenVerifier(issuers: sources, leeway: configuration.auth.clockLeeway, now: now)
+        apis = APIService(
+            resources: stores.resources, controlPlane: stores.controlPlane, namespace: configuration.namespace,
+            bundleOptions: configuration.bundle, now: now)
+    }
+
+    /// Adds every route: ops (`/health`, `/ready`, `/metrics`), the deployer API, the runtime API and OAuth2.
+    package func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        OpsRoutes(registry: APKMetrics.bootstrap(), readiness: { await isReady() }).add(to: router)
+        let authenticator = CallerAuthenticator(verifier: verifier)
+        let form = DeployForm(maxBodyBytes: configuration.maxBodyBytes, limits: configuration.multipart)
+        DeployController<Context>(service: apis, authenticator: authenticator, form: form).addRoutes(to: router)
+        RuntimeController<Context>(
+            service: apis, authenticator: authenticator, keys: keys, issuer: configuration.token.issuer,
+            keyTTL: configuration.internalKeyTTL, now: now
+        ).addRoutes(to: router)
+        OAuthController<Context>(issuer: issuer, keys: keys, maxBodyBytes: configuration.tokenMaxBodyBytes)
+            .addRoutes(to: router)
+    }
+
+    /// Ready once ``bootstrap(logger:)`` has succeeded and while both stores answer (the database is reachable);
+    /// the store check is never cached.
+    package func isReady() async -> Bool {
+        guard bootstrapped.isSet else { return false }
+        do {
+            _ = try await stores.resources.latestCursor()
+            _ = try await stores.controlPlane.signingKeys(now: now())
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// One-time control-plane setup, safe to repeat: seeds the development client when configured and makes sure
+    /// a signing key exists (so the JWKS is never empty once the service is ready).
+    package func bootstrap(logger: Logger) async throws(StoreError) {
+        if configuration.seedDevClient, try await DevelopmentClient.seed(into: stores.controlPlane) {
+            logger.warning(
+                "seeded the DEVELOPMENT quick-start OAuth client (SEED_DEV_CLIENT=true); never enable this in production",
+                metadata: ["oauth.client.id": .string(DevelopmentClient.clientID)])
+        }
+        _ = try await keys.activeSigner()
+        bootstrapped.set()
+    }
+}
+
+/// Set once the control plane has been bootstrapped.
+private final class BootstrapFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
+}

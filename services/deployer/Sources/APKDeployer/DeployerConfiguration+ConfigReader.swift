@@ -1,0 +1,97 @@
+import APKModel
+package import APKRuntime
+import Foundation
+
+extension DeployerConfiguration {
+    /// Reads the configuration from environment variables (``ConfigReader``):
+    ///
+    /// | key | variable | type | default |
+    /// |---|---|---|---|
+    /// | `http.host` | `HTTP_HOST` | string | `127.0.0.1` |
+    /// | `http.port` | `HTTP_PORT` | int 0–65535 | `9444` |
+    /// | `tls.certificate` | `TLS_CERTIFICATE` | PEM chain path | unset: plain HTTP |
+    /// | `tls.key` | `TLS_KEY` | PEM key path | unset: plain HTTP |
+    /// | `log.level` | `LOG_LEVEL` | swift-log level | `info` |
+    /// | `limits.max.body.bytes` | `LIMITS_MAX_BODY_BYTES` | int ≥ 1024 | `10485760` (10 MiB) |
+    /// | `token.max.body.bytes` | `TOKEN_MAX_BODY_BYTES` | int ≥ 256 | `16384` |
+    /// | `deploy.namespace` | `DEPLOY_NAMESPACE` | string | `default` |
+    /// | `gateway.name` | `GATEWAY_NAME` | string | `wso2-apk-default` |
+    /// | `gateway.vhosts.production` | `GATEWAY_VHOSTS_PRODUCTION` | comma list | `gw.wso2.com` |
+    /// | `gateway.vhosts.sandbox` | `GATEWAY_VHOSTS_SANDBOX` | comma list | `sandbox.gw.wso2.com` |
+    /// | `token.issuer` | `TOKEN_ISSUER` | string (`iss`) | `https://idp.am.wso2.com/token` |
+    /// | `token.audience` | `TOKEN_AUDIENCE` | string (`aud`) | `aud1` |
+    /// | `token.ttl` | `TOKEN_TTL` | duration | `3600s` |
+    /// | `signing.key.max.age` | `SIGNING_KEY_MAX_AGE` | duration | `720h` (30 days) |
+    /// | `signing.key.cache.ttl` | `SIGNING_KEY_CACHE_TTL` | duration | `60s` |
+    /// | `internal.key.ttl` | `INTERNAL_KEY_TTL` | duration | `24h` |
+    /// | `seed.dev.client` | `SEED_DEV_CLIENT` | bool | `false` (development fixture, see README) |
+    /// | `auth.issuers` | `AUTH_ISSUERS` | comma list of `<issuer>\|<jwks-url>` | empty (built-in issuer only) |
+    /// | `auth.jwks.cache.ttl` | `AUTH_JWKS_CACHE_TTL` | duration | `10m` |
+    /// | `auth.jwks.min.refetch.interval` | `AUTH_JWKS_MIN_REFETCH_INTERVAL` | duration | `30s` |
+    /// | `auth.jwks.fetch.timeout` | `AUTH_JWKS_FETCH_TIMEOUT` | duration | `5s` |
+    /// | `auth.clock.leeway` | `AUTH_CLOCK_LEEWAY` | duration | `30s` |
+    /// | `store.backend` | `STORE_BACKEND` | `postgres` or `memory` | `postgres` |
+    ///
+    /// With `postgres`, the database is configured by APKStore's own keys (`DATABASE_URL`, or `POSTGRES_HOST`,
+    /// `POSTGRES_PORT`, `POSTGRES_USER`, `POSTGRES_PASSWORD`, `POSTGRES_DB`).
+    package init(reader: ConfigReader) throws {
+        self.init()
+        server = try HTTPServerSettings(reader: reader, defaultHost: server.host, defaultPort: server.port)
+        logLevel = try APKLogging.level(from: reader)
+        maxBodyBytes = try reader.int("limits.max.body.bytes", default: maxBodyBytes, range: 1024...Int(Int32.max))
+        tokenMaxBodyBytes = try reader.int("token.max.body.bytes", default: tokenMaxBodyBytes, range: 256...(1 << 20))
+        namespace = reader.string("deploy.namespace", default: namespace)
+        bundle.gatewayName = reader.string("gateway.name", default: bundle.gatewayName)
+        bundle.productionVhosts = reader.list("gateway.vhosts.production", default: bundle.productionVhosts)
+        bundle.sandboxVhosts = reader.list("gateway.vhosts.sandbox", default: bundle.sandboxVhosts)
+        token.issuer = reader.string("token.issuer", default: token.issuer)
+        token.audience = reader.string("token.audience", default: token.audience)
+        token.tokenTTL = try reader.duration("token.ttl", default: token.tokenTTL)
+        signingKeys.maxAge = try reader.duration("signing.key.max.age", default: signingKeys.maxAge)
+        signingKeys.cacheTTL = try reader.duration("signing.key.cache.ttl", default: signingKeys.cacheTTL)
+        internalKeyTTL = try reader.duration("internal.key.ttl", default: internalKeyTTL)
+        seedDevClient = try reader.bool("seed.dev.client", default: seedDevClient)
+        auth.externalIssuers = try Self.externalIssuers(reader.list("auth.issuers", default: []))
+        if auth.externalIssuers.contains(where: { $0.issuer == token.issuer }) {
+            throw InvalidConfiguration(key: "auth.issuers", reason: "\(token.issuer) is the built-in issuer (TOKEN_ISSUER)")
+        }
+        auth.jwksCacheTTL = try reader.duration("auth.jwks.cache.ttl", default: auth.jwksCacheTTL)
+        auth.jwksMinRefetchInterval = try reader.duration(
+            "auth.jwks.min.refetch.interval", default: auth.jwksMinRefetchInterval)
+        auth.jwksFetchTimeout = try reader.duration("auth.jwks.fetch.timeout", default: auth.jwksFetchTimeout)
+        auth.clockLeeway = try reader.duration("auth.clock.leeway", default: auth.clockLeeway)
+        let backend = reader.string("store.backend", default: storeBackend.rawValue).lowercased()
+        guard let parsed = StoreBackend(rawValue: backend) else {
+            throw InvalidConfiguration(key: "store.backend", reason: "expected postgres or memory, found \"\(backend)\"")
+        }
+        storeBackend = parsed
+    }
+
+    /// `issuer|jwks-url` entries; the URL must be http(s) and the issuer distinct from every other.
+    static func externalIssuers(_ entries: [String]) throws(InvalidConfiguration) -> [ExternalIssuer] {
+        var issuers: [ExternalIssuer] = []
+        for entry in entries {
+            let fields = entry.split(separator: "|", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count == 2, !fields[0].isEmpty,
+                fields[1].hasPrefix("https://") || fields[1].hasPrefix("http://")
+            else {
+                throw InvalidConfiguration(key: "auth.issuers", reason: "expected <issuer>|<http(s) JWKS URL>, found \"\(entry)\"")
+            }
+            guard !issuers.contains(where: { $0.issuer == fields[0] }) else {
+                throw InvalidConfiguration(key: "auth.issuers", reason: "issuer \(fields[0]) is listed twice")
+            }
+            issuers.append(ExternalIssuer(issuer: fields[0], jwksURL: fields[1]))
+        }
+        return issuers
+    }
+}
+
+/// A configuration value the deployer cannot use (beyond the type errors ``ConfigReader`` reports itself).
+package struct InvalidConfiguration: Error, Sendable, Hashable, CustomStringConvertible {
+    package var key: String
+    package var reason: String
+
+    package var description: String {
+        "configuration \(ConfigReader.variableName(for: key)) (\(key)): \(reason)"
+    }
+}

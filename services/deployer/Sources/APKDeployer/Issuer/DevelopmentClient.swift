@@ -1,0 +1,30 @@
+package import APKStore
+
+/// DEVELOPMENT FIXTURE — never enable in production.
+///
+/// The reference quick-start OAuth client (contract §10.1), seeded only when `SEED_DEV_CLIENT=true` (the local
+/// stack sets it) so that the documented curl commands work. Its secret is public knowledge; nothing else in APK
+/// ships a default secret.
+package enum DevelopmentClient {
+    package static let clientID = "45f1c5c8-a92e-11ed-afa1-0242ac120002"
+    /// Public by design (the reference's documented quick-start secret).
+    package static let clientSecret = "4fbd62ec-a92e-11ed-afa1-0242ac120002"
+    package static let organization = "default"
+    package static let allowedScopes = ["apk:api_create", "apk:api_view", "apk:subscribe", "default"]
+
+    /// The fixture client, secret hashed.
+    package static func client() -> OAuthClient {
+        OAuthClient(
+            id: clientID, secretHash: ClientSecret.hash(clientSecret), name: "apk-quick-start (development fixture)",
+            organization: organization, allowedScopes: allowedScopes,
+            grantTypes: ["client_credentials", "refresh_token", "authorization_code"])
+    }
+
+    /// Inserts the fixture unless a client with its id exists (an operator's edits are kept). True when inserted.
+    @discardableResult
+    package static func seed(into store: any ControlPlaneStore) async throws(StoreError) -> Bool {
+        guard try await store.client(id: clientID) == nil else { return false }
+        try await store.upsertClient(client())
+        return true
+    }
+}

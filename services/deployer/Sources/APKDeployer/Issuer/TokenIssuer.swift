@@ -1,0 +1,129 @@
+package import APKModel
+package import APKStore
+package import Foundation
+package import Logging
+
+/// The built-in OAuth2 token issuer (contract §10.1, "Our decisions"): `client_credentials` with HTTP Basic client
+/// authentication; access tokens are RS256 JWTs signed by the active key of ``SigningKeyManager``.
+package struct TokenIssuer: Sendable {
+    package struct Settings: Sendable, Hashable {
+        /// `iss` of every token (and the issuer ``TokenVerifier`` trusts for them).
+        package var issuer = "https://idp.am.wso2.com/token"
+        /// `aud` of access tokens (§10.1).
+        package var audience = "aud1"
+        /// Access-token lifetime (`expires_in`).
+        package var tokenTTL: Duration = .seconds(3600)
+
+        package init() {}
+    }
+
+    /// A granted token: the 200 body of §10.1.
+    package struct Grant: Sendable, Hashable {
+        package var accessToken: String
+        package var expiresIn: Int
+        package var scope: String
+
+        package var jsonBody: JSONValue {
+            ["access_token": .string(accessToken), "token_type": "Bearer", "expires_in": .int(expiresIn), "scope": .string(scope)]
+        }
+    }
+
+    /// Grant types known to the system; only `client_credentials` is implemented.
+    package static let knownGrants: Set<String> = ["client_credentials", "authorization_code", "refresh_token"]
+
+    package let settings: Settings
+    private let store: any ControlPlaneStore
+    private let keys: SigningKeyManager
+    private let now: @Sendable () -> Date
+
+    package init(
+        settings: Settings, store: any ControlPlaneStore, keys: SigningKeyManager,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.settings = settings
+        self.store = store
+        self.keys = keys
+        self.now = now
+    }
+
+    /// Handles one token request: `authorization` is the `Authorization` header, `form` the decoded body.
+    package func issue(
+        authorization: String?, form: [(name: String, value: String)], logger: Logger
+    ) async throws(OAuthError) -> Grant {
+        let (clientID, secret) = try Self.basicCredentials(authorization)
+        let client: OAuthClient
+        do {
+            guard let found = try await store.client(id: clientID) else { throw OAuthError.unknownClient }
+            client = found
+        } catch let error as OAuthError {
+            throw error
+        } catch {
+            throw Self.failure(error, logger: logger)
+        }
+        guard ClientSecret.verify(secret, against: client.secretHash) else { throw .wrongSecret }
+        let grantType = try Self.single("grant_type", in: form)
+        guard let grantType else { throw .invalidRequest("grant_type is required") }
+        guard Self.knownGrants.contains(grantType) else { throw .grantNotSupported(grantType) }
+        guard client.grantTypes.contains(grantType) else { throw .grantNotAllowed(grantType) }
+        guard grantType == "client_credentials" else { throw .grantNotSupported(grantType) }
+        let scope = Self.grantedScopes(requested: try Self.single("scope", in: form), allowed: client.allowedScopes)
+        do {
+            let signer = try await keys.activeSigner()
+            let token = try signer.sign(claims(client: client, scope: scope))
+            DeployerMetrics.countTokenIssued(kind: "access")
+            logger.info("access token issued", metadata: ["oauth.client.id": .string(client.id), "oauth.scope": .string(scope)])
+            return Grant(accessToken: token, expiresIn: Int(settings.tokenTTL.seconds), scope: scope)
+        } catch {
+            throw Self.failure(error, logger: logger)
+        }
+    }
+
+    private func claims(client: OAuthClient, scope: String) -> JSONObject {
+        let issuedAt = Int(now().timeIntervalSince1970)
+        return JSONObject([
+            ("iss", .string(settings.issuer)), ("sub", .string(client.id)), ("aud", .string(settings.audience)),
+            ("exp", .int(issuedAt + Int(settings.tokenTTL.seconds))), ("iat", .int(issuedAt)),
+            ("jti", .string(UUID().uuidString.lowercased())), ("clientId", .string(client.id)),
+            ("scope", .string(scope)), ("organization", .string(client.organization)),
+        ])
+    }
+
+    /// Requested scopes (space-separated) that the client may have, in request order without repeats; `default`
+    /// when none was requested or none remains.
+    package static func grantedScopes(requested: String?, allowed: [String]) -> String {
+        var granted: [String] = []
+        for scope in (requested ?? "").split(separator: " ").map(String.init)
+        where allowed.contains(scope) && !granted.contains(scope) {
+            granted.append(scope)
+        }
+        return granted.isEmpty ? "default" : granted.joined(separator: " ")
+    }
+
+    /// `Authorization: Basic base64(id:secret)`: exactly one `:`, neither side empty.
+    static func basicCredentials(_ header: String?) throws(OAuthError) -> (String, String) {
+        guard let header else { throw .unauthorized }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "basic",
+            let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: decoded, encoding: .utf8)
+        else { throw .unauthorized }
+        let fields = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard fields.count == 2, !fields[0].isEmpty, !fields[1].isEmpty else { throw .unauthorized }
+        return (String(fields[0]), String(fields[1]))
+    }
+
+    /// The value of a parameter that may appear at most once (RFC 6749 §3.2).
+    static func single(_ name: String, in form: [(name: String, value: String)]) throws(OAuthError) -> String? {
+        let values = form.filter { $0.name == name }.map(\.value)
+        guard values.count <= 1 else { throw .invalidRequest("\(name) is repeated") }
+        return values.first.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    private static func failure(_ error: any Error, logger: Logger) -> OAuthError {
+        let unavailable = if case .unavailable = error as? StoreError { true } else { false }
+        logger.error(
+            "token issuance failed",
+            metadata: ["error.code": .string(unavailable ? "909063" : "server_error"), "error.description": .string(String(describing: error))])
+        return .serverError(status: unavailable ? 503 : 400)
+    }
+}

@@ -1,0 +1,39 @@
+import APKModel
+package import Hummingbird
+import NIOCore
+package import Prometheus
+
+/// The operational endpoints every APK service serves (ARCHITECTURE.md, contract §2.3):
+///
+/// - `GET /health` → 200 `{"health":"Ok"}` while the process serves requests;
+/// - `GET /ready` → 200 `{"ready":true}` when `readiness` says so, else 503 `{"ready":false}`;
+/// - `GET /metrics` → the registry in Prometheus text format (`text/plain; version=0.0.4`).
+package struct OpsRoutes: Sendable {
+    package var readiness: @Sendable () async -> Bool
+    package var registry: PrometheusCollectorRegistry
+
+    package init(
+        registry: PrometheusCollectorRegistry = APKMetrics.registry,
+        readiness: @escaping @Sendable () async -> Bool = { true }
+    ) {
+        self.registry = registry
+        self.readiness = readiness
+    }
+
+    /// Adds the three routes at the root of `router`.
+    package func add<Context: RequestContext>(to router: Router<Context>) {
+        router.get("health") { _, _ in
+            Response.json(["health": "Ok"])
+        }
+        let readiness = self.readiness
+        router.get("ready") { _, _ in
+            await readiness() ? Response.json(["ready": true]) : Response.json(["ready": false], status: .serviceUnavailable)
+        }
+        let registry = self.registry
+        router.get("metrics") { _, _ in
+            var bytes: [UInt8] = []
+            registry.emit(into: &bytes)
+            return Response.bytes(ByteBuffer(bytes: bytes), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+    }
+}

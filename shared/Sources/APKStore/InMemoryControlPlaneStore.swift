@@ -1,0 +1,50 @@
+package import Foundation
+
+/// A ``ControlPlaneStore`` in memory with the semantics of ``PostgresControlPlaneStore`` (for unit tests).
+package actor InMemoryControlPlaneStore: ControlPlaneStore {
+    private var clients: [String: OAuthClient] = [:]
+    private var keys: [SigningKey] = []
+    private var internalKeys: [String: InternalKeyRecord] = [:]
+    private var history: [DeployHistoryEntry] = []
+
+    package init() {}
+
+    package func client(id: String) -> OAuthClient? { clients[id] }
+
+    package func upsertClient(_ client: OAuthClient) { clients[client.id] = client }
+
+    package func signingKeys(now: Date) -> [SigningKey] {
+        keys.filter { $0.retireAfter.map { $0 > now } ?? true }.sorted(by: SigningKey.newestFirst)
+    }
+
+    package func addSigningKey(_ key: SigningKey, retiringPreviousAfter: Date) {
+        for index in keys.indices where keys[index].retireAfter == nil { keys[index].retireAfter = retiringPreviousAfter }
+        keys.removeAll { $0.kid == key.kid }
+        keys.append(key)
+    }
+
+    package func recordInternalKey(_ key: InternalKeyRecord) { internalKeys[key.jti] = key }
+
+    package func revokeInternalKey(jti: String) -> Bool {
+        guard internalKeys[jti] != nil else { return false }
+        internalKeys[jti]?.revoked = true
+        return true
+    }
+
+    package func internalKey(jti: String) -> InternalKeyRecord? { internalKeys[jti] }
+
+    package func recordDeploy(_ entry: DeployHistoryEntry) { history.append(entry) }
+
+    package func deployHistory(apiID: String?, limit: Int) -> [DeployHistoryEntry] {
+        Array(history.reversed().filter { apiID == nil || $0.apiID == apiID }.prefix(max(limit, 0)))
+    }
+}
+
+extension SigningKey {
+    /// JWKS order: the active key (no `retireAfter`) first, then newest first; `kid` breaks ties.
+    static func newestFirst(_ a: SigningKey, _ b: SigningKey) -> Bool {
+        if (a.retireAfter == nil) != (b.retireAfter == nil) { return a.retireAfter == nil }
+        if a.createdAt != b.createdAt { return a.createdAt > b.createdAt }
+        return a.kid > b.kid
+    }
+}
