@@ -188,6 +188,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: cross-service integration tests (real binaries, real PostgreSQL; see test/Integration/README.md)
+        .testTarget(
+            name: "APKIntegrationTests",
+            dependencies: ["APKModel", "APKTestSupport"],
+            path: "test/Integration",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: test support and benchmarks
         .target(
             name: "APKTestSupport",

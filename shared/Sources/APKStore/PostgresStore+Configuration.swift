@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 package import PostgresNIO
 
 extension PostgresStore {
@@ -25,11 +25,15 @@ extension PostgresStore {
             case verifyFull = "verify-full"
         }
 
+        /// TCP host and port, or a unix socket.
         package var endpoint: Endpoint
+        /// The database role.
         package var username: String
         /// Secret.
         package var password: String?
+        /// The database name.
         package var database: String
+        /// Transport security (`sslmode` of the URL).
         package var tls: TLSMode = .disable
         /// Pool size.
         package var maximumConnections = 10
@@ -38,8 +42,10 @@ extension PostgresStore {
         package var connectTimeout: Duration = .seconds(5)
         /// Server-side `statement_timeout` for every statement (nil: the server's default).
         package var statementTimeout: Duration? = .seconds(30)
+        /// `application_name` shown in `pg_stat_activity`.
         package var applicationName = "apk"
 
+        /// A TCP endpoint.
         package init(host: String, port: Int = 5432, username: String, password: String? = nil, database: String) {
             self.endpoint = .tcp(host: host, port: port)
             self.username = username
@@ -47,6 +53,7 @@ extension PostgresStore {
             self.database = database
         }
 
+        /// A unix-socket endpoint (`unixSocketPath` is the socket file).
         package init(unixSocketPath: String, username: String, password: String? = nil, database: String) {
             self.endpoint = .unixSocket(path: unixSocketPath)
             self.username = username
@@ -54,7 +61,7 @@ extension PostgresStore {
             self.database = database
         }
 
-        /// Parses `postgres[ql]://user[:password]@host[:port]/database[?sslmode=…&host=/socket/dir&application_name=…]`.
+        /// Parses `postgres[ql]://user[:password]@host[:port]/database[?sslmode=…&host=/socket/dir&port=…&application_name=…]`.
         ///
         /// A host that is a path (percent-encoded in the authority, or the `host` query parameter as in libpq) selects a
         /// unix socket: a directory gets `/.s.PGSQL.<port>` appended. Errors never echo the URL (it may hold a password).
@@ -63,7 +70,7 @@ extension PostgresStore {
                 scheme == "postgres" || scheme == "postgresql"
             else { throw .failed("DATABASE_URL is not a postgres:// URL") }
             let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
-            let port = components.port ?? 5432
+            let port = components.port ?? query["port"].flatMap { Int($0) } ?? 5432
             let database = String(components.path.drop { $0 == "/" })
             let host = query["host"] ?? components.host.flatMap { $0.removingPercentEncoding } ?? ""
             let username = components.user.flatMap { $0.removingPercentEncoding } ?? "postgres"

@@ -13,7 +13,9 @@ package final class PostgresStore: Sendable {
     /// The NOTIFY channel: the payload is the newest event cursor of the committing transaction.
     static let channel = "apk_resources"
 
+    /// Where the database is (``Configuration/description`` is safe to log).
     package let configuration: Configuration
+    /// The pool; its `run()` is driven by ``PostgresStoreService``. Exposed for ad-hoc queries in tests and tools.
     package let client: PostgresClient
     let logger: Logger
     /// The logger handed to postgres-nio: never below `info`, since its trace output includes row data.
@@ -26,6 +28,7 @@ package final class PostgresStore: Sendable {
         var listening = false
     }
 
+    /// A store on `configuration`'s database; nothing connects until the service runs.
     package init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger

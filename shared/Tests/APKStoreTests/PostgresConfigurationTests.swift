@@ -70,7 +70,7 @@ import Testing
                     #expect(!message.contains("topsecret") && !message.contains("postgres://"))
                 }
             }
-            #expect(elapsed < .seconds(5))
+            #expect(elapsed < .seconds(20))  // bounded by the connect timeout; slack for loaded machines
             await #expect(throws: StoreError.self) { try await store.controlPlane.client(id: "x") }
             await #expect(throws: StoreError.self) { try await store.resources.apply(TestBundles.make(id: "a"), namespace: "n") }
             #expect(!store.isReady)

@@ -28,7 +28,7 @@ import Testing
         try await server.stop()
         #expect(response.status.code == 406)
         #expect(String(buffer: response.body).hasPrefix(#"{"code":909044,"#))
-        #expect(elapsed < .seconds(5), "took \(elapsed)")
+        #expect(elapsed < .seconds(20), "took \(elapsed)")  // bounded (the timeout is 1 s); slack for loaded machines
     }
 
     @Test func notFoundIs406() async throws {
@@ -45,9 +45,11 @@ import Testing
         try await server.stop()
         let clock = ContinuousClock()
         let start = clock.now
-        let response = try await post(url: "http://127.0.0.1:\(port)/gone", timeout: .seconds(5))
+        // A long fetch timeout: a refused connection must fail well before it (not be retried until the deadline).
+        // The bound is generous because this machine may be loaded; a retry loop would take the whole minute.
+        let response = try await post(url: "http://127.0.0.1:\(port)/gone", timeout: .seconds(60))
         #expect(response.status.code == 406)
-        #expect(clock.now - start < .seconds(3), "a refused connection is not retried until the deadline")
+        #expect(clock.now - start < .seconds(30), "a refused connection is not retried until the deadline")
     }
 
     /// Needs `OpenAPIConverter` (APKModel, being written).
