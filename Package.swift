@@ -206,7 +206,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "APKBench",
-            dependencies: ["APKModel"],
+            dependencies: [
+                "APKModel", "APKStore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "bench/APKBench",
             swiftSettings: swiftSettings
         ),

@@ -270,11 +270,23 @@ cmd_check() {
 cmd_bench() {
     ensure_deps
     local what="${1:-}"
-    [ -n "$what" ] || die "usage: ./build-apk.sh bench config [rounds]"
+    [ -n "$what" ] || die "usage: ./build-apk.sh bench config [rounds] | bench deploy [preloaded] [deploys]"
     shift
     case "$what" in
         config) swift run -c release apk-bench config "$@" ;;
-        *) die "unknown benchmark '$what' (known: config)" ;;
+        deploy)
+            swift build -c release --product apk-bench
+            local pg_dir pg_port env_line
+            pg_dir="$(mktemp -d /tmp/apk-bench-pg.XXXXXX)"
+            chmod 755 "$pg_dir"
+            pg_port="$(free_port)"
+            env_line="$(scripts/postgres.sh test-env "$pg_dir/pg" "$pg_port")" || die "could not start PostgreSQL"
+            # shellcheck disable=SC2064
+            trap "APK_PG_DIR='$pg_dir/pg' APK_PG_PORT='$pg_port' scripts/postgres.sh stop || true; rm -rf '$pg_dir'" EXIT
+            eval "$env_line"
+            DATABASE_URL="$APK_TEST_DATABASE_URL" "$(swift build -c release --show-bin-path)/apk-bench" deploy "$@"
+            ;;
+        *) die "unknown benchmark '$what' (known: config, deploy)" ;;
     esac
 }
 
@@ -291,7 +303,8 @@ Usage: ./build-apk.sh <command> [arguments]
   down              stop exactly the processes recorded in .apk/run (SIGTERM, then SIGKILL after a deadline)
   status            show what `up` started and whether it answers
   check             warning-free build + no drift of generated files
-  bench config      run the config benchmarks from a release build (apk-bench)
+  bench config      conversion benchmarks (OpenAPI → apk-conf → CRs) from a release build
+  bench deploy [N] [M]  deploy-core latency with N APIs preloaded (1000), M deploys (200), PostgreSQL vs in-memory
   help              this text
 
 Environment: APK_CONFIG_HOST (127.0.0.1), APK_CONFIG_PORT (9443), APK_DEPLOYER_HOST (127.0.0.1),

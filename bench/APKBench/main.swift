@@ -9,7 +9,21 @@ switch arguments.first {
 case "config":
     let rounds = Int(arguments.dropFirst().first ?? "") ?? 15
     ConfigBenchmark(rounds: rounds).run()
+case "deploy":
+    guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"] else {
+        print("apk-bench deploy needs DATABASE_URL (./build-apk.sh bench deploy starts a throwaway PostgreSQL)")
+        exit(2)
+    }
+    let rest = Array(arguments.dropFirst())
+    let preload = Int(rest.first ?? "") ?? 1000
+    let deploys = Int(rest.dropFirst().first ?? "") ?? 200
+    do {
+        try await DeployBenchmark(databaseURL: url, preload: preload, deploys: deploys).run()
+    } catch {
+        print("deploy benchmark failed: \(error)")
+        exit(1)
+    }
 default:
-    print("usage: apk-bench config [rounds]")
+    print("usage: apk-bench config [rounds] | apk-bench deploy [preloaded APIs] [deploys]")
     exit(arguments.isEmpty ? 0 : 2)
 }
