@@ -11,7 +11,8 @@ package struct APISummary: Sendable, Hashable {
     /// The full base path of the API CR (`<basePath>/<version>`), the gateway context.
     package var context: String
     package var organization: String
-    package var environment: String
+    /// The apk-conf `environment`, nil when the API has none (shown as JSON null).
+    package var environment: String?
     package var createdAt: Date
     package var updatedAt: Date
 
@@ -26,7 +27,7 @@ package struct APISummary: Sendable, Hashable {
         type = spec["apiType"]?.stringValue ?? "REST"
         context = spec["basePath"]?.stringValue ?? ""
         self.organization = organization
-        environment = spec["environment"]?.stringValue ?? ""
+        environment = spec["environment"]?.stringValue
         createdAt = stored.createdAt
         updatedAt = stored.updatedAt
     }
@@ -42,7 +43,7 @@ package struct APISummary: Sendable, Hashable {
     package var deployerJSON: JSONValue {
         [
             "id": .string(id), "name": .string(name), "version": .string(version), "basePath": .string(basePath),
-            "organization": .string(organization), "environment": .string(environment),
+            "organization": .string(organization), "environment": environment.map(JSONValue.string) ?? .null,
             "updatedTime": .string(Self.timestamp(updatedAt)),
         ]
     }

@@ -1,0 +1,1 @@
+// Intentionally empty: this package only builds the protoc plugins of its dependencies.
