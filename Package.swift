@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "apk-config", targets: ["APKConfigMain"]),
         .executable(name: "apk-deployer", targets: ["APKDeployerMain"]),
         .executable(name: "apk-bench", targets: ["APKBench"]),
+        .executable(name: "apk-echo", targets: ["APKEchoMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
@@ -194,6 +195,35 @@ let package = Package(
             dependencies: ["APKModel", "APKTestSupport"],
             path: "test/Integration",
             exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: httpbin-like echo backend for gateway tests and the local stack
+        .target(
+            name: "APKEcho",
+            dependencies: [
+                "APKModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "test/EchoBackend/APKEcho",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "APKEchoMain",
+            dependencies: ["APKEcho", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "test/EchoBackend/APKEchoMain",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKEchoTests",
+            dependencies: [
+                "APKEcho", "APKModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "test/EchoBackend/APKEchoTests",
             swiftSettings: swiftSettings
         ),
 
