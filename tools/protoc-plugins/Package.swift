@@ -9,6 +9,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
+        // Pinned because its GRPCCodeGen writes the stubs; SwiftPM warns it is "not used by any target" (harmless).
         .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
     ],
     targets: [

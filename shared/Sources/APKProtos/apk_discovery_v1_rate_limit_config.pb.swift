@@ -37,7 +37,7 @@ package nonisolated struct Apk_Discovery_V1_RateLimitConfig: Sendable {
   /// Environment; matches descriptor key "environment".
   package var environment: String = String()
 
-  /// Rules, most specific first is not required: the ratelimiter applies every rule whose selector matches.
+  /// Rules in any order: the ratelimiter applies every rule whose selector matches a request's descriptors.
   package var rules: [Apk_Discovery_V1_RateLimitRule] = []
 
   package var unknownFields = SwiftProtobuf.UnknownStorage()
