@@ -17,7 +17,7 @@ enum PostgresMigrations {
     /// `pg_advisory_lock` key of the migration runner ("APKMIGR").
     static let lockKey: Int64 = 0x41_504B_4D49_4752
 
-    static let all: [PostgresMigration] = [initial]
+    static let all: [PostgresMigration] = [initial, apiBasePathIndex]
 
     static func migrate(_ store: PostgresStore) async throws(StoreError) -> [Int] {
         let logger = store.driverLogger
@@ -163,5 +163,13 @@ enum PostgresMigrations {
             )
             """,
             "CREATE INDEX deploy_history_api ON deploy_history (api_id, id DESC)",
+        ])
+
+    /// The base-path conflict check of every apply looks APIs up by `spec.basePath`: without this index it scans
+    /// every API of the namespace, making a deploy O(number of APIs).
+    static let apiBasePathIndex = PostgresMigration(
+        version: 2, name: "api-base-path-index",
+        statements: [
+            "CREATE INDEX resources_api_base_path ON resources (namespace, (spec->'spec'->>'basePath')) WHERE kind = 'API'"
         ])
 }

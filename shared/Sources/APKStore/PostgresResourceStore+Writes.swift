@@ -13,7 +13,7 @@ extension PostgresResourceStore {
                 let candidates = try await connection.rows(
                     """
                     SELECT \(unescaped: PostgresRows.resourceColumns) FROM resources
-                    WHERE kind = \(api.kind) AND namespace = \(namespace) AND name <> \(api.name)
+                    WHERE kind = 'API' AND namespace = \(namespace) AND name <> \(api.name)
                       AND spec->'spec'->>'basePath' = \(basePath)
                     """, logger: logger
                 ).map { row throws(StoreError) in try PostgresRows.resource(row) }
