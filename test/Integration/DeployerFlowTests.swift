@@ -135,3 +135,40 @@ enum IntegrationEnvironment {
     static let databaseURL = ProcessInfo.processInfo.environment["APK_TEST_DATABASE_URL"]
     static let skipMessage: Comment = "APK_TEST_DATABASE_URL is not set: integration tests skipped (./build-apk.sh test sets it)"
 }
+
+/// 20 concurrent deploys through the real deployer into the real PostgreSQL: 10 redeploys of one API racing 10
+/// deploys of different APIs. Every request succeeds and exactly one API per name is listed afterwards. (That each
+/// API's children match one complete bundle is asserted at the store level, against PostgreSQL too, by the
+/// conformance suite in shared/Tests/APKStoreTests.)
+@Suite(.enabled(if: IntegrationEnvironment.databaseURL != nil, IntegrationEnvironment.skipMessage))
+struct ConcurrentDeployTests {
+    @Test func twentyConcurrentDeploysEndConsistent() async throws {
+        let flow = DeployerFlowTests()
+        let deployer = try await flow.startDeployer(namespace: "it-concurrent-\(UUID().uuidString.prefix(8).lowercased())")
+        defer { deployer.stop() }
+        let token = try await flow.token(deployer)
+        let definition = try Fixtures.data("openapi/petstore-3.0.yaml")
+        let template = try Fixtures.text("bundles/employee.apk-conf.yaml")
+        let confs: [Data] = (0..<20).map { i in
+            let name = i < 10 ? "SharedAPI" : "OwnAPI\(i)"
+            let basePath = i < 10 ? "/shared" : "/own\(i)"
+            // The shared API's revisions differ in one operation, so each redeploy really changes its routes.
+            let extra = i < 10 ? "\n  - target: /rev\(i)\n    verb: GET" : ""
+            return Data((template.replacingOccurrences(of: "name: EmployeeServiceAPI", with: "name: \(name)")
+                .replacingOccurrences(of: "basePath: /test", with: "basePath: \(basePath)") + extra).utf8)
+        }
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for conf in confs {
+                group.addTask { try await flow.deploy(deployer, token: token, conf: conf, definition: definition).status }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 200, count: 20))
+
+        let listed = try await HTTP.get("\(deployer.baseURL)/api/deployer/apis", headers: ["Authorization": "Bearer \(token)"])
+        let entries = try #require(try listed.json()["list"] as? [[String: Any]])
+        #expect(entries.count == 11, "one shared API and ten others")
+        let names = Set(entries.compactMap { $0["name"] as? String })
+        #expect(names == Set(["SharedAPI"] + (10..<20).map { "OwnAPI\($0)" }))
+    }
+}
