@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
         .package(url: "https://github.com/grpc/grpc-swift-2.git", exact: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", exact: "2.9.2"),
     ],
     targets: [
         // MARK: shared
@@ -141,6 +142,36 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "shared/Tests/APKStoreTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: xDS core (snapshot cache, ADS state machine and server)
+        .target(
+            name: "APKXDS",
+            dependencies: [
+                "EnvoyProtos", "EnvoyGRPC",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "shared/Sources/APKXDS",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKXDSTests",
+            dependencies: [
+                "APKXDS", "EnvoyProtos", "EnvoyGRPC",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "shared/Tests/APKXDSTests",
             swiftSettings: swiftSettings
         ),
 

@@ -1,0 +1,20 @@
+/// Envoy xDS type URLs used by the ADS server.
+package enum TypeURL {
+    /// Listener discovery (LDS).
+    package static let listener = "type.googleapis.com/envoy.config.listener.v3.Listener"
+    /// Route configuration discovery (RDS).
+    package static let route = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+    /// Cluster discovery (CDS).
+    package static let cluster = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
+    /// Endpoint discovery (EDS).
+    package static let endpoint = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
+
+    /// Types whose empty `resource_names` (and, for SotW, any request) mean "all resources".
+    package static let wildcardTypes: Set<String> = [listener, cluster]
+
+    /// The short label used in metrics and logs (`Cluster`, `Listener`, …).
+    package static func shortName(_ typeURL: String) -> String {
+        guard let dot = typeURL.lastIndex(of: ".") else { return typeURL }
+        return String(typeURL[typeURL.index(after: dot)...])
+    }
+}
