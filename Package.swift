@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "apk-config", targets: ["APKConfigMain"]),
         .executable(name: "apk-deployer", targets: ["APKDeployerMain"]),
+        .executable(name: "apk-adapter", targets: ["APKAdapterMain"]),
         .executable(name: "apk-bench", targets: ["APKBench"]),
         .executable(name: "apk-echo", targets: ["APKEchoMain"]),
     ],
@@ -213,6 +214,42 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "services/deployer/Tests/APKDeployerTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: adapter (store → IR → xDS; ADS server for the router)
+        .target(
+            name: "APKAdapter",
+            dependencies: [
+                "APKModel", "APKRuntime", "APKStore", "APKXDS", "EnvoyProtos",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "services/adapter/Sources/APKAdapter",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "APKAdapterMain",
+            dependencies: [
+                "APKAdapter", "APKRuntime",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "services/adapter/Sources/APKAdapterMain",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKAdapterTests",
+            dependencies: [
+                "APKAdapter", "APKModel", "APKStore", "APKXDS", "EnvoyProtos", "APKTestSupport",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "services/adapter/Tests/APKAdapterTests",
             swiftSettings: swiftSettings
         ),
 

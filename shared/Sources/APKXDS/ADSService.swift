@@ -9,12 +9,18 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
     private let cache: SnapshotCache
     private let nackLog: NACKLog
     private let logger: Logger
+    private let onNACK: (@Sendable (NACKRecord) -> Void)?
 
-    /// Creates the service; `nackLog` collects the NACKs of every stream.
-    package init(cache: SnapshotCache, nackLog: NACKLog = NACKLog(), logger: Logger) {
+    /// Creates the service; `nackLog` collects the NACKs of every stream, and `onNACK` (if set) is called for each
+    /// one as it arrives (the adapter uses it to find and set aside the API Envoy rejected).
+    package init(
+        cache: SnapshotCache, nackLog: NACKLog = NACKLog(), logger: Logger,
+        onNACK: (@Sendable (NACKRecord) -> Void)? = nil
+    ) {
         self.cache = cache
         self.nackLog = nackLog
         self.logger = logger
+        self.onNACK = onNACK
     }
 
     /// The latest NACK per node and type (for API status).
@@ -95,6 +101,7 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
         case .nack(let record):
             nackLog.record(record)
             XDSMetrics.countNACK(typeURL: record.typeURL)
+            onNACK?(record)
             logger.warning(
                 "Envoy rejected the configuration",
                 metadata: [

@@ -1,0 +1,81 @@
+package import APKRuntime
+import Foundation
+package import Logging
+
+/// Everything `apk-adapter` reads at start-up (see ``init(reader:)`` for the keys).
+package struct AdapterConfiguration: Sendable {
+    /// The ops server (`/health`, `/ready`, `/metrics`).
+    package var ops = HTTPServerSettings(host: "127.0.0.1", port: 18001)
+    package var xdsHost = "127.0.0.1"
+    package var xdsPort = 18000
+    package var logLevel: Logger.Level = .info
+    /// The namespace whose resources are translated (the deployer's `DEPLOY_NAMESPACE`).
+    package var namespace = "default"
+    /// The Envoy node id served (the gateway name; Envoy's bootstrap `node.id`).
+    package var nodeID = "wso2-apk-default"
+    package var xds = XDSSettings()
+    package var storeBackend = StoreBackend.postgres
+
+    package enum StoreBackend: String, Sendable {
+        case postgres, memory
+    }
+
+    package init() {}
+
+    /// Reads the configuration from environment variables (``ConfigReader``):
+    ///
+    /// | key | variable | default |
+    /// |---|---|---|
+    /// | `http.host` / `http.port` | `HTTP_HOST` / `HTTP_PORT` | `127.0.0.1` / `18001` (ops server) |
+    /// | `xds.host` / `xds.port` | `XDS_HOST` / `XDS_PORT` | `127.0.0.1` / `18000` (ADS, gRPC) |
+    /// | `log.level` | `LOG_LEVEL` | `info` |
+    /// | `watch.namespace` | `WATCH_NAMESPACE` | `default` |
+    /// | `gateway.name` | `GATEWAY_NAME` | `wso2-apk-default` (Envoy node id) |
+    /// | `gateway.listener.address` | `GATEWAY_LISTENER_ADDRESS` | `0.0.0.0` |
+    /// | `gateway.https.port` | `GATEWAY_HTTPS_PORT` | `9095` |
+    /// | `gateway.http.port` | `GATEWAY_HTTP_PORT` | `9080` (`0`: no HTTP listener) |
+    /// | `gateway.tls.certificate` / `gateway.tls.key` | `GATEWAY_TLS_CERTIFICATE` / `GATEWAY_TLS_KEY` | unset: no HTTPS listener |
+    /// | `gateway.vhosts.production` | `GATEWAY_VHOSTS_PRODUCTION` | `gw.wso2.com` |
+    /// | `gateway.connect.timeout` | `GATEWAY_CONNECT_TIMEOUT` | `10s` |
+    /// | `system.deployer.url` | `SYSTEM_DEPLOYER_URL` | `http://127.0.0.1:9444` (`none`: no route) |
+    /// | `system.config.url` | `SYSTEM_CONFIG_URL` | `http://127.0.0.1:9443` (`none`: no route) |
+    /// | `store.backend` | `STORE_BACKEND` | `postgres` (`DATABASE_URL` or `POSTGRES_*`) |
+    package init(reader: ConfigReader) throws {
+        self.init()
+        ops = try HTTPServerSettings(reader: reader, defaultHost: ops.host, defaultPort: ops.port)
+        logLevel = try APKLogging.level(from: reader)
+        xdsHost = reader.string("xds.host", default: xdsHost)
+        xdsPort = try reader.int("xds.port", default: xdsPort, range: 0...65535)
+        namespace = reader.string("watch.namespace", default: namespace)
+        nodeID = reader.string("gateway.name", default: nodeID)
+        xds.listenerAddress = reader.string("gateway.listener.address", default: xds.listenerAddress)
+        xds.httpsPort = try reader.int("gateway.https.port", default: xds.httpsPort, range: 1...65535)
+        let http = try reader.int("gateway.http.port", default: xds.httpPort ?? 0, range: 0...65535)
+        xds.httpPort = http == 0 ? nil : http
+        switch (reader.string("gateway.tls.certificate"), reader.string("gateway.tls.key")) {
+        case (nil, nil): xds.tls = nil
+        case (let certificate?, let key?): xds.tls = XDSSettings.ListenerTLS(certificatePath: certificate, keyPath: key)
+        default:
+            throw ConfigReader.Failure(key: "gateway.tls.certificate", reason: "set GATEWAY_TLS_CERTIFICATE and GATEWAY_TLS_KEY together")
+        }
+        xds.productionVhosts = reader.list("gateway.vhosts.production", default: xds.productionVhosts)
+        let timeout = try reader.duration("gateway.connect.timeout", default: .seconds(xds.connectTimeoutSeconds))
+        xds.connectTimeoutSeconds = max(1, Int(timeout.components.seconds))
+        xds.systemDeployer = try Self.upstream(reader, "system.deployer.url", default: "http://127.0.0.1:9444")
+        xds.systemConfig = try Self.upstream(reader, "system.config.url", default: "http://127.0.0.1:9443")
+        let backend = reader.string("store.backend", default: storeBackend.rawValue).lowercased()
+        guard let parsed = StoreBackend(rawValue: backend) else {
+            throw ConfigReader.Failure(key: "store.backend", reason: "expected postgres or memory, found \"\(backend)\"")
+        }
+        storeBackend = parsed
+    }
+
+    static func upstream(_ reader: ConfigReader, _ key: String, default value: String) throws -> XDSSettings.Upstream? {
+        let url = reader.string(key, default: value)
+        if url.lowercased() == "none" { return nil }
+        guard let upstream = XDSSettings.Upstream(url: url) else {
+            throw ConfigReader.Failure(key: key, reason: "expected http(s)://host:port, found \"\(url)\"")
+        }
+        return upstream
+    }
+}

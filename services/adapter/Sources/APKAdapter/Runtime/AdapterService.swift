@@ -1,0 +1,191 @@
+package import APKStore
+package import APKXDS
+import Foundation
+package import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// The adapter's control loop (provider → translators → publisher): lists the namespace, publishes the first
+/// snapshot, then follows the store's change feed from the list's cursor, batching every event that is already
+/// there into one rebuild. Also reacts to NACKs (``GatewayState/rejected(_:)``) and writes API status.
+///
+/// Store outages: the loop keeps its state and cursor, retries with back-off and resumes exactly where it was
+/// (the change feed is gap-free); Envoy keeps serving the last snapshot meanwhile.
+package final class AdapterService: Service, Sendable {
+    package let store: any ResourceStore
+    package let cache: SnapshotCache
+    package let nodeID: String
+    private let initial: GatewayState
+    private let logger: Logger
+    private let nackInbox: (stream: AsyncStream<NACKRecord>, continuation: AsyncStream<NACKRecord>.Continuation)
+    private let readyFlag = Atomic<Bool>(false)
+    private let stats = Mutex(Stats())
+
+    /// Counters for ops and tests.
+    package struct Stats: Sendable {
+        package var apis = 0
+        package var served = 0
+        package var quarantined = 0
+        package var cursor: Int64 = 0
+        package var snapshotsPublished = 0
+    }
+
+    package init(store: any ResourceStore, cache: SnapshotCache, nodeID: String, state: GatewayState, logger: Logger) {
+        self.store = store
+        self.cache = cache
+        self.nodeID = nodeID
+        self.initial = state
+        self.logger = logger
+        self.nackInbox = AsyncStream.makeStream(of: NACKRecord.self, bufferingPolicy: .bufferingNewest(64))
+    }
+
+    /// True once the first snapshot is published (the `/ready` of the ops server).
+    package var isReady: Bool { readyFlag.load(ordering: .acquiring) }
+
+    package var currentStats: Stats { stats.withLock { $0 } }
+
+    /// Hands a NACK from the ADS server to the loop (``ADSService``'s `onNACK`).
+    package func nackReceived(_ record: NACKRecord) {
+        nackInbox.continuation.yield(record)
+    }
+
+    private enum Input: Sendable {
+        case events([ResourceEvent])
+        case nack(NACKRecord)
+    }
+
+    package func run() async throws {
+        var state = initial
+        let snapshot: ResourceSnapshot
+        do {
+            snapshot = try await cancelWhenGracefulShutdown { try await self.listWithRetry() }
+        } catch {
+            return  // shut down before the store was ever reachable
+        }
+        let started = ContinuousClock.now
+        await handle(state.load(snapshot), state: state)
+        logger.info(
+            "initial snapshot published",
+            metadata: [
+                "apis": "\(state.apiCount)", "served": "\(state.servedCount)", "store.cursor": "\(state.cursor)",
+                "duration": "\(ContinuousClock.now - started)",
+            ])
+        readyFlag.store(true, ordering: .releasing)
+
+        let (inputs, sink) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
+        let startCursor = state.cursor
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.followStore(from: startCursor, into: sink) }
+            group.addTask {
+                for await record in self.nackInbox.stream { sink.yield(.nack(record)) }
+            }
+            group.addTask {
+                try? await gracefulShutdown()
+                sink.finish()
+            }
+            for await input in inputs {
+                switch input {
+                case .events(let events):
+                    let started = ContinuousClock.now
+                    let update = state.apply(events)
+                    Metrics.Timer(label: "apk_adapter_update_seconds").record(duration: ContinuousClock.now - started)
+                    await handle(update, state: state)
+                case .nack(let record):
+                    guard let update = state.rejected(record) else {
+                        logger.warning(
+                            "router rejected a configuration no API can be blamed for",
+                            metadata: ["xds.type_url": "\(record.typeURL)", "xds.error": "\(record.message)"])
+                        continue
+                    }
+                    logger.warning(
+                        "router rejected APIs; they are left out until they change",
+                        metadata: ["apis": "\(update.statuses.keys.sorted())", "xds.error": "\(record.message)"])
+                    await handle(update, state: state)
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Lists the namespace, retrying while the store is unavailable (1 s doubling to 30 s).
+    private func listWithRetry() async throws -> ResourceSnapshot {
+        let watcher = ResourceWatcher(store: store)
+        var delay: Duration = .seconds(1)
+        while true {
+            do {
+                return try await watcher.snapshot(namespace: initial.namespace)
+            } catch {
+                logger.warning(
+                    "resource store unavailable; retrying",
+                    metadata: ["error.description": "\(error)", "retry.after": "\(delay)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
+            }
+        }
+    }
+
+    /// Reads the change feed after `cursor` and yields batches; parks in `waitForEvents` when caught up.
+    private func followStore(from cursor: Int64, into sink: AsyncStream<Input>.Continuation) async {
+        var cursor = cursor
+        var delay: Duration = .seconds(1)
+        while !Task.isCancelled {
+            do {
+                let events = try await store.events(after: cursor, limit: 1000)
+                delay = .seconds(1)
+                if let last = events.last {
+                    cursor = last.cursor
+                    Counter(label: "apk_adapter_store_events_total").increment(by: events.count)
+                    sink.yield(.events(events))
+                } else {
+                    try await store.waitForEvents(after: cursor, timeout: .seconds(30))
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning(
+                    "resource store unavailable; the router keeps its configuration",
+                    metadata: ["error.description": "\(error)", "retry.after": "\(delay)", "store.cursor": "\(cursor)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
+            }
+        }
+    }
+
+    private func handle(_ update: GatewayState.Update, state: GatewayState) async {
+        if let snapshot = update.snapshot {
+            cache.setSnapshot(node: nodeID, snapshot: snapshot)
+            logger.debug(
+                "snapshot published",
+                metadata: [
+                    "xds.version.routes": "\(snapshot.version(ofType: TypeURL.route))",
+                    "xds.version.clusters": "\(snapshot.version(ofType: TypeURL.cluster))",
+                ])
+        }
+        stats.withLock {
+            $0.apis = state.apiCount
+            $0.served = state.servedCount
+            $0.quarantined = state.quarantined.count
+            $0.cursor = state.cursor
+            if update.snapshot != nil { $0.snapshotsPublished += 1 }
+        }
+        Gauge(label: "apk_adapter_apis").record(state.apiCount)
+        Gauge(label: "apk_adapter_apis_served").record(state.servedCount)
+        Gauge(label: "apk_adapter_apis_rejected").record(state.quarantined.count)
+        if update.snapshot != nil { Counter(label: "apk_adapter_snapshots_total").increment() }
+        for (api, status) in update.statuses.sorted(by: { $0.key < $1.key }) {
+            await writeStatus(api: api, status: status, namespace: state.namespace)
+        }
+    }
+
+    /// Writes an API's status (``GatewayState`` only reports statuses that differ from the stored one). Best effort:
+    /// a failure is logged and the next change of that API writes it again.
+    private func writeStatus(api: String, status: GatewayState.APIStatus, namespace: String) async {
+        let key = ResourceKey(kind: "API", namespace: namespace, name: api)
+        do {
+            _ = try await store.updateStatus(key, status: status.document(at: Date()))
+        } catch {
+            logger.warning(
+                "could not write API status", metadata: ["api.id": "\(api)", "error.description": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,285 @@
+package import APKModel
+package import APKStore
+package import APKXDS
+import Crypto
+import EnvoyProtos
+package import Foundation
+import SwiftProtobuf
+
+/// The adapter's in-memory model of the watched namespace and its translation, kept current by store events.
+///
+/// Each API is translated (store → IR → Envoy resources) only when one of the resources it read changes — by
+/// generation or uid, so status-only writes cost nothing — and its packed clusters are cached, so one deploy costs
+/// O(that API) plus assembling the route configuration. Versions are content digests: equal content gives equal
+/// versions, also across adapter restarts, which lets a reconnecting Envoy skip what it already runs.
+///
+/// Not thread-safe: one task (``AdapterService``) owns it.
+package struct GatewayState {
+    /// The desired status of an API CR (`status.deploymentStatus`).
+    package struct APIStatus: Sendable, Hashable {
+        package var accepted: Bool
+        package var status: String
+        package var message: String
+
+        package init(accepted: Bool, status: String, message: String) {
+            self.accepted = accepted
+            self.status = status
+            self.message = message
+        }
+
+        /// The status document, with the transition time.
+        package func document(at time: Date) -> JSONValue {
+            let formatter = ISO8601DateFormatter()
+            return .object(JSONObject([
+                ("deploymentStatus", .object(JSONObject([
+                    ("status", .string(status)),
+                    ("accepted", .bool(accepted)),
+                    ("message", .string(message)),
+                    ("transitionTime", .string(formatter.string(from: time))),
+                ]))),
+            ]))
+        }
+
+        /// True when `stored` (an API CR's status) already says the same (ignoring the transition time).
+        package func matches(_ stored: JSONValue?) -> Bool {
+            guard let deployment = stored?["deploymentStatus"] else { return false }
+            return deployment["accepted"]?.boolValue == accepted && deployment["status"]?.stringValue == status
+                && deployment["message"]?.stringValue == message
+        }
+    }
+
+    /// What changed for the caller to act on after an update.
+    package struct Update: Sendable {
+        /// The snapshot to publish (nil when nothing Envoy sees changed).
+        package var snapshot: Snapshot?
+        /// API CRs whose status should be written (API name → status).
+        package var statuses: [String: APIStatus]
+    }
+
+    private struct Input: Hashable {
+        var uid: String
+        var generation: Int64
+    }
+
+    private struct Compiled {
+        var translation: APITranslation
+        /// uid + generation of every resource read (nil: it did not exist).
+        var inputs: [ReferenceKey: Input?]
+        var resources: APIResources?
+        var clusters: [(name: String, any: Google_Protobuf_Any, digest: String)]
+    }
+
+    package let namespace: String
+    package let settings: XDSSettings
+    private let translator: ResourceTranslator
+    private var objects: [ReferenceKey: StoredResource] = [:]
+    private var compiled: [String: Compiled] = [:]
+    private var referencedBy: [ReferenceKey: Set<String>] = [:]
+    /// APIs Envoy rejected (name → Envoy's message), left out until their inputs change.
+    private(set) package var quarantined: [String: String] = [:]
+    private let system: APIResources
+    private let systemClusters: [(name: String, any: Google_Protobuf_Any, digest: String)]
+    private let listeners: VersionedResources
+    private var lastSnapshot: Snapshot?
+    /// Published snapshots, oldest first: per type its version, and the APIs whose output changed in it.
+    private var publications: [(versions: [String: String], changed: Set<String>)] = []
+    private var changedSinceLastPublication: Set<String> = []
+    /// The store cursor the state reflects.
+    package private(set) var cursor: Int64 = 0
+
+    package init(namespace: String, settings: XDSSettings, translator: ResourceTranslator = ResourceTranslator()) {
+        self.namespace = namespace
+        self.settings = settings
+        self.translator = translator
+        self.system = XDSTranslator.systemResources(settings: settings)
+        self.systemClusters = system.clusters.map { Self.packed($0) }
+        var listeners: [String: Google_Protobuf_Any] = [:]
+        var digests: [String] = []
+        for listener in XDSTranslator.listeners(settings: settings) {
+            let any = AnyPacking.packUnchecked(listener)
+            listeners[listener.name] = any
+            digests.append(listener.name + "=" + Self.digest(any.value))
+        }
+        self.listeners = VersionedResources(version: Self.digest(Data(digests.joined(separator: "\n").utf8)), resources: listeners)
+    }
+
+    /// Number of APIs translated (served or not).
+    package var apiCount: Int { compiled.count }
+    /// Number of APIs with routes in the current snapshot.
+    package var servedCount: Int { compiled.values.filter { $0.resources != nil }.count }
+
+    /// The translation of one API (nil if unknown).
+    package func translation(of api: String) -> APITranslation? { compiled[api]?.translation }
+
+    // MARK: updates
+
+    /// Replaces everything with a listed state (start-up or relist).
+    package mutating func load(_ snapshot: ResourceSnapshot) -> Update {
+        objects = [:]
+        for resource in snapshot.resources.values where resource.namespace == namespace {
+            objects[ReferenceKey(kind: resource.resource.kind, name: resource.resource.name)] = resource
+        }
+        cursor = snapshot.cursor
+        let removed = Set(compiled.keys)
+        compiled = [:]
+        referencedBy = [:]
+        let apis = Set(objects.keys.filter { $0.kind == CRKind.api.rawValue }.map(\.name))
+        changedSinceLastPublication.formUnion(removed.union(apis))
+        return rebuild(dirty: apis, force: true)
+    }
+
+    /// Applies store events (any order of kinds; events of other namespaces are ignored).
+    package mutating func apply(_ events: [ResourceEvent]) -> Update {
+        var dirty: Set<String> = []
+        for event in events {
+            cursor = max(cursor, event.cursor)
+            let stored = event.resource
+            guard stored.namespace == namespace else { continue }
+            let key = ReferenceKey(kind: stored.resource.kind, name: stored.resource.name)
+            if let held = objects[key], held.resourceVersion >= stored.resourceVersion, event.type != .deleted { continue }
+            switch event.type {
+            case .added, .modified: objects[key] = stored
+            case .deleted: objects[key] = nil
+            }
+            if key.kind == CRKind.api.rawValue { dirty.insert(key.name) }
+            if let owner = stored.owner { dirty.insert(owner) }
+            dirty.formUnion(referencedBy[key] ?? [])
+        }
+        return rebuild(dirty: dirty, force: false)
+    }
+
+    /// Envoy rejected a response: quarantines the APIs whose output changed between the version Envoy still runs
+    /// and the rejected one, and rebuilds without them. Returns nil when no API can be blamed (logged by the caller).
+    package mutating func rejected(_ nack: NACKRecord) -> Update? {
+        guard let rejectedIndex = publications.lastIndex(where: { $0.versions[nack.typeURL] == nack.rejectedVersion })
+        else { return nil }
+        let acceptedIndex = nack.acceptedVersion.isEmpty
+            ? nil : publications[..<rejectedIndex].lastIndex { $0.versions[nack.typeURL] == nack.acceptedVersion }
+        let start = acceptedIndex.map { $0 + 1 } ?? 0
+        var blamed: Set<String> = []
+        for publication in publications[start...rejectedIndex] { blamed.formUnion(publication.changed) }
+        blamed = blamed.filter { compiled[$0]?.resources != nil }
+        guard !blamed.isEmpty else { return nil }
+        let message = "rejected by the router (\(TypeURL.shortName(nack.typeURL))): \(nack.message)"
+        var statuses: [String: APIStatus] = [:]
+        for api in blamed {
+            quarantined[api] = message
+            compiled[api]?.resources = nil
+            compiled[api]?.clusters = []
+            statuses[api] = APIStatus(accepted: false, status: "Failed", message: message)
+        }
+        changedSinceLastPublication.formUnion(blamed)
+        var update = publish()
+        update.statuses.merge(statuses) { $1 }
+        return update
+    }
+
+    // MARK: translation
+
+    private mutating func rebuild(dirty: Set<String>, force: Bool) -> Update {
+        var statuses: [String: APIStatus] = [:]
+        for api in dirty.sorted() {
+            let key = ReferenceKey(kind: CRKind.api.rawValue, name: api)
+            guard let stored = objects[key] else {
+                if let old = compiled.removeValue(forKey: api) {
+                    unindex(api, old.translation.references)
+                    changedSinceLastPublication.insert(api)
+                }
+                quarantined[api] = nil
+                continue
+            }
+            if !force, let old = compiled[api], inputs(of: old.translation.references) == old.inputs {
+                continue  // only statuses (or unrelated fields) changed
+            }
+            let lookupObjects = objects
+            let translation = translator.translate(
+                api: stored.resource, namespace: namespace, lookup: { lookupObjects[$0]?.resource })
+            let previous = compiled[api]
+            if let previous { unindex(api, previous.translation.references) }
+            for reference in translation.references { referencedBy[reference, default: []].insert(api) }
+            quarantined[api] = nil  // inputs changed: give it another chance
+            let resources = translation.api.map { XDSTranslator.resources(for: $0, settings: settings) }
+            let clusters = resources?.clusters.map { Self.packed($0) } ?? []
+            compiled[api] = Compiled(
+                translation: translation, inputs: inputs(of: translation.references), resources: resources,
+                clusters: clusters)
+            if previous?.resources != resources { changedSinceLastPublication.insert(api) }
+            let status = Self.status(for: translation)
+            if !status.matches(stored.status) { statuses[api] = status }
+        }
+        var update = publish()
+        update.statuses = statuses
+        return update
+    }
+
+    private mutating func unindex(_ api: String, _ references: Set<ReferenceKey>) {
+        for reference in references {
+            referencedBy[reference]?.remove(api)
+            if referencedBy[reference]?.isEmpty == true { referencedBy[reference] = nil }
+        }
+    }
+
+    private func inputs(of references: Set<ReferenceKey>) -> [ReferenceKey: Input?] {
+        var inputs: [ReferenceKey: Input?] = [:]
+        for reference in references {
+            inputs[reference] = objects[reference].map { Input(uid: $0.uid, generation: $0.generation) }
+        }
+        return inputs
+    }
+
+    static func status(for translation: APITranslation) -> APIStatus {
+        switch (translation.api != nil && !(translation.api?.environments.isEmpty ?? true), translation.problems.isEmpty) {
+        case (true, true):
+            APIStatus(accepted: true, status: "Deployed", message: "routable on the gateway")
+        case (true, false):
+            APIStatus(accepted: true, status: "PartiallyDeployed", message: translation.problems.joined(separator: "; "))
+        case (false, _):
+            APIStatus(accepted: false, status: "Failed", message: translation.problems.joined(separator: "; "))
+        }
+    }
+
+    // MARK: snapshot
+
+    /// Builds the snapshot from the cached per-API output; nil `snapshot` when nothing changed.
+    private mutating func publish() -> Update {
+        let served = compiled.values.compactMap(\.resources)
+        var clusterAnys: [String: Google_Protobuf_Any] = [:]
+        var clusterDigests: [String: String] = [:]
+        for entry in systemClusters {
+            clusterAnys[entry.name] = entry.any
+            clusterDigests[entry.name] = entry.digest
+        }
+        for api in compiled.keys.sorted() {
+            for entry in compiled[api]?.clusters ?? [] where clusterAnys[entry.name] == nil {
+                clusterAnys[entry.name] = entry.any
+                clusterDigests[entry.name] = entry.digest
+            }
+        }
+        let clusterVersion = Self.digest(
+            Data(clusterDigests.keys.sorted().map { "\($0)=\(clusterDigests[$0] ?? "")" }.joined(separator: "\n").utf8))
+        let routes = XDSTranslator.routeConfiguration(system: system, apis: served, settings: settings)
+        let routeAny = AnyPacking.packUnchecked(routes)
+        var snapshot = Snapshot()
+        snapshot.types[TypeURL.listener] = listeners
+        snapshot.types[TypeURL.cluster] = VersionedResources(version: clusterVersion, resources: clusterAnys)
+        snapshot.types[TypeURL.route] = VersionedResources(
+            version: Self.digest(routeAny.value), resources: [routes.name: routeAny])
+        guard snapshot != lastSnapshot else { return Update(snapshot: nil, statuses: [:]) }
+        lastSnapshot = snapshot
+        publications.append((
+            versions: snapshot.types.mapValues(\.version), changed: changedSinceLastPublication))
+        if publications.count > 64 { publications.removeFirst(publications.count - 64) }
+        changedSinceLastPublication = []
+        return Update(snapshot: snapshot, statuses: [:])
+    }
+
+    static func packed(_ cluster: Envoy_Config_Cluster_V3_Cluster) -> (name: String, any: Google_Protobuf_Any, digest: String) {
+        let any = AnyPacking.packUnchecked(cluster)
+        return (cluster.name, any, digest(any.value))
+    }
+
+    /// First 16 hex digits of SHA-256.
+    static func digest(_ data: Data) -> String {
+        SHA256.hash(data: data).prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+}

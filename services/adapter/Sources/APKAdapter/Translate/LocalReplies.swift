@@ -1,0 +1,64 @@
+import EnvoyProtos
+import SwiftProtobuf
+
+/// `local_reply_config` of the gateway's HTTP connection managers: Envoy's own error replies (no route, upstream
+/// failures, timeouts) get APK's JSON body and codes (contract §7.6; `code` is a string there). Replies without one
+/// of these response flags (direct responses, upstream answers) are left alone.
+package enum LocalReplies {
+    /// One mapper: Envoy response flag → status, APK code, message and description.
+    package struct Mapping: Sendable, Hashable {
+        package var flag: String
+        package var status: Int
+        package var code: String
+        package var message: String
+        package var description: String
+    }
+
+    /// The table of contract §7.6 (descriptions `%LOCAL_REPLY_BODY%` carry Envoy's own detail).
+    package static let mappings: [Mapping] = [
+        Mapping(flag: "NR", status: 404, code: "404", message: "Not Found",
+                description: "The requested resource is not available."),
+        Mapping(flag: "UT", status: 504, code: "102504", message: "Upstream connection timeout",
+                description: "%LOCAL_REPLY_BODY%"),
+        Mapping(flag: "UF", status: 503, code: "102503", message: "Upstream connection failed",
+                description: "%LOCAL_REPLY_BODY%"),
+        Mapping(flag: "UO", status: 503, code: "102505", message: "Upstream overflow", description: "%LOCAL_REPLY_BODY%"),
+        Mapping(flag: "UH", status: 503, code: "102508", message: "No healthy upstream",
+                description: "%LOCAL_REPLY_BODY%"),
+        Mapping(flag: "UR", status: 503, code: "102509", message: "Upstream connection reset by the remote",
+                description: "%LOCAL_REPLY_BODY%"),
+        Mapping(flag: "UC", status: 503, code: "102510", message: "Upstream connection termination",
+                description: "%LOCAL_REPLY_BODY%"),
+        Mapping(flag: "LR", status: 503, code: "102511", message: "Connection reset by the gateway",
+                description: "%LOCAL_REPLY_BODY%"),
+        Mapping(flag: "URX", status: 500, code: "102506", message: "Upstream retry limit exceeded",
+                description: "%LOCAL_REPLY_BODY%"),
+        Mapping(flag: "NC", status: 500, code: "102507", message: "No cluster found for the route",
+                description: "%LOCAL_REPLY_BODY%"),
+        Mapping(flag: "IH", status: 400, code: "102512", message: "Strictly checked header validation failure",
+                description: "%LOCAL_REPLY_BODY%"),
+        Mapping(flag: "SI", status: 500, code: "102513", message: "Stream idle timeout", description: "%LOCAL_REPLY_BODY%"),
+        Mapping(flag: "DPE", status: 500, code: "102514", message: "Downstream protocol error",
+                description: "%LOCAL_REPLY_BODY%"),
+        Mapping(flag: "UPE", status: 500, code: "102515", message: "Upstream protocol error",
+                description: "%LOCAL_REPLY_BODY%"),
+        Mapping(flag: "UMSDR", status: 500, code: "102516", message: "Upstream max stream duration reached",
+                description: "%LOCAL_REPLY_BODY%"),
+    ]
+
+    static func config() -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_LocalReplyConfig {
+        var config = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_LocalReplyConfig()
+        config.mappers = mappings.map { mapping in
+            var mapper = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ResponseMapper()
+            mapper.filter.responseFlagFilter.flags = [mapping.flag]
+            mapper.statusCode = Google_Protobuf_UInt32Value(UInt32(mapping.status))
+            mapper.bodyFormatOverride.jsonFormat = Google_Protobuf_Struct(fields: [
+                "error_message": Google_Protobuf_Value(stringValue: mapping.message),
+                "code": Google_Protobuf_Value(stringValue: mapping.code),
+                "error_description": Google_Protobuf_Value(stringValue: mapping.description),
+            ])
+            return mapper
+        }
+        return config
+    }
+}

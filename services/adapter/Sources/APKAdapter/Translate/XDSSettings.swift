@@ -1,0 +1,77 @@
+/// What the xDS translator needs besides the IR: listener ports and TLS files, virtual-host aliases and the system
+/// upstreams. Part of every snapshot's identity (a change re-renders everything).
+package struct XDSSettings: Sendable, Hashable {
+    /// Address the gateway listeners bind (`0.0.0.0`; the local stack uses `127.0.0.1`).
+    package var listenerAddress = "0.0.0.0"
+    /// HTTPS listener port; served only when `tls` is set.
+    package var httpsPort = 9095
+    /// Plain-HTTP listener port; nil: no HTTP listener.
+    package var httpPort: Int? = 9080
+    /// PEM files Envoy reads for the HTTPS listener (the key never crosses the xDS stream).
+    package var tls: ListenerTLS?
+    /// Production virtual hosts (`gw.wso2.com`): `default.<vhost>` also answers as `<vhost>` (contract §5.4).
+    package var productionVhosts = ["gw.wso2.com"]
+    /// The deployer (token issuer, deployer and runtime REST) behind `idp.am.wso2.com` and `api.am.wso2.com`.
+    package var systemDeployer: Upstream? = Upstream(host: "127.0.0.1", port: 9444, tls: false)
+    /// The config service behind `api.am.wso2.com/api/configurator/`.
+    package var systemConfig: Upstream? = Upstream(host: "127.0.0.1", port: 9443, tls: false)
+    /// Upstream connect timeout for every cluster.
+    package var connectTimeoutSeconds = 10
+    /// Name of the one route configuration both listeners use (RDS over ADS).
+    package var routeConfigName = "apk_gateway_routes"
+
+    package struct ListenerTLS: Sendable, Hashable {
+        package var certificatePath: String
+        package var keyPath: String
+
+        package init(certificatePath: String, keyPath: String) {
+            self.certificatePath = certificatePath
+            self.keyPath = keyPath
+        }
+    }
+
+    package struct Upstream: Sendable, Hashable {
+        package var host: String
+        package var port: Int
+        package var tls: Bool
+
+        package init(host: String, port: Int, tls: Bool) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+        }
+
+        /// Parses `http://host:port` or `https://host:port` (a path is not allowed); nil when malformed.
+        package init?(url: String) {
+            let scheme: Bool
+            var rest: Substring
+            if url.hasPrefix("http://") {
+                scheme = false
+                rest = url.dropFirst(7)
+            } else if url.hasPrefix("https://") {
+                scheme = true
+                rest = url.dropFirst(8)
+            } else {
+                return nil
+            }
+            if rest.hasSuffix("/") { rest = rest.dropLast() }
+            guard !rest.contains("/"), !rest.isEmpty else { return nil }
+            let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2, !parts[0].isEmpty else { return nil }
+            let port: Int
+            if parts.count == 2 {
+                guard let p = Int(parts[1]), (1...65535).contains(p) else { return nil }
+                port = p
+            } else {
+                port = scheme ? 443 : 80
+            }
+            self.init(host: String(parts[0]), port: port, tls: scheme)
+        }
+    }
+
+    package init() {}
+
+    /// Listener names (contract §9: `<PROTOCOL>_<port>_listener`).
+    package var httpsListenerName: String { "HTTPS_\(httpsPort)_listener" }
+    package func httpListenerName(_ port: Int) -> String { "HTTP_\(port)_listener" }
+}
