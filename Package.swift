@@ -295,7 +295,10 @@ let package = Package(
         // MARK: cross-service integration tests (real binaries, real PostgreSQL; see test/Integration/README.md)
         .testTarget(
             name: "APKIntegrationTests",
-            dependencies: ["APKModel", "APKTestSupport"],
+            dependencies: [
+                "APKModel", "APKStore", "APKTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "test/Integration",
             exclude: ["README.md"],
             swiftSettings: swiftSettings

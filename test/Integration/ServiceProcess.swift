@@ -13,22 +13,23 @@ final class ServiceProcess: @unchecked Sendable {  // `Process` is used from one
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts `.build/debug/<executable>` with `environment` added to ours, plus HTTP_HOST/HTTP_PORT.
-    init(executable: String, environment: [String: String]) throws {
+    /// Starts `.build/debug/<executable>` with `environment` added to ours, plus HTTP_HOST/HTTP_PORT (`port`, or a
+    /// free one).
+    init(executable: String, environment: [String: String], port: Int? = nil) throws {
         name = executable
-        port = try FreePort.next()
+        self.port = try port ?? FreePort.next()
         let binary = Fixtures.repositoryRoot.appendingPathComponent(".build/debug/\(executable)")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw IntegrationError("\(binary.path) is missing: run `swift build --build-tests` first")
         }
-        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("\(executable)-\(port).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("\(executable)-\(self.port).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         process.executableURL = binary
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         env["HTTP_HOST"] = "127.0.0.1"
-        env["HTTP_PORT"] = String(port)
+        env["HTTP_PORT"] = String(self.port)
         env["LOG_LEVEL"] = env["LOG_LEVEL"] ?? "warning"
         process.environment = env
         process.standardOutput = log
@@ -51,6 +52,9 @@ final class ServiceProcess: @unchecked Sendable {  // `Process` is used from one
     func stop() {
         guard process.isRunning else { return }
         process.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 

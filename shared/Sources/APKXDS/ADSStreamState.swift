@@ -14,6 +14,16 @@ package struct NACKRecord: Sendable, Equatable {
     package var rejectedNonce: String
     /// Envoy's error message, verbatim (not parsed).
     package var message: String
+
+    package init(node: String, typeURL: String, acceptedVersion: String, rejectedVersion: String, rejectedNonce: String,
+                 message: String) {
+        self.node = node
+        self.typeURL = typeURL
+        self.acceptedVersion = acceptedVersion
+        self.rejectedVersion = rejectedVersion
+        self.rejectedNonce = rejectedNonce
+        self.message = message
+    }
 }
 
 /// The protocol state of one state-of-the-world ADS stream: pure, no I/O (BUILD-NOTES "ADS with Envoy 1.40").

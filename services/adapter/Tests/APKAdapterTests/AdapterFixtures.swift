@@ -1,0 +1,66 @@
+import APKAdapter
+import APKModel
+import APKStore
+import APKTestSupport
+import EnvoyProtos
+import Foundation
+import SwiftProtobuf
+
+/// Reading CR streams from fixtures and rendering translator output for golden files.
+enum AdapterFixtures {
+    /// The resources of a `---`-separated YAML stream (empty and comment-only documents skipped).
+    static func resources(_ relativePath: String) throws -> [K8sResource] {
+        let text = try Fixtures.text(relativePath)
+        var documents: [[Substring]] = [[]]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "---" { documents.append([]) } else { documents[documents.count - 1].append(line) }
+        }
+        return try documents.compactMap { lines in
+            let content = lines.filter { line in
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                return !trimmed.isEmpty && !trimmed.hasPrefix("#")
+            }
+            guard !content.isEmpty else { return nil }
+            let value = try DocumentParser().parse(Data(lines.joined(separator: "\n").utf8))
+            guard value.objectValue != nil else { return nil }
+            return try StoredContent.resource(fromObject: value)
+        }
+    }
+
+    /// The settings golden files are rendered with (fixed paths, both listeners, default system upstreams).
+    static var settings: XDSSettings {
+        var settings = XDSSettings()
+        settings.tls = XDSSettings.ListenerTLS(certificatePath: "/certs/gateway.crt", keyPath: "/certs/gateway.key")
+        return settings
+    }
+
+    /// Envoy JSON (proto field names, `Any` expanded) of a message, pretty-printed with sorted keys.
+    static func json(_ message: some Message) throws -> JSONValue {
+        registerAnyTypes
+        var options = JSONEncodingOptions()
+        options.preserveProtoFieldNames = true
+        options.useDeterministicOrdering = true
+        let text = try message.jsonString(options: options)
+        return StoredContent.canonical(try JSONParser.parse(Array(text.utf8)))
+    }
+
+    static let registerAnyTypes: Void = {
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_Router_V3_Router.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_TransportSockets_Tls_V3_DownstreamTlsContext.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext.self)
+    }()
+
+    /// A bundle for the in-memory store: the API CR named `api` and every other resource of the stream whose name
+    /// does not belong to another API of the stream (fixtures keep each API's resources prefixed by its name, or are
+    /// single-API streams).
+    static func bundle(_ resources: [K8sResource], api: String, organization: String) -> CRBundle {
+        let apis = Set(resources.filter { $0.kind == "API" }.map(\.name))
+        let mine = resources.filter { resource in
+            if resource.kind == "API" { return resource.name == api }
+            if apis.count == 1 { return true }
+            return resource.name.hasPrefix(api)
+        }
+        return CRBundle(apiID: api, organization: organization, resources: mine)
+    }
+}

@@ -1,0 +1,111 @@
+import APKAdapter
+import APKModel
+import APKStore
+import APKTestSupport
+import APKXDS
+import Foundation
+import Testing
+
+/// Golden files for both pure stages: stored CRs → IR (`*.ir.json`) and IR → Envoy resources (`*.xds.json`).
+/// Inputs: the deployer's own bundles (test/fixtures/golden/bundles) and hand-written edge cases
+/// (test/fixtures/adapter). `APK_UPDATE_GOLDEN=1` rewrites the expected files.
+@Suite struct TranslationGoldenTests {
+    static let inputs = [
+        ("employee", "golden/bundles/employee.yaml"),
+        ("full", "golden/bundles/full.yaml"),
+        ("edge-cases", "adapter/edge-cases.in.yaml"),
+    ]
+
+    @Test(arguments: inputs)
+    func storeToIRToXDS(name: String, input: String) throws {
+        let resources = try AdapterFixtures.resources(input)
+        let byKey = Dictionary(
+            resources.map { (ReferenceKey(kind: $0.kind, name: $0.name), $0) }, uniquingKeysWith: { first, _ in first })
+        let translator = ResourceTranslator()
+        var irDocument = JSONObject()
+        var apis: [APIResources] = []
+        var clusters: [JSONValue] = []
+        for api in resources.filter({ $0.kind == "API" }).sorted(by: { $0.name < $1.name }) {
+            let translation = translator.translate(api: api, namespace: "default", lookup: { byKey[$0] })
+            irDocument[api.name] = .object(JSONObject([
+                ("api", try translation.api.map { try JSONValueCoding.encode($0) } ?? .null),
+                ("problems", .array(translation.problems.map(JSONValue.string))),
+                ("references", .array(translation.references.sorted().map { .string($0.description) })),
+            ]))
+            if let ir = translation.api {
+                let output = XDSTranslator.resources(for: ir, settings: AdapterFixtures.settings)
+                apis.append(output)
+                clusters += try output.clusters.map(AdapterFixtures.json)
+            }
+        }
+        let settings = AdapterFixtures.settings
+        let system = XDSTranslator.systemResources(settings: settings)
+        let routes = XDSTranslator.routeConfiguration(system: system, apis: apis, settings: settings)
+        let xds = JSONValue.object(JSONObject([
+            ("listeners", .array(try XDSTranslator.listeners(settings: settings).map(AdapterFixtures.json))),
+            ("route_configuration", try AdapterFixtures.json(routes)),
+            ("clusters", .array(clusters)),
+        ]))
+        if let difference = try Golden.difference(
+            DocumentWriter.json(.object(irDocument), pretty: true) + "\n", goldenFile: "golden/adapter/\(name).ir.json")
+        {
+            Issue.record("\(difference)")
+        }
+        if let difference = try Golden.difference(
+            DocumentWriter.json(xds, pretty: true) + "\n", goldenFile: "golden/adapter/\(name).xds.json")
+        {
+            Issue.record("\(difference)")
+        }
+    }
+
+    @Test func routeRegexQuotesTheBasePathAndAllowsATrailingSlash() {
+        #expect(XDSTranslator.pathRegex(basePath: "/http-bin-api/1.0.8", operationRegex: "/anything/(.*)")
+            == #"^/http-bin-api/1\.0\.8/anything/(.*)([/]{0,1})"#)
+        #expect(RegexQuoting.quote("a.b+c(d)[e]{f}|g^h$i?j*k\\") == #"a\.b\+c\(d\)\[e\]\{f\}\|g\^h\$i\?j\*k\\"#)
+    }
+
+    @Test func edgeCasesReportEveryProblemAndKeepTheRest() throws {
+        let resources = try AdapterFixtures.resources("adapter/edge-cases.in.yaml")
+        let byKey = Dictionary(resources.map { (ReferenceKey(kind: $0.kind, name: $0.name), $0) }, uniquingKeysWith: { a, _ in a })
+        func translate(_ name: String) throws -> APITranslation {
+            let api = try #require(resources.first(where: { $0.kind == "API" && $0.name == name }))
+            return ResourceTranslator().translate(api: api, namespace: "default", lookup: { byKey[$0] })
+        }
+        let edge = try translate("edge")
+        let api = try #require(edge.api)
+        #expect(api.environments.map(\.kind) == [.production, .sandbox])
+        #expect(api.environments[0].hostnames == ["acme.gw.wso2.com"], "the invalid hostname is dropped")
+        #expect(edge.problems.contains { $0.contains("Backend does-not-exist does not exist") })
+        #expect(edge.problems.contains { $0.contains("\"bad host\"") })
+        #expect(edge.problems.contains { $0.contains("filter type CORS") })
+        let secure = try #require(api.backends.first(where: { $0.cluster == "default/edge-secure" }))
+        #expect(secure.tls?.trustedCA?.hasPrefix("-----BEGIN CERTIFICATE-----") == true, "CA read from the ConfigMap")
+        #expect(edge.references.contains(ReferenceKey(kind: "ConfigMap", name: "edge-ca")))
+        let items = try #require(api.environments[0].routes.first(where: { $0.pathRegex == "/items/(.*)" }))
+        #expect(items.forward?.rewrite == #"/v2/items/\1"#, "Backend base path without a doubled slash")
+        #expect(items.forward?.retry?.attempts == 2)
+        #expect(items.forward?.retry?.statusCodes == [502, 503])
+
+        let graph = try translate("graph")
+        #expect(graph.api == nil)
+        #expect(graph.problems == ["API type GraphQL is not served by the gateway yet (REST only)"])
+        let orphan = try translate("orphan")
+        #expect(orphan.api?.environments.isEmpty == true)
+        #expect(orphan.problems.contains("HTTPRoute orphan-production-1 (production) does not exist"))
+    }
+
+    @Test func snapshotsFromTheFixturesAreConsistent() async throws {
+        for (_, input) in Self.inputs {
+            let resources = try AdapterFixtures.resources(input)
+            let store = InMemoryResourceStoreFixture()
+            for api in resources.filter({ $0.kind == "API" }) {
+                let organization = api.spec?["organization"]?.stringValue ?? "default"
+                _ = try await store.store.apply(AdapterFixtures.bundle(resources, api: api.name, organization: organization), namespace: "default")
+            }
+            var state = GatewayState(namespace: "default", settings: AdapterFixtures.settings)
+            let update = state.load(try await store.snapshot())
+            let snapshot = try #require(update.snapshot)
+            #expect(snapshot.inconsistencies().isEmpty, "\(input): \(snapshot.inconsistencies())")
+        }
+    }
+}
