@@ -164,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "APKXDSTests",
             dependencies: [
-                "APKXDS", "EnvoyProtos", "EnvoyGRPC",
+                "APKXDS", "EnvoyProtos", "EnvoyGRPC", "APKProtos",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -345,6 +345,9 @@ let package = Package(
             dependencies: [
                 "APKModel", "APKStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "bench/APKBench",
             swiftSettings: swiftSettings

@@ -23,7 +23,18 @@ case "deploy":
         print("deploy benchmark failed: \(error)")
         exit(1)
     }
+case "propagation":
+    // apk-bench propagation [deploys per step] [preloaded APIs per step …] (default: 100 0 1000 10000)
+    let rest = Array(arguments.dropFirst())
+    let deploys = Int(rest.first ?? "") ?? 100
+    let steps = rest.dropFirst().compactMap { Int($0) }
+    do {
+        try await PropagationBenchmark(preloads: steps.isEmpty ? [0, 1000, 10_000] : steps, deploys: deploys).run()
+    } catch {
+        print("propagation benchmark failed: \(error)")
+        exit(1)
+    }
 default:
-    print("usage: apk-bench config [rounds] | apk-bench deploy [preloaded APIs] [deploys]")
+    print("usage: apk-bench config [rounds] | apk-bench deploy [preloaded APIs] [deploys] | apk-bench propagation [deploys] [preloads …]")
     exit(arguments.isEmpty ? 0 : 2)
 }

@@ -55,9 +55,10 @@ final class GatewayStack: @unchecked Sendable {  // used from one test task
         try await envoy.waitUntilReady()
     }
 
-    /// Stops the adapter and starts a new one on the same ports (Envoy keeps running).
+    /// Stops the adapter (it must exit on SIGTERM although Envoy holds an ADS stream open) and starts a new one on
+    /// the same ports (Envoy keeps running).
     func restartAdapter() async throws {
-        adapter.stop()
+        guard adapter.stop() else { throw IntegrationError("apk-adapter ignored SIGTERM for 10 s:\n\(adapter.logTail())") }
         adapter = try ServiceProcess(executable: "apk-adapter", environment: adapterEnvironment, port: adapter.port)
         try await adapter.waitUntil(path: "/ready")
     }

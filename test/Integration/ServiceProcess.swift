@@ -49,13 +49,17 @@ final class ServiceProcess: @unchecked Sendable {  // `Process` is used from one
         throw IntegrationError("\(name) did not answer \(status) on \(path) within \(seconds)s:\n\(logTail())")
     }
 
-    func stop() {
-        guard process.isRunning else { return }
+    /// SIGTERM, then SIGKILL after 10 s; true when the process exited on SIGTERM (or had already exited).
+    @discardableResult
+    func stop() -> Bool {
+        guard process.isRunning else { return true }
         process.terminate()
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning, Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        let graceful = !process.isRunning
+        if !graceful { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+        return graceful
     }
 
     func logTail() -> String {
