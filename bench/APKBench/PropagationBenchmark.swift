@@ -13,8 +13,9 @@ import NIOHTTP1
 ///
 /// The stack (PostgreSQL, apk-deployer, apk-adapter, Envoy, apk-echo) is started by `./build-apk.sh bench
 /// propagation`, which passes it in the environment: `DATABASE_URL`, `DEPLOY_NAMESPACE`, `DEPLOYER_URL`,
-/// `GATEWAY_HTTP_URL` (Envoy's HTTP listener), `ECHO_URL`, `ADAPTER_PID`. Preloaded APIs go straight into the store
-/// (the deployer's own code path, without HTTP) to keep 10,000 affordable.
+/// `GATEWAY_HTTP_URL` (Envoy's HTTP listener), `ECHO_URL`, `ADAPTER_PID`, optionally `ADAPTER_METRICS_URL` and
+/// `ROUTER_ADMIN_URL` (Envoy's admin: its xDS update times are printed too). Preloaded APIs go straight into the
+/// store (the deployer's own code path, without HTTP) to keep 10,000 affordable.
 struct PropagationBenchmark {
     var preloads: [Int]
     var deploys: Int
@@ -26,6 +27,8 @@ struct PropagationBenchmark {
         var gatewayURL: String
         var echoURL: String
         var adapterPID: Int32
+        var adapterMetricsURL: String?
+        var routerAdminURL: String?
 
         init() throws {
             let env = ProcessInfo.processInfo.environment
@@ -40,6 +43,8 @@ struct PropagationBenchmark {
             echoURL = try value("ECHO_URL")
             guard let pid = Int32(try value("ADAPTER_PID")) else { throw BenchError("ADAPTER_PID is not a PID") }
             adapterPID = pid
+            adapterMetricsURL = env["ADAPTER_METRICS_URL"]
+            routerAdminURL = env["ROUTER_ADMIN_URL"]
         }
     }
 
@@ -82,6 +87,7 @@ struct PropagationBenchmark {
                 print(String(format: "  adapter + Envoy caught up with %d APIs in %.1f s", target, Self.ms(ContinuousClock.now - started) / 1000))
             }
             let rssLoaded = Self.residentMiB(pid: env.adapterPID)
+            let updatesBefore = await Self.adapterUpdates(client: client, metricsURL: env.adapterMetricsURL)
             var subject: [Double] = []
             var baseline: [Double] = []
             var deployCalls: [Double] = []
@@ -102,9 +108,20 @@ struct PropagationBenchmark {
                 subject.append(Self.ms(ContinuousClock.now - responded))
             }
             let rss = Self.residentMiB(pid: env.adapterPID)
+            let updatesAfter = await Self.adapterUpdates(client: client, metricsURL: env.adapterMetricsURL)
             print(String(format: "%6d APIs: propagation p50 %.1f ms  p99 %.1f ms  max %.1f ms | deploy call p50 %.1f ms | adapter RSS %.1f MiB (%.1f MiB before the deploys)",
                          loaded, Self.percentile(subject, 0.5), Self.percentile(subject, 0.99), subject.max() ?? 0,
                          Self.percentile(deployCalls, 0.5), rss, rssLoaded))
+            if let before = updatesBefore, let after = updatesAfter, after.count > before.count {
+                print(String(format: "        adapter: %d translate+assemble rounds during the deploys, mean %.1f ms",
+                             Int(after.count - before.count), (after.sum - before.sum) * 1000 / (after.count - before.count)))
+            }
+            if let admin = env.routerAdminURL,
+                let response = try? await client.execute(
+                    HTTPClientRequest(url: "\(admin)/stats?filter=(cds|rds).*update_duration$"), timeout: .seconds(5)),
+                let body = try? await response.body.collect(upTo: 1 << 20) {
+                for line in String(buffer: body).split(separator: "\n") { print("        Envoy \(line)") }
+            }
             if !baseline.isEmpty {
                 print(String(format: "        baseline (one request to a routable API, interleaved): p50 %.2f ms  p99 %.2f ms → propagation p50 = %.0fx baseline",
                              Self.percentile(baseline, 0.5), Self.percentile(baseline, 0.99),
@@ -205,6 +222,24 @@ struct PropagationBenchmark {
     }
 
     // MARK: numbers
+
+    /// Sum (seconds) and count of the adapter's `apk_adapter_update_seconds` histogram (nil without metrics).
+    static func adapterUpdates(client: HTTPClient, metricsURL: String?) async -> (sum: Double, count: Double)? {
+        guard let metricsURL,
+            let response = try? await client.execute(HTTPClientRequest(url: metricsURL), timeout: .seconds(5)),
+            let body = try? await response.body.collect(upTo: 16 << 20)
+        else { return nil }
+        var sum: Double?
+        var count: Double?
+        for line in String(buffer: body).split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard parts.count == 2 else { continue }
+            if parts[0] == "apk_adapter_update_seconds_sum" { sum = Double(parts[1]) }
+            if parts[0] == "apk_adapter_update_seconds_count" { count = Double(parts[1]) }
+        }
+        guard let sum, let count else { return nil }
+        return (sum, count)
+    }
 
     static func residentMiB(pid: Int32) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),

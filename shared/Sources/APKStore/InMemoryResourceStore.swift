@@ -86,6 +86,10 @@ package actor InMemoryResourceStore: ResourceStore {
         return true
     }
 
+    package func updateStatuses(_ updates: [(key: ResourceKey, status: JSONValue)]) -> [Bool] {
+        updates.map { updateStatus($0.key, status: $0.status) }  // one actor turn: atomic
+    }
+
     package func events(after cursor: Int64, limit: Int) -> [ResourceEvent] {
         guard limit > 0 else { return [] }
         let start = Int(max(cursor, 0))

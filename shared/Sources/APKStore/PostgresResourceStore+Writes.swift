@@ -64,39 +64,59 @@ extension PostgresResourceStore {
     }
 
     package func updateStatus(_ key: ResourceKey, status: JSONValue) async throws(StoreError) -> Bool {
+        try await updateStatuses([(key, status)]).first ?? false
+    }
+
+    /// All in one transaction (one writer-lock turn, one notification): what a controller writing many statuses
+    /// after a bulk change wants.
+    package func updateStatuses(_ updates: [(key: ResourceKey, status: JSONValue)]) async throws(StoreError) -> [Bool] {
+        guard !updates.isEmpty else { return [] }
         let logger = logger
-        let normalized = StoredContent.normalizedStatus(status)
         let (found, cursor) = try await store.withTransaction("update status") { connection in
             try await Self.lockWriters(connection, logger: logger)
-            let rows = try await connection.rows(
-                """
-                SELECT status::text FROM resources
-                WHERE kind = \(key.kind) AND namespace = \(key.namespace) AND name = \(key.name)
-                """, logger: logger)
-            guard let row = rows.first else { return (false, Int64(0)) }
-            let current = try row.decode(String?.self).map { text throws(StoreError) in
-                StoredContent.canonical(try StoredContent.parse(text, what: "status of \(key)"))
+            var found: [Bool] = []
+            var cursor: Int64 = 0
+            for (key, status) in updates {
+                let written = try await Self.writeStatus(
+                    key, normalized: StoredContent.normalizedStatus(status), connection, logger: logger)
+                found.append(written != nil)
+                cursor = max(cursor, written ?? 0)
             }
-            guard current != normalized else { return (true, Int64(0)) }
-            let text = normalized.map(StoredContent.text)
-            let cursor = try await connection.rows(
-                """
-                WITH changed AS (
-                    UPDATE resources SET status = \(text)::jsonb, resource_version = nextval('apk_resource_version'),
-                        updated_at = now()
-                    WHERE kind = \(key.kind) AND namespace = \(key.namespace) AND name = \(key.name)
-                    RETURNING *)
-                INSERT INTO resource_events (\(unescaped: PostgresRows.eventInsertColumns))
-                SELECT 'MODIFIED', kind, namespace, name, resource_version, uid, generation, owner,
-                    \(unescaped: PostgresRows.objectExpression), status, created_at, updated_at
-                FROM changed RETURNING cursor
-                """, logger: logger
-            ).first?.decode(Int64.self) ?? 0
-            try await Self.notify(cursor, connection, logger: logger)
-            return (true, cursor)
+            if cursor > 0 { try await Self.notify(cursor, connection, logger: logger) }
+            return (found, cursor)
         }
         store.signal.advance(to: cursor)
         return found
+    }
+
+    /// Replaces one resource's status: nil when the resource does not exist, 0 when the status was already that,
+    /// else the event's cursor.
+    private static func writeStatus(_ key: ResourceKey, normalized: JSONValue?, _ connection: PostgresConnection,
+                                    logger: Logger) async throws -> Int64? {
+        let rows = try await connection.rows(
+            """
+            SELECT status::text FROM resources
+            WHERE kind = \(key.kind) AND namespace = \(key.namespace) AND name = \(key.name)
+            """, logger: logger)
+        guard let row = rows.first else { return nil }
+        let current = try row.decode(String?.self).map { text throws(StoreError) in
+            StoredContent.canonical(try StoredContent.parse(text, what: "status of \(key)"))
+        }
+        guard current != normalized else { return 0 }
+        let text = normalized.map(StoredContent.text)
+        return try await connection.rows(
+            """
+            WITH changed AS (
+                UPDATE resources SET status = \(text)::jsonb, resource_version = nextval('apk_resource_version'),
+                    updated_at = now()
+                WHERE kind = \(key.kind) AND namespace = \(key.namespace) AND name = \(key.name)
+                RETURNING *)
+            INSERT INTO resource_events (\(unescaped: PostgresRows.eventInsertColumns))
+            SELECT 'MODIFIED', kind, namespace, name, resource_version, uid, generation, owner,
+                \(unescaped: PostgresRows.objectExpression), status, created_at, updated_at
+            FROM changed RETURNING cursor
+            """, logger: logger
+        ).first?.decode(Int64.self) ?? 0
     }
 
     // MARK: statements

@@ -24,6 +24,9 @@ package protocol ResourceStore: Sendable {
     /// Replaces a resource's `status` (not its spec); emits a MODIFIED event. False when the resource is gone.
     func updateStatus(_ key: ResourceKey, status: JSONValue) async throws(StoreError) -> Bool
 
+    /// ``updateStatus(_:status:)`` for many resources at once (atomically where the store can); one result each.
+    func updateStatuses(_ updates: [(key: ResourceKey, status: JSONValue)]) async throws(StoreError) -> [Bool]
+
     /// Change events with a cursor greater than `cursor`, oldest first, at most `limit`.
     func events(after cursor: Int64, limit: Int) async throws(StoreError) -> [ResourceEvent]
 
@@ -135,5 +138,14 @@ package enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .corrupt(let reason): "stored data is unreadable: \(reason)"
         case .failed(let reason): "the store operation failed: \(reason)"
         }
+    }
+}
+
+extension ResourceStore {
+    /// One ``updateStatus(_:status:)`` after the other (stores that can do better override it).
+    package func updateStatuses(_ updates: [(key: ResourceKey, status: JSONValue)]) async throws(StoreError) -> [Bool] {
+        var found: [Bool] = []
+        for (key, status) in updates { found.append(try await updateStatus(key, status: status)) }
+        return found
     }
 }

@@ -3,7 +3,9 @@ import APKModel
 import APKStore
 import APKTestSupport
 import APKXDS
+import EnvoyProtos
 import Foundation
+import SwiftProtobuf
 import Testing
 
 /// Golden files for both pure stages: stored CRs → IR (`*.ir.json`) and IR → Envoy resources (`*.xds.json`).
@@ -41,6 +43,19 @@ import Testing
         let settings = AdapterFixtures.settings
         let system = XDSTranslator.systemResources(settings: settings)
         let routes = XDSTranslator.routeConfiguration(system: system, apis: apis, settings: settings)
+        // What the adapter publishes is assembled from per-API encoded routes: it must decode to the same message
+        // (shuffled input: the order must come from the assembly, not from the caller).
+        let assembled = RouteAssembly.assemble(
+            system: EncodedRoutes(system), apis: apis.reversed().map(EncodedRoutes.init), settings: settings)
+        #expect(try Envoy_Config_Route_V3_RouteConfiguration(serializedBytes: assembled.any.value) == routes)
+        #expect(assembled.any.typeURL == "type.googleapis.com/envoy.config.route.v3.RouteConfiguration")
+        let again = RouteAssembly.assemble(system: EncodedRoutes(system), apis: apis.map(EncodedRoutes.init), settings: settings)
+        #expect(again.version == assembled.version && again.any.value == assembled.any.value)
+        if let first = apis.first, apis.count > 1 {
+            let fewer = RouteAssembly.assemble(
+                system: EncodedRoutes(system), apis: apis.dropFirst().map(EncodedRoutes.init), settings: settings)
+            #expect(fewer.version != assembled.version, "removing \(first.id) must change the version")
+        }
         let xds = JSONValue.object(JSONObject([
             ("listeners", .array(try XDSTranslator.listeners(settings: settings).map(AdapterFixtures.json))),
             ("route_configuration", try AdapterFixtures.json(routes)),

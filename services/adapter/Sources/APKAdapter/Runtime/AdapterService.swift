@@ -21,6 +21,7 @@ package final class AdapterService: Service, Sendable {
     private let nackInbox: (stream: AsyncStream<NACKRecord>, continuation: AsyncStream<NACKRecord>.Continuation)
     private let readyFlag = Atomic<Bool>(false)
     private let stats = Mutex(Stats())
+    private let statusWriter: StatusWriter
 
     /// Counters for ops and tests.
     package struct Stats: Sendable {
@@ -38,6 +39,7 @@ package final class AdapterService: Service, Sendable {
         self.initial = state
         self.logger = logger
         self.nackInbox = AsyncStream.makeStream(of: NACKRecord.self, bufferingPolicy: .bufferingNewest(64))
+        self.statusWriter = StatusWriter(store: store, namespace: state.namespace, logger: logger)
     }
 
     /// True once the first snapshot is published (the `/ready` of the ops server).
@@ -50,9 +52,31 @@ package final class AdapterService: Service, Sendable {
         nackInbox.continuation.yield(record)
     }
 
-    private enum Input: Sendable {
-        case events([ResourceEvent])
-        case nack(NACKRecord)
+    /// What the loop has not handled yet; ``rounds`` yields (coalesced) when something arrived.
+    private final class Inbox: Sendable {
+        private let queued = Mutex<(events: [ResourceEvent], nacks: [NACKRecord])>(([], []))
+        private let wake = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+
+        var rounds: AsyncStream<Void> { wake.stream }
+
+        func add(events: [ResourceEvent]) {
+            queued.withLock { $0.events.append(contentsOf: events) }
+            wake.continuation.yield()
+        }
+
+        func add(nack: NACKRecord) {
+            queued.withLock { $0.nacks.append(nack) }
+            wake.continuation.yield()
+        }
+
+        func take() -> (events: [ResourceEvent], nacks: [NACKRecord]) {
+            queued.withLock { queued in
+                defer { queued = ([], []) }
+                return queued
+            }
+        }
+
+        func finish() { wake.continuation.finish() }
     }
 
     package func run() async throws {
@@ -64,7 +88,7 @@ package final class AdapterService: Service, Sendable {
             return  // shut down before the store was ever reachable
         }
         let started = ContinuousClock.now
-        await handle(state.load(snapshot), state: state)
+        handle(state.load(snapshot), state: state)
         logger.info(
             "initial snapshot published",
             metadata: [
@@ -73,38 +97,49 @@ package final class AdapterService: Service, Sendable {
             ])
         readyFlag.store(true, ordering: .releasing)
 
-        let (inputs, sink) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
+        let inbox = Inbox()
         let startCursor = state.cursor
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.followStore(from: startCursor, into: sink) }
-            group.addTask {
-                for await record in self.nackInbox.stream { sink.yield(.nack(record)) }
-            }
-            group.addTask {
-                try? await gracefulShutdown()
-                sink.finish()
-            }
-            for await input in inputs {
-                switch input {
-                case .events(let events):
-                    let started = ContinuousClock.now
-                    let update = state.apply(events)
-                    Metrics.Timer(label: "apk_adapter_update_seconds").record(duration: ContinuousClock.now - started)
-                    await handle(update, state: state)
-                case .nack(let record):
-                    guard let update = state.rejected(record) else {
-                        logger.warning(
-                            "router rejected a configuration no API can be blamed for",
-                            metadata: ["xds.type_url": "\(record.typeURL)", "xds.error": "\(record.message)"])
-                        continue
-                    }
-                    logger.warning(
-                        "router rejected APIs; they are left out until they change",
-                        metadata: ["apis": "\(update.statuses.keys.sorted())", "xds.error": "\(record.message)"])
-                    await handle(update, state: state)
+        await withTaskGroup(of: Void.self) { writerGroup in
+            writerGroup.addTask { await self.statusWriter.run() }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.followStore(from: startCursor, into: inbox) }
+                group.addTask {
+                    for await record in self.nackInbox.stream { inbox.add(nack: record) }
                 }
+                group.addTask {
+                    try? await gracefulShutdown()
+                    inbox.finish()
+                }
+                // Everything that arrived while the previous round was translating is one round: under a burst
+                // (a bulk import, a relist) the O(all APIs) snapshot assembly runs once per round, not per event.
+                for await _ in inbox.rounds {
+                    let (events, nacks) = inbox.take()
+                    if !events.isEmpty {
+                        let started = ContinuousClock.now
+                        let update = state.apply(events)
+                        Metrics.Timer(label: "apk_adapter_update_seconds").record(duration: ContinuousClock.now - started)
+                        handle(update, state: state)
+                    }
+                    for record in nacks {
+                        guard let update = state.rejected(record) else {
+                            logger.warning(
+                                "router rejected a configuration no API can be blamed for",
+                                metadata: ["xds.type_url": "\(record.typeURL)", "xds.error": "\(record.message)"])
+                            continue
+                        }
+                        logger.warning(
+                            "router rejected APIs; they are left out until they change",
+                            metadata: ["apis": "\(update.statuses.keys.sorted())", "xds.error": "\(record.message)"])
+                        handle(update, state: state)
+                    }
+                }
+                group.cancelAll()
             }
-            group.cancelAll()
+            // Shutting down: give queued statuses a moment (they are best effort; the next start writes what is left).
+            statusWriter.finish()
+            writerGroup.addTask { try? await Task.sleep(for: .seconds(2)) }
+            _ = await writerGroup.next()
+            writerGroup.cancelAll()
         }
     }
 
@@ -126,7 +161,7 @@ package final class AdapterService: Service, Sendable {
     }
 
     /// Reads the change feed after `cursor` and yields batches; parks in `waitForEvents` when caught up.
-    private func followStore(from cursor: Int64, into sink: AsyncStream<Input>.Continuation) async {
+    private func followStore(from cursor: Int64, into inbox: Inbox) async {
         var cursor = cursor
         var delay: Duration = .seconds(1)
         while !Task.isCancelled {
@@ -136,7 +171,7 @@ package final class AdapterService: Service, Sendable {
                 if let last = events.last {
                     cursor = last.cursor
                     Counter(label: "apk_adapter_store_events_total").increment(by: events.count)
-                    sink.yield(.events(events))
+                    inbox.add(events: events)
                 } else {
                     try await store.waitForEvents(after: cursor, timeout: .seconds(30))
                 }
@@ -151,7 +186,7 @@ package final class AdapterService: Service, Sendable {
         }
     }
 
-    private func handle(_ update: GatewayState.Update, state: GatewayState) async {
+    private func handle(_ update: GatewayState.Update, state: GatewayState) {
         if let snapshot = update.snapshot {
             cache.setSnapshot(node: nodeID, snapshot: snapshot)
             logger.debug(
@@ -172,20 +207,8 @@ package final class AdapterService: Service, Sendable {
         Gauge(label: "apk_adapter_apis_served").record(state.servedCount)
         Gauge(label: "apk_adapter_apis_rejected").record(state.quarantined.count)
         if update.snapshot != nil { Counter(label: "apk_adapter_snapshots_total").increment() }
-        for (api, status) in update.statuses.sorted(by: { $0.key < $1.key }) {
-            await writeStatus(api: api, status: status, namespace: state.namespace)
-        }
-    }
-
-    /// Writes an API's status (``GatewayState`` only reports statuses that differ from the stored one). Best effort:
-    /// a failure is logged and the next change of that API writes it again.
-    private func writeStatus(api: String, status: GatewayState.APIStatus, namespace: String) async {
-        let key = ResourceKey(kind: "API", namespace: namespace, name: api)
-        do {
-            _ = try await store.updateStatus(key, status: status.document(at: Date()))
-        } catch {
-            logger.warning(
-                "could not write API status", metadata: ["api.id": "\(api)", "error.description": "\(error)"])
-        }
+        // ``GatewayState`` only reports statuses that differ from the stored ones; the writer works off the loop.
+        statusWriter.submit(update.statuses)
+        Gauge(label: "apk_adapter_status_backlog").record(statusWriter.backlog)
     }
 }

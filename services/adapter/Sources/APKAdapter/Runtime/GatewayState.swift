@@ -65,8 +65,12 @@ package struct GatewayState {
         var translation: APITranslation
         /// uid + generation of every resource read (nil: it did not exist).
         var inputs: [ReferenceKey: Input?]
-        var resources: APIResources?
+        /// The API's routes, encoded (nil: not served — no routes, or rejected by Envoy).
+        var routes: EncodedRoutes?
         var clusters: [(name: String, any: Google_Protobuf_Any, digest: String)]
+
+        /// Identity of what this API contributes to the snapshot.
+        var output: [String] { [routes?.digest ?? "-"] + clusters.map { $0.name + "=" + $0.digest } }
     }
 
     package let namespace: String
@@ -77,7 +81,7 @@ package struct GatewayState {
     private var referencedBy: [ReferenceKey: Set<String>] = [:]
     /// APIs Envoy rejected (name → Envoy's message), left out until their inputs change.
     private(set) package var quarantined: [String: String] = [:]
-    private let system: APIResources
+    private let systemRoutes: EncodedRoutes
     private let systemClusters: [(name: String, any: Google_Protobuf_Any, digest: String)]
     private let listeners: VersionedResources
     private var lastSnapshot: Snapshot?
@@ -91,7 +95,8 @@ package struct GatewayState {
         self.namespace = namespace
         self.settings = settings
         self.translator = translator
-        self.system = XDSTranslator.systemResources(settings: settings)
+        let system = XDSTranslator.systemResources(settings: settings)
+        self.systemRoutes = EncodedRoutes(system)
         self.systemClusters = system.clusters.map { Self.packed($0) }
         var listeners: [String: Google_Protobuf_Any] = [:]
         var digests: [String] = []
@@ -106,7 +111,7 @@ package struct GatewayState {
     /// Number of APIs translated (served or not).
     package var apiCount: Int { compiled.count }
     /// Number of APIs with routes in the current snapshot.
-    package var servedCount: Int { compiled.values.filter { $0.resources != nil }.count }
+    package var servedCount: Int { compiled.values.filter { $0.routes != nil }.count }
 
     /// The translation of one API (nil if unknown).
     package func translation(of api: String) -> APITranslation? { compiled[api]?.translation }
@@ -158,13 +163,13 @@ package struct GatewayState {
         let start = acceptedIndex.map { $0 + 1 } ?? 0
         var blamed: Set<String> = []
         for publication in publications[start...rejectedIndex] { blamed.formUnion(publication.changed) }
-        blamed = blamed.filter { compiled[$0]?.resources != nil }
+        blamed = blamed.filter { compiled[$0]?.routes != nil }
         guard !blamed.isEmpty else { return nil }
         let message = "rejected by the router (\(TypeURL.shortName(nack.typeURL))): \(nack.message)"
         var statuses: [String: APIStatus] = [:]
         for api in blamed {
             quarantined[api] = message
-            compiled[api]?.resources = nil
+            compiled[api]?.routes = nil
             compiled[api]?.clusters = []
             statuses[api] = APIStatus(accepted: false, status: "Failed", message: message)
         }
@@ -200,13 +205,17 @@ package struct GatewayState {
             quarantined[api] = nil  // inputs changed: give it another chance
             let resources = translation.api.map { XDSTranslator.resources(for: $0, settings: settings) }
             let clusters = resources?.clusters.map { Self.packed($0) } ?? []
-            compiled[api] = Compiled(
-                translation: translation, inputs: inputs(of: translation.references), resources: resources,
+            let entry = Compiled(
+                translation: translation, inputs: inputs(of: translation.references), routes: resources.map(EncodedRoutes.init),
                 clusters: clusters)
-            if previous?.resources != resources { changedSinceLastPublication.insert(api) }
+            compiled[api] = entry
+            if previous?.output != entry.output { changedSinceLastPublication.insert(api) }
             let status = Self.status(for: translation)
             if !status.matches(stored.status) { statuses[api] = status }
         }
+        // Status-only events (the adapter's own status writes among them) change nothing Envoy sees: skip the
+        // O(all APIs) assembly.
+        guard force || !changedSinceLastPublication.isEmpty else { return Update(snapshot: nil, statuses: statuses) }
         var update = publish()
         update.statuses = statuses
         return update
@@ -242,7 +251,7 @@ package struct GatewayState {
 
     /// Builds the snapshot from the cached per-API output; nil `snapshot` when nothing changed.
     private mutating func publish() -> Update {
-        let served = compiled.values.compactMap(\.resources)
+        let served = compiled.values.compactMap(\.routes)
         var clusterAnys: [String: Google_Protobuf_Any] = [:]
         var clusterDigests: [String: String] = [:]
         for entry in systemClusters {
@@ -257,14 +266,16 @@ package struct GatewayState {
         }
         let clusterVersion = Self.digest(
             Data(clusterDigests.keys.sorted().map { "\($0)=\(clusterDigests[$0] ?? "")" }.joined(separator: "\n").utf8))
-        let routes = XDSTranslator.routeConfiguration(system: system, apis: served, settings: settings)
-        let routeAny = AnyPacking.packUnchecked(routes)
+        let routes = RouteAssembly.assemble(system: systemRoutes, apis: served, settings: settings)
         var snapshot = Snapshot()
         snapshot.types[TypeURL.listener] = listeners
         snapshot.types[TypeURL.cluster] = VersionedResources(version: clusterVersion, resources: clusterAnys)
         snapshot.types[TypeURL.route] = VersionedResources(
-            version: Self.digest(routeAny.value), resources: [routes.name: routeAny])
-        guard snapshot != lastSnapshot else { return Update(snapshot: nil, statuses: [:]) }
+            version: routes.version, resources: [settings.routeConfigName: routes.any])
+        // Versions are content digests: comparing them is comparing content, without touching megabytes.
+        guard snapshot.types.mapValues(\.version) != lastSnapshot?.types.mapValues(\.version) else {
+            return Update(snapshot: nil, statuses: [:])
+        }
         lastSnapshot = snapshot
         publications.append((
             versions: snapshot.types.mapValues(\.version), changed: changedSinceLastPublication))
