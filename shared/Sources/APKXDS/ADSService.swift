@@ -2,6 +2,7 @@ import EnvoyGRPC
 package import EnvoyProtos
 package import GRPCCore
 package import Logging
+import Synchronization
 
 /// The state-of-the-world ADS server (`envoy.service.discovery.v3.AggregatedDiscoveryService`) over a
 /// ``SnapshotCache``. Delta xDS answers `unimplemented`.
@@ -28,8 +29,30 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
 
     private enum Event: Sendable {
         case request(Envoy_Service_Discovery_V3_DiscoveryRequest)
-        case snapshot(Snapshot)
+        /// A newer snapshot is in the stream's ``LatestSnapshot``.
+        case snapshotChanged
         case requestsEnded
+    }
+
+    /// The newest snapshot the stream has not picked up yet: a burst of publications while the stream is busy
+    /// (writing to a slow Envoy) collapses into one, instead of queueing every intermediate snapshot.
+    private final class LatestSnapshot: Sendable {
+        private let slot = Mutex<Snapshot?>(nil)
+
+        /// Stores `snapshot`; true when the slot was empty (the stream needs a wake-up).
+        func put(_ snapshot: Snapshot) -> Bool {
+            slot.withLock { slot in
+                defer { slot = snapshot }
+                return slot == nil
+            }
+        }
+
+        func take() -> Snapshot? {
+            slot.withLock { slot in
+                defer { slot = nil }
+                return slot
+            }
+        }
     }
 
     /// Serves one ADS stream until Envoy closes it or the RPC is cancelled.
@@ -39,6 +62,7 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
         context: ServerContext
     ) async throws {
         let (events, sink) = AsyncThrowingStream.makeStream(of: Event.self)
+        let latest = LatestSnapshot()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -56,7 +80,8 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
                 case .requestsEnded:
                     group.cancelAll()
                     return
-                case .snapshot(let newSnapshot):
+                case .snapshotChanged:
+                    guard let newSnapshot = latest.take() else { continue }
                     snapshot = newSnapshot
                     guard var current = state else { continue }
                     for message in current.snapshotChanged(newSnapshot) {
@@ -71,13 +96,18 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
                         logger.info("ADS stream opened")
                         snapshot = cache.snapshot(node: node)
                         group.addTask {
-                            for await update in cache.updates(node: node) { sink.yield(.snapshot(update)) }
+                            for await update in cache.updates(node: node) where latest.put(update) {
+                                sink.yield(.snapshotChanged)
+                            }
                         }
                     }
                     guard var current = state else { continue }
                     let outcome = current.handle(message, snapshot: snapshot)
+                    // An answer frees its type: a version that arrived while it was outstanding goes out now.
+                    let pending = snapshot.map { current.snapshotChanged($0) } ?? []
                     state = current
                     try await apply(outcome, request: message, on: response, logger: logger)
+                    for message in pending { try await send(message, on: response, logger: logger) }
                 }
             }
             group.cancelAll()

@@ -33,7 +33,11 @@ package struct NACKRecord: Sendable, Equatable {
 /// - `error_detail` set is a NACK: recorded, nothing is resent until the snapshot's version of that type changes;
 /// - `version_info` equal to the current version, with the current nonce and unchanged resource names, is an ACK:
 ///   no reply (replying would loop);
-/// - anything else (first request, changed resource names, a newer snapshot) gets the full current set, new nonce.
+/// - anything else (first request, changed resource names, a newer snapshot) gets the full current set, new nonce;
+/// - at most one response per type is outstanding: a newer snapshot is sent once Envoy has answered (ACK or NACK)
+///   the previous response of that type, and then only the newest version. Envoy applies every response it gets,
+///   so sending each intermediate snapshot of a burst would make it rebuild its configuration for each one, and
+///   the responses would queue in memory meanwhile.
 ///
 /// Reconnect decision: Envoy keeps its last accepted version across reconnects and sends it in the first request of
 /// the new stream (empty nonce). If that version equals the snapshot's current version of the type, the request is
@@ -61,6 +65,8 @@ package struct ADSStreamState: Sendable {
         var sentVersion: String?
         var ackedVersion: String?
         var names: Set<String> = []
+        /// A response was sent and Envoy has not answered it yet.
+        var awaitingReply = false
     }
 
     /// The node id of the stream (from the first request's `node.id`).
@@ -95,6 +101,7 @@ package struct ADSStreamState: Sendable {
         }
         let names = Set(request.resourceNames)
         let firstRequest = types[typeURL] == nil
+        type.awaitingReply = false  // not stale: it answers the last response (or precedes any)
         let namesChanged = !firstRequest && names != type.names
         type.names = names
         defer { types[typeURL] = type }
@@ -120,11 +127,13 @@ package struct ADSStreamState: Sendable {
     }
 
     /// Responses for every subscribed type whose version in `snapshot` differs from the one last sent (or, for a
-    /// type never sent, whose request has been waiting for a snapshot).
+    /// type never sent, whose request has been waiting for a snapshot) and that has no response outstanding. Call it
+    /// when the snapshot changes and after every request (an answer may free a type that has a newer version).
     package mutating func snapshotChanged(_ snapshot: Snapshot) -> [Envoy_Service_Discovery_V3_DiscoveryResponse] {
         var responses: [Envoy_Service_Discovery_V3_DiscoveryResponse] = []
         for typeURL in types.keys.sorted() {
-            guard var type = types[typeURL], type.sentVersion != snapshot.version(ofType: typeURL) else { continue }
+            guard var type = types[typeURL], !type.awaitingReply, type.sentVersion != snapshot.version(ofType: typeURL)
+            else { continue }
             responses.append(makeResponse(typeURL, snapshot: snapshot, state: &type))
             types[typeURL] = type
         }
@@ -145,6 +154,7 @@ package struct ADSStreamState: Sendable {
         response.resources = selected.sorted { $0.key < $1.key }.map(\.value)
         type.lastNonce = response.nonce
         type.sentVersion = set.version
+        type.awaitingReply = true
         return response
     }
 }

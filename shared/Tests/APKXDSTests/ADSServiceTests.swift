@@ -59,6 +59,8 @@ import Testing
             send(Fixtures.request(TypeURL.route, names: ["r1"]))
             let rds = try #require(try await responses.next())
             #expect(rds.typeURL == TypeURL.route)
+            // ACK it too: a type's next version goes out only once its previous response is answered.
+            send(Fixtures.request(TypeURL.route, version: rds.versionInfo, nonce: rds.nonce, names: ["r1"]))
 
             // A newer version is pushed; Envoy NACKs it: recorded, not resent.
             cache.setSnapshot(node: "envoy-1", snapshot: try Self.snapshot("v2", clusters: ["a", "b"]))

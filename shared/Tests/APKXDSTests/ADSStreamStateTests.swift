@@ -15,10 +15,12 @@ import Testing
 
     let v1: Snapshot
     let v2: Snapshot
+    let v3: Snapshot
 
     init() throws {
         v1 = try Fixtures.snapshot(version: "v1", clusters: ["a", "b"], routes: ["r1": ["a"], "r2": ["b"]])
         v2 = try Fixtures.snapshot(version: "v2", clusters: ["a", "b", "c"], routes: ["r1": ["a"], "r2": ["b"]])
+        v3 = try Fixtures.snapshot(version: "v3", clusters: ["a", "b", "c", "d"], routes: ["r1": ["a"], "r2": ["b"]])
     }
 
     @Test func firstRequestGetsFullSet() throws {
@@ -74,11 +76,36 @@ import Testing
     @Test func staleNonceIsIgnored() throws {
         var state = ADSStreamState(node: "envoy-1")
         let first = try response(state.handle(Fixtures.request(), snapshot: v1))
+        #expect(state.handle(Fixtures.request(version: "v1", nonce: first.nonce), snapshot: v1) == .ack(version: "v1"))
         let second = try #require(state.snapshotChanged(v2).first)
         #expect(second.nonce != first.nonce)
-        // Envoy's ACK of the first response arrives after the second was sent.
+        // A late duplicate of the first ACK arrives after the second response was sent.
         #expect(state.handle(Fixtures.request(version: "v1", nonce: first.nonce), snapshot: v2) == .stale)
         #expect(state.handle(Fixtures.request(version: "v2", nonce: second.nonce), snapshot: v2) == .ack(version: "v2"))
+    }
+
+    @Test func oneResponseOutstandingPerTypeAndOnlyTheNewestAfterIt() throws {
+        var state = ADSStreamState(node: "envoy-1")
+        let first = try response(state.handle(Fixtures.request(), snapshot: v1))
+        // A burst while Envoy has not answered: nothing is sent (Envoy would rebuild for each one).
+        #expect(state.snapshotChanged(v2).isEmpty)
+        #expect(state.snapshotChanged(v3).isEmpty)
+        // The ACK of v1 frees the type: the newest version goes out, not v2.
+        let newest = try response(state.handle(Fixtures.request(version: "v1", nonce: first.nonce), snapshot: v3))
+        #expect(newest.versionInfo == "v3" && newest.resources.count == 4)
+        #expect(state.snapshotChanged(v3).isEmpty, "v3 is outstanding now")
+    }
+
+    @Test func nackFreesTheTypeWithoutResendingTheRejectedVersion() throws {
+        var state = ADSStreamState(node: "envoy-1")
+        let first = try response(state.handle(Fixtures.request(), snapshot: v1))
+        #expect(state.snapshotChanged(v2).isEmpty)
+        guard case .nack = state.handle(Fixtures.request(nonce: first.nonce, error: "bad"), snapshot: v1) else {
+            Issue.record("expected NACK")
+            return
+        }
+        #expect(state.snapshotChanged(v1).isEmpty, "the rejected version is never resent")
+        #expect(state.snapshotChanged(v2).map(\.versionInfo) == ["v2"])
     }
 
     @Test func resourceNameChangeIsAnsweredWithTheSubset() throws {
@@ -127,8 +154,10 @@ import Testing
 
     @Test func newSnapshotAnswersEverySubscribedTypeThatChanged() throws {
         var state = ADSStreamState(node: "envoy-1")
-        _ = state.handle(Fixtures.request(TypeURL.cluster), snapshot: v1)
-        _ = state.handle(Fixtures.request(TypeURL.route, names: ["r1"]), snapshot: v1)
+        let cds = try response(state.handle(Fixtures.request(TypeURL.cluster), snapshot: v1))
+        let rds = try response(state.handle(Fixtures.request(TypeURL.route, names: ["r1"]), snapshot: v1))
+        _ = state.handle(Fixtures.request(TypeURL.cluster, version: "v1", nonce: cds.nonce), snapshot: v1)
+        _ = state.handle(Fixtures.request(TypeURL.route, version: "v1", nonce: rds.nonce, names: ["r1"]), snapshot: v1)
         let responses = state.snapshotChanged(v2)
         #expect(responses.map(\.typeURL) == [TypeURL.cluster, TypeURL.route].sorted())
         #expect(responses.allSatisfy { $0.versionInfo == "v2" })
