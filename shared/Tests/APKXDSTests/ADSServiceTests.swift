@@ -85,6 +85,31 @@ import Testing
         }
     }
 
+    @Test func aBurstWhileEnvoyIsBusyIsSentOnceAsTheNewestVersion() async throws {
+        let cache = SnapshotCache()
+        cache.setSnapshot(node: "envoy-1", snapshot: try Self.snapshot("v1", clusters: ["a"]))
+        let service = ADSService(cache: cache, logger: Logger(label: "test"))
+        try await Self.withADSStream(cache: cache, service: service) { send, responses in
+            send(Fixtures.request(TypeURL.cluster))
+            let first = try #require(try await responses.next())
+            #expect(first.versionInfo == "v1")
+            // Envoy is still applying v1: three more versions are published, none is sent yet.
+            for version in ["v2", "v3", "v4"] {
+                cache.setSnapshot(node: "envoy-1", snapshot: try Self.snapshot(version, clusters: ["a", version]))
+            }
+            // The ACK of v1 frees the type: the next response is v4, and it is the only one.
+            send(Fixtures.request(TypeURL.cluster, version: "v1", nonce: first.nonce))
+            let next = try #require(try await responses.next())
+            #expect(next.versionInfo == "v4")
+            #expect(next.resources.count == 2)
+            // Nothing else is pending: a listener request is answered next, not an intermediate cluster version.
+            send(Fixtures.request(TypeURL.cluster, version: "v4", nonce: next.nonce))
+            send(Fixtures.request(TypeURL.listener))
+            let lds = try #require(try await responses.next())
+            #expect(lds.typeURL == TypeURL.listener)
+        }
+    }
+
     @Test func deltaIsUnimplemented() async throws {
         let cache = SnapshotCache()
         let service = ADSService(cache: cache, logger: Logger(label: "test"))
