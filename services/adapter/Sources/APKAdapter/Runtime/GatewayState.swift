@@ -291,6 +291,6 @@ package struct GatewayState {
 
     /// First 16 hex digits of SHA-256.
     static func digest(_ data: Data) -> String {
-        SHA256.hash(data: data).prefix(8).map { String(format: "%02x", $0) }.joined()
+        Hashing.hex(SHA256.hash(data: data).prefix(8))
     }
 }

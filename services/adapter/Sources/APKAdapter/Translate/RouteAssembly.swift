@@ -1,3 +1,5 @@
+import APKModel
+import APKXDS
 import Crypto
 import EnvoyProtos
 package import Foundation
@@ -28,7 +30,7 @@ package struct EncodedRoutes: Sendable, Equatable {
                 hasher.update(data: table[host] ?? Data())
             }
         }
-        digest = hasher.finalize().prefix(8).map { String(format: "%02x", $0) }.joined()
+        digest = Hashing.hex(hasher.finalize().prefix(8))
     }
 }
 
@@ -55,7 +57,7 @@ package enum RouteAssembly {
     package static func assemble(
         system: EncodedRoutes, apis: [EncodedRoutes], settings: XDSSettings
     ) -> (any: Google_Protobuf_Any, version: String) {
-        let ordered = apis.sorted { $0.basePath != $1.basePath ? $0.basePath > $1.basePath : $0.id < $1.id }
+        let ordered = apis.sorted { XDSTranslator.precedes(($0.basePath, $0.id), ($1.basePath, $1.id)) }
         var hosts: [String: [(Data, String)]] = [:]
         for (host, data) in system.versioned { hosts[host, default: []].append((data, system.digest)) }
         for api in ordered {
@@ -64,19 +66,12 @@ package enum RouteAssembly {
         for api in ordered {
             for (host, data) in api.defaultVersion { hosts[host, default: []].append((data, "d" + api.digest)) }
         }
-        var header = XDSTranslator.routeConfiguration(system: APIResources(id: "", basePath: "/"), apis: [], settings: settings)
-        header.virtualHosts = []
-        var value: Data = (try? header.serializedBytes(options: AnyPacking.options)) ?? Data()
+        let shell = XDSTranslator.routeConfigurationShell(settings: settings)
+        var value: Data = (try? shell.serializedBytes(options: AnyPacking.options)) ?? Data()
         var hasher = SHA256()
         hasher.update(data: value)
         for host in hosts.keys.sorted() {
-            var vhost = Envoy_Config_Route_V3_VirtualHost()
-            vhost.name = host
-            var domains = [host]
-            for production in settings.productionVhosts where host == "default.\(production)" && hosts[production] == nil {
-                domains.append(production)
-            }
-            vhost.domains = domains
+            let vhost = XDSTranslator.virtualHost(host, hasRoutes: { hosts[$0] != nil }, settings: settings)
             let vhostHeader: Data = (try? vhost.serializedBytes(options: AnyPacking.options)) ?? Data()
             let parts = hosts[host] ?? []
             let length = vhostHeader.count + parts.reduce(0) { $0 + $1.0.count }
@@ -91,9 +86,9 @@ package enum RouteAssembly {
             }
         }
         var any = Google_Protobuf_Any()
-        any.typeURL = "type.googleapis.com/" + Envoy_Config_Route_V3_RouteConfiguration.protoMessageName
+        any.typeURL = TypeURL.route
         any.value = value
-        return (any, hasher.finalize().prefix(8).map { String(format: "%02x", $0) }.joined())
+        return (any, Hashing.hex(hasher.finalize().prefix(8)))
     }
 
     private static func appendVarint(_ value: UInt64, to data: inout Data) {

@@ -293,7 +293,7 @@ package enum XDSTranslator {
     package static func routeConfiguration(
         system: APIResources, apis: [APIResources], settings: XDSSettings
     ) -> Envoy_Config_Route_V3_RouteConfiguration {
-        let ordered = apis.sorted { $0.basePath != $1.basePath ? $0.basePath > $1.basePath : $0.id < $1.id }
+        let ordered = apis.sorted { precedes(($0.basePath, $0.id), ($1.basePath, $1.id)) }
         var hosts: [String: [Envoy_Config_Route_V3_Route]] = system.versionedRoutes
         for api in ordered {
             for (host, routes) in api.versionedRoutes { hosts[host, default: []] += routes }
@@ -301,22 +301,42 @@ package enum XDSTranslator {
         for api in ordered {
             for (host, routes) in api.defaultVersionRoutes { hosts[host, default: []] += routes }
         }
-        var configuration = Envoy_Config_Route_V3_RouteConfiguration()
-        configuration.name = settings.routeConfigName
-        configuration.requestHeadersToRemove = ["x-wso2-cluster-header"]
-        configuration.ignorePortInHostMatching = true
+        var configuration = routeConfigurationShell(settings: settings)
         configuration.virtualHosts = hosts.keys.sorted().map { host in
-            var vhost = Envoy_Config_Route_V3_VirtualHost()
-            vhost.name = host
-            var domains = [host]
-            for production in settings.productionVhosts where host == "default.\(production)" && hosts[production] == nil {
-                domains.append(production)
-            }
-            vhost.domains = domains
+            var vhost = virtualHost(host, hasRoutes: { hosts[$0] != nil }, settings: settings)
             vhost.routes = hosts[host] ?? []
             return vhost
         }
         return configuration
+    }
+
+    /// API order within a virtual host (§7.9): longer base paths first (a longer path sorts after its prefix), then
+    /// by API id so the order is total.
+    package static func precedes(_ a: (basePath: String, id: String), _ b: (basePath: String, id: String)) -> Bool {
+        a.basePath != b.basePath ? a.basePath > b.basePath : a.id < b.id
+    }
+
+    /// The shared route configuration without virtual hosts.
+    package static func routeConfigurationShell(settings: XDSSettings) -> Envoy_Config_Route_V3_RouteConfiguration {
+        var configuration = Envoy_Config_Route_V3_RouteConfiguration()
+        configuration.name = settings.routeConfigName
+        configuration.requestHeadersToRemove = ["x-wso2-cluster-header"]
+        configuration.ignorePortInHostMatching = true
+        return configuration
+    }
+
+    /// A virtual host without routes: its hostname, plus the bare production hostname (`gw.wso2.com`) for the
+    /// `default` organization's production host when no virtual host of that name has routes of its own.
+    package static func virtualHost(
+        _ host: String, hasRoutes: (String) -> Bool, settings: XDSSettings
+    ) -> Envoy_Config_Route_V3_VirtualHost {
+        var vhost = Envoy_Config_Route_V3_VirtualHost()
+        vhost.name = host
+        vhost.domains = [host]
+        for production in settings.productionVhosts where host == "default.\(production)" && !hasRoutes(production) {
+            vhost.domains.append(production)
+        }
+        return vhost
     }
 
     /// The gateway listeners: HTTPS (only with a certificate) and HTTP, both with the same HTTP connection manager.
