@@ -101,14 +101,26 @@ struct XDSClientTests {
         let task: Task<Void, any Error>
         let connector: XDSClient.Connector
         let port: Int?
+        let service: ADSService
+        let cache: SnapshotCache
 
-        static func start(_ transport: Transport, service: ADSService, port: Int = 0) async throws -> RunningServer {
+        /// A server whose cache holds version v1 with `apis` for the test node.
+        static func start(_ transport: Transport, servingV1 apis: [String]) async throws -> RunningServer {
+            let cache = SnapshotCache()
+            cache.setSnapshot(node: XDSClientTests.node, snapshot: try XDSClientTests.snapshot("v1", apis: apis))
+            return try await start(transport, service: ADSService(cache: cache, logger: XDSClientTests.logger), cache: cache)
+        }
+
+        static func start(
+            _ transport: Transport, service: ADSService, cache: SnapshotCache, port: Int = 0
+        ) async throws -> RunningServer {
             switch transport {
             case .inProcess:
                 let pair = InProcessTransport()
                 let server = GRPCServer(transport: pair.server, services: [service])
                 let task = Task { try await server.serve() }
-                return RunningServer(task: task, connector: XDSClient.Connector { pair.client }, port: nil)
+                return RunningServer(
+                    task: task, connector: XDSClient.Connector { pair.client }, port: nil, service: service, cache: cache)
             case .tcp:
                 let server = XDSServerService(host: "127.0.0.1", port: port, services: [service])
                 let task = Task { try await server.run() }
@@ -117,7 +129,7 @@ struct XDSClientTests {
                     throw CancellationError()
                 }
                 let connector = XDSClient.Connector.plaintext(host: "127.0.0.1", port: bound, backoff: fastBackoff)
-                return RunningServer(task: task, connector: connector, port: bound)
+                return RunningServer(task: task, connector: connector, port: bound, service: service, cache: cache)
             }
         }
 
@@ -140,9 +152,7 @@ struct XDSClientTests {
 
     @Test(arguments: Transport.allCases)
     func receivesTheFirstSnapshot(_ transport: Transport) async throws {
-        let cache = SnapshotCache()
-        cache.setSnapshot(node: Self.node, snapshot: try Self.snapshot("v1", apis: ["a", "b"]))
-        let server = try await RunningServer.start(transport, service: ADSService(cache: cache, logger: Self.logger))
+        let server = try await RunningServer.start(transport, servingV1: ["a", "b"])
         defer { server.task.cancel() }
         let recorder = Recorder()
         let client = Self.client(server.connector, recorder: recorder)
@@ -159,9 +169,8 @@ struct XDSClientTests {
 
     @Test(arguments: Transport.allCases)
     func receivesTheNextVersionAfterSetSnapshot(_ transport: Transport) async throws {
-        let cache = SnapshotCache()
-        cache.setSnapshot(node: Self.node, snapshot: try Self.snapshot("v1", apis: ["a"]))
-        let server = try await RunningServer.start(transport, service: ADSService(cache: cache, logger: Self.logger))
+        let server = try await RunningServer.start(transport, servingV1: ["a"])
+        let cache = server.cache
         defer { server.task.cancel() }
         let recorder = Recorder()
         let client = Self.client(server.connector, recorder: recorder)
@@ -176,9 +185,7 @@ struct XDSClientTests {
     }
 
     @Test func subscribesToNamedResourcesOnly() async throws {
-        let cache = SnapshotCache()
-        cache.setSnapshot(node: Self.node, snapshot: try Self.snapshot("v1", apis: ["a", "b", "c"]))
-        let server = try await RunningServer.start(.inProcess, service: ADSService(cache: cache, logger: Self.logger))
+        let server = try await RunningServer.start(.inProcess, servingV1: ["a", "b", "c"])
         defer { server.task.cancel() }
         let recorder = Recorder()
         let client = Self.client(server.connector, recorder: recorder, names: ["b", "c"])
@@ -192,10 +199,8 @@ struct XDSClientTests {
     /// A throwing handler NACKs: the server records it, keeps the client's version, and does not resend. Responses on
     /// a stream are ordered, so a resend of v2 would reach the handler before v3 does.
     @Test func aThrowingHandlerNACKsOnceWithoutAResendLoop() async throws {
-        let cache = SnapshotCache()
-        cache.setSnapshot(node: Self.node, snapshot: try Self.snapshot("v1", apis: ["a"]))
-        let service = ADSService(cache: cache, logger: Self.logger)
-        let server = try await RunningServer.start(.inProcess, service: service)
+        let server = try await RunningServer.start(.inProcess, servingV1: ["a"])
+        let (cache, service) = (server.cache, server.service)
         defer { server.task.cancel() }
         let recorder = Recorder(rejecting: ["v2"])
         let client = Self.client(server.connector, recorder: recorder)
@@ -220,10 +225,8 @@ struct XDSClientTests {
     /// Content that does not decode is NACKed (by the handler's decoding); a resource of another type is NACKed by the
     /// client before the handler sees it.
     @Test func undecodableOrMistypedContentIsNACKed() async throws {
-        let cache = SnapshotCache()
-        cache.setSnapshot(node: Self.node, snapshot: try Self.snapshot("v1", apis: ["a"]))
-        let service = ADSService(cache: cache, logger: Self.logger)
-        let server = try await RunningServer.start(.inProcess, service: service)
+        let server = try await RunningServer.start(.inProcess, servingV1: ["a"])
+        let (cache, service) = (server.cache, server.service)
         defer { server.task.cancel() }
         let recorder = Recorder()
         let client = Self.client(server.connector, recorder: recorder)
@@ -259,10 +262,8 @@ struct XDSClientTests {
     /// The server is stopped and started again on the same port, twice. With the snapshot unchanged the client resumes
     /// from its accepted version and is not sent it again; with a newer snapshot it converges to it.
     @Test func reconnectsAfterTheServerRestartsOnTheSamePort() async throws {
-        let cache = SnapshotCache()
-        cache.setSnapshot(node: Self.node, snapshot: try Self.snapshot("v1", apis: ["a"]))
-        let service = ADSService(cache: cache, logger: Self.logger)
-        var server = try await RunningServer.start(.tcp, service: service)
+        var server = try await RunningServer.start(.tcp, servingV1: ["a"])
+        let (cache, service) = (server.cache, server.service)
         let port = try #require(server.port)
         let recorder = Recorder()
         let client = Self.client(server.connector, recorder: recorder)
@@ -273,7 +274,7 @@ struct XDSClientTests {
             await server.stop()
             try await Self.eventually("old stream gone") { cache.subscriberCount(node: Self.node) == 0 }
             try await Self.eventually("client noticed") { !client.connectionStatus.streamOpen }
-            server = try await RunningServer.start(.tcp, service: service, port: port)
+            server = try await RunningServer.start(.tcp, service: service, cache: cache, port: port)
             try await Self.eventually("client resubscribed") { cache.subscriberCount(node: Self.node) == 1 }
             cache.setSnapshot(node: Self.node, snapshot: try Self.snapshot("v2", apis: ["a", "b"]))
             try await Self.eventually("v2 accepted") { client.acceptedVersion(ofType: Self.apiType) == "v2" }
@@ -283,7 +284,7 @@ struct XDSClientTests {
             await server.stop()
             try await Self.eventually("old stream gone") { cache.subscriberCount(node: Self.node) == 0 }
             cache.setSnapshot(node: Self.node, snapshot: try Self.snapshot("v3", apis: ["c"]))
-            server = try await RunningServer.start(.tcp, service: service, port: port)
+            server = try await RunningServer.start(.tcp, service: service, cache: cache, port: port)
             try await Self.eventually("v3 accepted") { client.acceptedVersion(ofType: Self.apiType) == "v3" }
             #expect(recorder.versions == ["v1", "v2", "v3"])
             #expect(recorder.lastAPIs == ["c"])
@@ -305,10 +306,7 @@ struct XDSClientTests {
 
     @Test(arguments: Stop.allCases, Phase.allCases)
     func stopsPromptly(_ stop: Stop, _ phase: Phase) async throws {
-        let cache = SnapshotCache()
-        cache.setSnapshot(node: Self.node, snapshot: try Self.snapshot("v1", apis: ["a"]))
-        let service = ADSService(cache: cache, logger: Self.logger)
-        let server = try await RunningServer.start(phase == .streaming ? .inProcess : .tcp, service: service)
+        let server = try await RunningServer.start(phase == .streaming ? .inProcess : .tcp, servingV1: ["a"])
         defer { server.task.cancel() }
         if phase == .backingOff { await server.stop() }
         let client = Self.client(
