@@ -1,6 +1,5 @@
 package import APKStore
 package import APKXDS
-import Foundation
 package import Logging
 import Metrics
 import ServiceLifecycle
