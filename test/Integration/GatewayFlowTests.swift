@@ -63,6 +63,13 @@ struct GatewayFlowTests {
         let echoed = try first.response.json()
         #expect(echoed["path"] as? String == "/get")
         #expect((echoed["args"] as? [String: Any])?["x"] as? String == "1")
+        // Scoped routing's key header is Envoy's own: never forwarded, and a client's value changes nothing.
+        let headers = (echoed["headers"] as? [String: Any] ?? [:]).keys.map { $0.lowercased() }
+        #expect(!headers.isEmpty && !headers.contains("x-apk-scope-path"), "\(headers)")
+        let spoofed = try await stack.call(
+            "/\(name)/1.0.8/get", host: "gw.wso2.com", headers: ["x-apk-scope-path": "/api/deployer"])
+        #expect(spoofed.status == 200)
+        #expect(try spoofed.json()["path"] as? String == "/get")
         // HTTP listener, organization host, path parameter, trailing slash.
         let item = try await stack.call("/\(name)/1.0.8/anything/42", host: "default.gw.wso2.com", https: false)
         #expect(item.status == 200)
@@ -87,6 +94,10 @@ struct GatewayFlowTests {
         // Unknown host and unknown path: APK 404.
         #expect(try await stack.call("/\(name)/1.0.8/get", host: "other.gw.wso2.com").status == 404)
         #expect(try await stack.call("/\(name)/1.0.8/nope", host: "gw.wso2.com").status == 404)
+        // A first path segment no API uses has no scope at all: still the APK 404 body.
+        let noScope = try await stack.call("/no-such-api-\(UUID().uuidString.prefix(6))/get", host: "gw.wso2.com")
+        #expect(noScope.status == 404)
+        #expect(try noScope.json()["code"] as? String == "404")
         // System APIs through the router: the token endpoint and the deployer's REST API.
         let viaRouter = try await stack.call(
             "/api/deployer/apis", host: "api.am.wso2.com", headers: ["Authorization": "Bearer \(token)"])
@@ -101,8 +112,12 @@ struct GatewayFlowTests {
 
         // Update adds an operation.
         #expect(try await stack.call("/\(name)/1.0.8/uuid", host: "gw.wso2.com").status == 404)
-        _ = try await deploy(stack, token: token, name: name, extra: ["GET /uuid"])
+        _ = try await deploy(stack, token: token, name: name, extra: ["GET /uuid", "GET /*"])
         try await stack.waitFor("/\(name)/1.0.8/uuid", host: "gw.wso2.com", status: 200)
+        // The bare base path with a query string: the scope key is the path without its query.
+        let root = try await stack.call("/\(name)?y=2", host: "gw.wso2.com")
+        #expect(root.status == 200, "\(root.text)")
+        #expect((try root.json()["args"] as? [String: Any])?["y"] as? String == "2")
 
         // Undeploy: gone from Envoy, with the APK body.
         let undeployed = try await HTTP.send(

@@ -3,7 +3,8 @@ import SwiftProtobuf
 
 extension Snapshot {
     /// Descriptions of every dangling reference: a route naming a missing cluster, a listener's HTTP connection
-    /// manager naming a missing RDS route configuration, or a resource that does not decode. Empty = consistent.
+    /// manager naming a missing RDS route configuration (or using scoped routes when there are no scopes), a scope
+    /// naming a missing route configuration, or a resource that does not decode. Empty = consistent.
     package func inconsistencies() -> [String] {
         var problems: [String] = []
         let clusters = Set(resources(ofType: TypeURL.cluster).resources.keys)
@@ -17,14 +18,28 @@ extension Snapshot {
                 problems.append("route configuration \(name) names missing cluster \(cluster)")
             }
         }
+        let scopes = resources(ofType: TypeURL.scopedRoute).resources
+        for (name, any) in scopes.sorted(by: { $0.key < $1.key }) {
+            guard let scope = try? Envoy_Config_Route_V3_ScopedRouteConfiguration(unpackingAny: any) else {
+                problems.append("scope \(name) does not decode as ScopedRouteConfiguration")
+                continue
+            }
+            if routeConfigs[scope.routeConfigurationName] == nil {
+                problems.append("scope \(name) names missing route configuration \(scope.routeConfigurationName)")
+            }
+        }
         let listeners = resources(ofType: TypeURL.listener).resources
         for (name, any) in listeners.sorted(by: { $0.key < $1.key }) {
             guard let listener = try? Envoy_Config_Listener_V3_Listener(unpackingAny: any) else {
                 problems.append("listener \(name) does not decode as Listener")
                 continue
             }
-            for rds in Self.rdsNames(in: listener) where routeConfigs[rds] == nil {
-                problems.append("listener \(name) names missing route configuration \(rds)")
+            for rds in Self.rdsNames(in: listener) {
+                if let rds, routeConfigs[rds] == nil {
+                    problems.append("listener \(name) names missing route configuration \(rds)")
+                } else if rds == nil, scopes.isEmpty {
+                    problems.append("listener \(name) uses scoped routes but there are no scopes")
+                }
             }
         }
         return problems
@@ -50,20 +65,24 @@ extension Snapshot {
         return names
     }
 
-    /// RDS route configuration names referenced by a listener's HTTP connection managers.
-    static func rdsNames(in listener: Envoy_Config_Listener_V3_Listener) -> [String] {
+    /// RDS route configuration names referenced by a listener's HTTP connection managers (nil for one that uses
+    /// scoped routes).
+    static func rdsNames(in listener: Envoy_Config_Listener_V3_Listener) -> [String?] {
         var chains = listener.filterChains
         if listener.hasDefaultFilterChain { chains.append(listener.defaultFilterChain) }
-        var names: [String] = []
+        var names: [String?] = []
         for chain in chains {
             for filter in chain.filters {
                 guard case .typedConfig(let any)? = filter.configType,
                     any.isA(Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.self),
                     let hcm = try? Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager(
-                        unpackingAny: any),
-                    case .rds(let rds)? = hcm.routeSpecifier
+                        unpackingAny: any)
                 else { continue }
-                names.append(rds.routeConfigName)
+                switch hcm.routeSpecifier {
+                case .rds(let rds)?: names.append(rds.routeConfigName)
+                case .scopedRoutes?: names.append(nil)
+                default: break
+                }
             }
         }
         return names

@@ -4,13 +4,16 @@ package enum TypeURL {
     package static let listener = "type.googleapis.com/envoy.config.listener.v3.Listener"
     /// Route configuration discovery (RDS).
     package static let route = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+    /// Scoped route discovery (SRDS).
+    package static let scopedRoute = "type.googleapis.com/envoy.config.route.v3.ScopedRouteConfiguration"
     /// Cluster discovery (CDS).
     package static let cluster = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
     /// Endpoint discovery (EDS).
     package static let endpoint = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 
-    /// Types whose empty `resource_names` (and, for SotW, any request) mean "all resources".
-    package static let wildcardTypes: Set<String> = [listener, cluster]
+    /// Types whose state-of-the-world responses carry every resource (a resource left out is deleted). Other types
+    /// (RDS, EDS) are requested by name, and a response may carry only the resources that changed.
+    package static let wildcardTypes: Set<String> = [listener, cluster, scopedRoute]
 
     /// The short label used in metrics and logs (`Cluster`, `Listener`, …).
     package static func shortName(_ typeURL: String) -> String {

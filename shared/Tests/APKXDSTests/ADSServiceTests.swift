@@ -12,7 +12,7 @@ import Testing
     typealias Response = Envoy_Service_Discovery_V3_DiscoveryResponse
 
     static func snapshot(_ version: String, clusters: [String]) throws -> Snapshot {
-        var snapshot = try Fixtures.snapshot(version: version, clusters: clusters, routes: ["r1": ["a"]])
+        var snapshot = try Fixtures.snapshot(version: version, clusters: clusters, routes: ["r1": clusters])
         try snapshot.set(TypeURL.listener, version: version, [Fixtures.listener("l1", rds: "r1")], name: \.name)
         return snapshot
     }

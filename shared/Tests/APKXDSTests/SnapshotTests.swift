@@ -30,6 +30,30 @@ import Testing
         #expect(snapshot.inconsistencies() == ["listener l1 names missing route configuration nope"])
     }
 
+    @Test func scopesMustNameExistingRouteConfigurations() throws {
+        var snapshot = try Fixtures.snapshot(version: "1", clusters: ["a"], routes: ["r1": ["a"]])
+        func scope(_ name: String, routes: String) -> Envoy_Config_Route_V3_ScopedRouteConfiguration {
+            var scope = Envoy_Config_Route_V3_ScopedRouteConfiguration()
+            scope.name = name
+            scope.routeConfigurationName = routes
+            return scope
+        }
+        try snapshot.set(TypeURL.scopedRoute, version: "1", [scope("s1", routes: "r1"), scope("s2", routes: "r2")], name: \.name)
+        #expect(snapshot.inconsistencies() == ["scope s2 names missing route configuration r2"])
+
+        // A listener with scoped routes needs at least one scope.
+        var hcm = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager()
+        hcm.scopedRoutes.name = "scoped"
+        var filter = Envoy_Config_Listener_V3_Filter()
+        filter.typedConfig = try Google_Protobuf_Any(message: hcm)
+        var listener = Envoy_Config_Listener_V3_Listener()
+        listener.name = "l1"
+        listener.filterChains = [Envoy_Config_Listener_V3_FilterChain.with { $0.filters = [filter] }]
+        try snapshot.set(TypeURL.listener, version: "1", [listener], name: \.name)
+        snapshot.types[TypeURL.scopedRoute] = nil
+        #expect(snapshot.inconsistencies() == ["listener l1 uses scoped routes but there are no scopes"])
+    }
+
     @Test func undecodableResourceIsReported() throws {
         var snapshot = Snapshot()
         let wrong = try Google_Protobuf_Any(message: Fixtures.cluster("c"))

@@ -49,6 +49,7 @@ enum AdapterFixtures {
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_Router_V3_Router.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_TransportSockets_Tls_V3_DownstreamTlsContext.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Http_EarlyHeaderMutation_HeaderMutation_V3_HeaderMutation.self)
     }()
 
     /// A bundle for the in-memory store: the API CR named `api` and every other resource of the stream whose name

@@ -29,13 +29,15 @@ struct InMemoryResourceStoreFixture {
 @Suite struct GatewayStateTests {
     static let employee = "f7996dce4ac15e2af0f8ee14546c4f72988eddae"
 
-    static func routeConfiguration(_ snapshot: Snapshot) throws -> Envoy_Config_Route_V3_RouteConfiguration {
-        let any = try #require(snapshot.resources(ofType: TypeURL.route).resources.values.first)
-        return try Envoy_Config_Route_V3_RouteConfiguration(unpackingAny: any)
+    /// The route configurations (one per scope), by name.
+    static func routeConfigurations(_ snapshot: Snapshot) throws -> [Envoy_Config_Route_V3_RouteConfiguration] {
+        try snapshot.resources(ofType: TypeURL.route).resources.sorted { $0.key < $1.key }.map {
+            try Envoy_Config_Route_V3_RouteConfiguration(unpackingAny: $0.value)
+        }
     }
 
     static func routeNames(_ snapshot: Snapshot) throws -> [String] {
-        try routeConfiguration(snapshot).virtualHosts.flatMap { $0.routes.map(\.name) }
+        try routeConfigurations(snapshot).flatMap { $0.virtualHosts.flatMap { $0.routes.map(\.name) } }
     }
 
     @Test func followsDeploysUpdatesAndUndeploys() async throws {
@@ -79,7 +81,7 @@ struct InMemoryResourceStoreFixture {
         var second = GatewayState(namespace: "default", settings: AdapterFixtures.settings)
         let a = try #require(first.load(try await fixture.snapshot()).snapshot)
         let b = try #require(second.load(try await fixture.snapshot()).snapshot)
-        for type in [TypeURL.listener, TypeURL.route, TypeURL.cluster] {
+        for type in [TypeURL.listener, TypeURL.route, TypeURL.scopedRoute, TypeURL.cluster] {
             #expect(a.version(ofType: type) == b.version(ofType: type))
         }
         #expect(a == b)
@@ -91,7 +93,7 @@ struct InMemoryResourceStoreFixture {
         try await fixture.deploy("golden/bundles/employee.yaml", api: Self.employee)
         var state = GatewayState(namespace: "default", settings: AdapterFixtures.settings)
         let snapshot = try #require(state.load(try await fixture.snapshot()).snapshot)
-        for host in try Self.routeConfiguration(snapshot).virtualHosts {
+        for host in try Self.routeConfigurations(snapshot).flatMap(\.virtualHosts) {
             let names = host.routes.map(\.name)
             guard let firstDefault = names.firstIndex(where: { $0.hasSuffix("/default") }) else { continue }
             #expect(names[firstDefault...].allSatisfy { $0.hasSuffix("/default") }, "\(host.name): \(names)")

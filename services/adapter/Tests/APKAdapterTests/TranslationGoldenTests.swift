@@ -42,23 +42,35 @@ import Testing
         }
         let settings = AdapterFixtures.settings
         let system = XDSTranslator.systemResources(settings: settings)
-        let routes = XDSTranslator.routeConfiguration(system: system, apis: apis, settings: settings)
-        // What the adapter publishes is assembled from per-API encoded routes: it must decode to the same message
-        // (shuffled input: the order must come from the assembly, not from the caller).
-        let assembled = RouteAssembly.assemble(
-            system: EncodedRoutes(system), apis: apis.reversed().map(EncodedRoutes.init), settings: settings)
-        #expect(try Envoy_Config_Route_V3_RouteConfiguration(serializedBytes: assembled.any.value) == routes)
-        #expect(assembled.any.typeURL == "type.googleapis.com/envoy.config.route.v3.RouteConfiguration")
-        let again = RouteAssembly.assemble(system: EncodedRoutes(system), apis: apis.map(EncodedRoutes.init), settings: settings)
-        #expect(again.version == assembled.version && again.any.value == assembled.any.value)
-        if let first = apis.first, apis.count > 1 {
-            let fewer = RouteAssembly.assemble(
-                system: EncodedRoutes(system), apis: apis.dropFirst().map(EncodedRoutes.init), settings: settings)
-            #expect(fewer.version != assembled.version, "removing \(first.id) must change the version")
+        let routes = XDSTranslator.routeConfigurations(system: system, apis: apis, settings: settings)
+        // What the adapter publishes is assembled per scope from per-API encoded routes: it must decode to the same
+        // messages (shuffled input: the order must come from the assembly, not from the caller).
+        let encoded = apis.reversed().map(EncodedRoutes.init)
+        for configuration in routes {
+            let segment = String(configuration.name.dropFirst(settings.routeConfigName.count + 1))
+            #expect(configuration.name == XDSTranslator.routeConfigurationName(segment: segment, settings: settings))
+            let assembled = RouteAssembly.assemble(segment: segment, system: EncodedRoutes(system), apis: encoded, settings: settings)
+            #expect(try Envoy_Config_Route_V3_RouteConfiguration(serializedBytes: assembled.any.value) == configuration)
+            #expect(assembled.any.typeURL == "type.googleapis.com/envoy.config.route.v3.RouteConfiguration")
+            let again = RouteAssembly.assemble(
+                segment: segment, system: EncodedRoutes(system), apis: apis.map(EncodedRoutes.init), settings: settings)
+            #expect(again.version == assembled.version && again.any.value == assembled.any.value)
+            let members = apis.filter { $0.segments.contains(segment) }
+            if let first = members.first {
+                let fewer = RouteAssembly.assemble(
+                    segment: segment, system: EncodedRoutes(system),
+                    apis: encoded.filter { $0.id != first.id }, settings: settings)
+                #expect(fewer.version != assembled.version, "removing \(first.id) from \(segment) must change the version")
+            }
         }
+        #expect(Set(routes.map(\.name)).count == routes.count)
         let xds = JSONValue.object(JSONObject([
             ("listeners", .array(try XDSTranslator.listeners(settings: settings).map(AdapterFixtures.json))),
-            ("route_configuration", try AdapterFixtures.json(routes)),
+            ("scopes", .array(try routes.map {
+                try AdapterFixtures.json(XDSTranslator.scope(
+                    segment: String($0.name.dropFirst(settings.routeConfigName.count + 1)), settings: settings))
+            })),
+            ("route_configurations", .array(try routes.map(AdapterFixtures.json))),
             ("clusters", .array(clusters)),
         ]))
         if let difference = try Golden.difference(
@@ -71,6 +83,22 @@ import Testing
         {
             Issue.record("\(difference)")
         }
+    }
+
+    @Test func scopeIsTheFirstPathSegment() {
+        #expect(ScopedRouting.segment(basePath: "/http-bin-api/1.0.8", operationRegex: "(.*)") == "http-bin-api")
+        #expect(ScopedRouting.segment(basePath: "/1.0", operationRegex: "/{id}") == "1.0")
+        #expect(ScopedRouting.segment(basePath: "//v1", operationRegex: "") == "", "Envoy keys //v1 as the empty segment")
+        // Root base path (a default-version API whose base path is only its version): the operation decides.
+        #expect(ScopedRouting.segment(basePath: "", operationRegex: #"/pets/(.*)"#) == "pets")
+        #expect(ScopedRouting.segment(basePath: "", operationRegex: #"/v1\.2"#) == "v1.2")
+        #expect(ScopedRouting.segment(basePath: "", operationRegex: "/pets((?:/.*)*)") == "pets")
+        #expect(ScopedRouting.segment(basePath: "", operationRegex: "/") == "")
+        #expect(ScopedRouting.segment(basePath: "", operationRegex: "") == "")
+        #expect(ScopedRouting.segment(basePath: "", operationRegex: "/(.*)") == nil)
+        #expect(ScopedRouting.segment(basePath: "", operationRegex: "/pets(.*)") == nil, "/petsX has another segment")
+        #expect(ScopedRouting.segment(basePath: "", operationRegex: "((?:/.*)*)") == nil)
+        #expect(ScopedRouting.segment(basePath: "/", operationRegex: "/[a-z]+") == nil)
     }
 
     @Test func routeRegexQuotesTheBasePathAndAllowsATrailingSlash() {

@@ -70,7 +70,10 @@ package struct GatewayState {
         var clusters: [(name: String, any: Google_Protobuf_Any, digest: String)]
 
         /// Identity of what this API contributes to the snapshot.
-        var output: [String] { [routes?.digest ?? "-"] + clusters.map { $0.name + "=" + $0.digest } }
+        var output: [String] {
+            let digests = routes?.digests ?? [:]
+            return digests.keys.sorted().map { "\($0)=\(digests[$0] ?? "")" } + clusters.map { $0.name + "=" + $0.digest }
+        }
     }
 
     package let namespace: String
@@ -82,6 +85,15 @@ package struct GatewayState {
     /// APIs Envoy rejected (name → Envoy's message), left out until their inputs change.
     private(set) package var quarantined: [String: String] = [:]
     private let systemRoutes: EncodedRoutes
+    /// Scope (first path segment) → the served APIs with routes in it.
+    private var scopeMembers: [String: Set<String>] = [:]
+    /// Scopes whose route configuration must be assembled again at the next publication.
+    private var dirtySegments: Set<String> = []
+    /// The published route configurations and scopes by name (one each per segment), with the route
+    /// configurations' digests: kept between publications so that one costs O(the scopes that changed).
+    private var routeConfigs: [String: Google_Protobuf_Any] = [:]
+    private var routeDigests: [String: String] = [:]
+    private var scopes: [String: Google_Protobuf_Any] = [:]
     private let systemClusters: [(name: String, any: Google_Protobuf_Any, digest: String)]
     private let listeners: VersionedResources
     private var lastSnapshot: Snapshot?
@@ -97,6 +109,7 @@ package struct GatewayState {
         self.translator = translator
         let system = XDSTranslator.systemResources(settings: settings)
         self.systemRoutes = EncodedRoutes(system)
+        self.dirtySegments = systemRoutes.segments
         self.systemClusters = system.clusters.map { Self.packed($0) }
         var listeners: [String: Google_Protobuf_Any] = [:]
         var digests: [String] = []
@@ -128,6 +141,8 @@ package struct GatewayState {
         let removed = Set(compiled.keys)
         compiled = [:]
         referencedBy = [:]
+        scopeMembers = [:]
+        dirtySegments = systemRoutes.segments.union(routeConfigs.keys.map { Self.segment(ofName: $0, settings: settings) })
         let apis = Set(objects.keys.filter { $0.kind == CRKind.api.rawValue }.map(\.name))
         changedSinceLastPublication.formUnion(removed.union(apis))
         return rebuild(dirty: apis, force: true)
@@ -169,6 +184,7 @@ package struct GatewayState {
         var statuses: [String: APIStatus] = [:]
         for api in blamed {
             quarantined[api] = message
+            setRoutes(of: api, from: compiled[api]?.routes, to: nil)
             compiled[api]?.routes = nil
             compiled[api]?.clusters = []
             statuses[api] = APIStatus(accepted: false, status: "Failed", message: message)
@@ -188,6 +204,7 @@ package struct GatewayState {
             guard let stored = objects[key] else {
                 if let old = compiled.removeValue(forKey: api) {
                     unindex(api, old.translation.references)
+                    setRoutes(of: api, from: old.routes, to: nil)
                     changedSinceLastPublication.insert(api)
                 }
                 quarantined[api] = nil
@@ -209,8 +226,9 @@ package struct GatewayState {
                 translation: translation, inputs: inputs(of: translation.references), routes: resources.map(EncodedRoutes.init),
                 clusters: clusters)
             compiled[api] = entry
+            setRoutes(of: api, from: previous?.routes, to: entry.routes)
             if previous?.output != entry.output { changedSinceLastPublication.insert(api) }
-            let status = Self.status(for: translation)
+            let status = Self.status(for: translation, unscoped: resources?.unscopedOperations ?? [])
             if !status.matches(stored.status) { statuses[api] = status }
         }
         // Status-only events (the adapter's own status writes among them) change nothing Envoy sees: skip the
@@ -236,22 +254,44 @@ package struct GatewayState {
         return inputs
     }
 
-    static func status(for translation: APITranslation) -> APIStatus {
-        switch (translation.api != nil && !(translation.api?.environments.isEmpty ?? true), translation.problems.isEmpty) {
-        case (true, true):
-            APIStatus(accepted: true, status: "Deployed", message: "routable on the gateway")
-        case (true, false):
-            APIStatus(accepted: true, status: "PartiallyDeployed", message: translation.problems.joined(separator: "; "))
-        case (false, _):
-            APIStatus(accepted: false, status: "Failed", message: translation.problems.joined(separator: "; "))
+    static func status(for translation: APITranslation, unscoped: [String] = []) -> APIStatus {
+        var problems = translation.problems
+        if !unscoped.isEmpty {
+            problems.append(
+                "not routable at the root path (the first path segment must be literal): " + unscoped.joined(separator: ", "))
         }
+        switch (translation.api != nil && !(translation.api?.environments.isEmpty ?? true), problems.isEmpty) {
+        case (true, true):
+            return APIStatus(accepted: true, status: "Deployed", message: "routable on the gateway")
+        case (true, false):
+            return APIStatus(accepted: true, status: "PartiallyDeployed", message: problems.joined(separator: "; "))
+        case (false, _):
+            return APIStatus(accepted: false, status: "Failed", message: problems.joined(separator: "; "))
+        }
+    }
+
+    /// Moves an API between scopes: the scopes it leaves and enters are assembled again at the next publication.
+    private mutating func setRoutes(of api: String, from old: EncodedRoutes?, to new: EncodedRoutes?) {
+        for segment in old?.segments ?? [] {
+            scopeMembers[segment]?.remove(api)
+            if scopeMembers[segment]?.isEmpty == true { scopeMembers[segment] = nil }
+            if old?.digests[segment] != new?.digests[segment] { dirtySegments.insert(segment) }
+        }
+        for segment in new?.segments ?? [] {
+            scopeMembers[segment, default: []].insert(api)
+            if old?.digests[segment] != new?.digests[segment] { dirtySegments.insert(segment) }
+        }
+    }
+
+    static func segment(ofName name: String, settings: XDSSettings) -> String {
+        String(name.dropFirst(settings.routeConfigName.count + 1))
     }
 
     // MARK: snapshot
 
-    /// Builds the snapshot from the cached per-API output; nil `snapshot` when nothing changed.
+    /// Builds the snapshot from the cached per-API output and the cached scopes (assembling only the scopes that
+    /// changed); nil `snapshot` when nothing changed.
     private mutating func publish() -> Update {
-        let served = compiled.values.compactMap(\.routes)
         var clusterAnys: [String: Google_Protobuf_Any] = [:]
         var clusterDigests: [String: String] = [:]
         for entry in systemClusters {
@@ -266,12 +306,30 @@ package struct GatewayState {
         }
         let clusterVersion = Self.digest(
             Data(clusterDigests.keys.sorted().map { "\($0)=\(clusterDigests[$0] ?? "")" }.joined(separator: "\n").utf8))
-        let routes = RouteAssembly.assemble(system: systemRoutes, apis: served, settings: settings)
+        for segment in dirtySegments {
+            let name = XDSTranslator.routeConfigurationName(segment: segment, settings: settings)
+            let members = scopeMembers[segment] ?? []
+            guard !members.isEmpty || systemRoutes.digests[segment] != nil else {
+                routeConfigs[name] = nil
+                routeDigests[name] = nil
+                scopes[name] = nil
+                continue
+            }
+            let assembled = RouteAssembly.assemble(
+                segment: segment, system: systemRoutes, apis: members.compactMap { compiled[$0]?.routes }, settings: settings)
+            routeConfigs[name] = assembled.any
+            routeDigests[name] = assembled.version
+            if scopes[name] == nil { scopes[name] = AnyPacking.packUnchecked(XDSTranslator.scope(segment: segment, settings: settings)) }
+        }
+        dirtySegments = []
+        let routeVersion = Self.digest(
+            Data(routeDigests.keys.sorted().map { "\($0)=\(routeDigests[$0] ?? "")" }.joined(separator: "\n").utf8))
+        let scopeVersion = Self.digest(Data(scopes.keys.sorted().joined(separator: "\n").utf8))
         var snapshot = Snapshot()
         snapshot.types[TypeURL.listener] = listeners
         snapshot.types[TypeURL.cluster] = VersionedResources(version: clusterVersion, resources: clusterAnys)
-        snapshot.types[TypeURL.route] = VersionedResources(
-            version: routes.version, resources: [settings.routeConfigName: routes.any])
+        snapshot.types[TypeURL.scopedRoute] = VersionedResources(version: scopeVersion, resources: scopes)
+        snapshot.types[TypeURL.route] = VersionedResources(version: routeVersion, resources: routeConfigs)
         // Versions are content digests: comparing them is comparing content, without touching megabytes.
         guard snapshot.types.mapValues(\.version) != lastSnapshot?.types.mapValues(\.version) else {
             return Update(snapshot: nil, statuses: [:])

@@ -5,37 +5,41 @@ import EnvoyProtos
 package import Foundation
 package import SwiftProtobuf
 
-/// One API's routes, encoded once (protobuf wire format of `VirtualHost.routes` entries) so that the shared route
+/// One API's routes, encoded once (protobuf wire format of `VirtualHost.routes` entries) so that a scope's route
 /// configuration can be assembled by concatenating bytes: a deploy then re-encodes only its own API, and assembling
-/// 10,000 APIs' routes costs a memory copy rather than a protobuf serialisation of every route.
+/// a scope costs a memory copy of its routes rather than a protobuf serialisation of every route.
 package struct EncodedRoutes: Sendable, Equatable {
     package var id: String
     package var basePath: String
-    /// Host → encoded versioned routes.
-    package var versioned: [String: Data]
-    /// Host → encoded default-version routes.
-    package var defaultVersion: [String: Data]
-    /// Digest of all of the above (equal routes, equal digest).
-    package var digest: String
+    /// Scope + host → encoded versioned routes.
+    package var versioned: [RouteKey: Data]
+    /// Scope + host → encoded default-version routes.
+    package var defaultVersion: [RouteKey: Data]
+    /// Per scope (first path segment), a digest of this API's routes in it (equal routes, equal digest).
+    package var digests: [String: String]
 
     package init(_ resources: APIResources) {
         id = resources.id
         basePath = resources.basePath
         versioned = resources.versionedRoutes.mapValues(RouteAssembly.encode)
         defaultVersion = resources.defaultVersionRoutes.mapValues(RouteAssembly.encode)
-        var hasher = SHA256()
+        var hashers: [String: SHA256] = [:]
         for (tag, table) in [("v", versioned), ("d", defaultVersion)] {
-            for host in table.keys.sorted() {
-                hasher.update(data: Data("\(tag)\u{0}\(host)\u{0}\(table[host]?.count ?? 0)\u{0}".utf8))
-                hasher.update(data: table[host] ?? Data())
+            for key in table.keys.sorted() {
+                let data = table[key] ?? Data()
+                hashers[key.segment, default: SHA256()].update(data: Data("\(tag)\u{0}\(key.host)\u{0}\(data.count)\u{0}".utf8))
+                hashers[key.segment, default: SHA256()].update(data: data)
             }
         }
-        digest = Hashing.hex(hasher.finalize().prefix(8))
+        digests = hashers.mapValues { Hashing.hex($0.finalize().prefix(8)) }
     }
+
+    /// The scopes this API has routes in.
+    package var segments: Set<String> { Set(digests.keys) }
 }
 
-/// Builds the shared `RouteConfiguration` (``XDSTranslator/routeConfiguration(system:apis:settings:)``, same
-/// content and order) from ``EncodedRoutes``.
+/// Builds a scope's `RouteConfiguration` (the same content and order as
+/// ``XDSTranslator/routeConfigurations(system:apis:settings:)``) from ``EncodedRoutes``.
 package enum RouteAssembly {
     // Field numbers in envoy.config.route.v3: RouteConfiguration.virtual_hosts = 2, VirtualHost.routes = 3.
     private static let virtualHostsTag: UInt8 = 2 << 3 | 2
@@ -53,20 +57,21 @@ package enum RouteAssembly {
         return data
     }
 
-    /// The packed route configuration and its version (a digest of the parts' digests).
+    /// The packed route configuration of the scope `segment` and its version (a digest of the parts' digests);
+    /// `apis` may include APIs without routes in the scope (they contribute nothing).
     package static func assemble(
-        system: EncodedRoutes, apis: [EncodedRoutes], settings: XDSSettings
+        segment: String, system: EncodedRoutes, apis: [EncodedRoutes], settings: XDSSettings
     ) -> (any: Google_Protobuf_Any, version: String) {
-        let ordered = apis.sorted { XDSTranslator.precedes(($0.basePath, $0.id), ($1.basePath, $1.id)) }
+        let ordered = apis.filter { $0.digests[segment] != nil }
+            .sorted { XDSTranslator.precedes(($0.basePath, $0.id), ($1.basePath, $1.id)) }
         var hosts: [String: [(Data, String)]] = [:]
-        for (host, data) in system.versioned { hosts[host, default: []].append((data, system.digest)) }
-        for api in ordered {
-            for (host, data) in api.versioned { hosts[host, default: []].append((data, "v" + api.digest)) }
+        func add(_ table: [RouteKey: Data], digest: String) {
+            for (key, data) in table where key.segment == segment { hosts[key.host, default: []].append((data, digest)) }
         }
-        for api in ordered {
-            for (host, data) in api.defaultVersion { hosts[host, default: []].append((data, "d" + api.digest)) }
-        }
-        let shell = XDSTranslator.routeConfigurationShell(settings: settings)
+        add(system.versioned, digest: system.digests[segment] ?? "")
+        for api in ordered { add(api.versioned, digest: "v" + api.id + (api.digests[segment] ?? "")) }
+        for api in ordered { add(api.defaultVersion, digest: "d" + api.id + (api.digests[segment] ?? "")) }
+        let shell = XDSTranslator.routeConfigurationShell(segment: segment, settings: settings)
         var value: Data = (try? shell.serializedBytes(options: AnyPacking.options)) ?? Data()
         var hasher = SHA256()
         hasher.update(data: value)

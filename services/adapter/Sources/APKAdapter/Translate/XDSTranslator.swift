@@ -2,30 +2,98 @@ package import EnvoyProtos
 import Foundation
 package import SwiftProtobuf
 
-/// The Envoy resources of one API: its routes per virtual host (versioned and default-version ones apart, because
-/// default-version routes go after every versioned route) and its clusters. Built once per API change and cached.
+/// Where a route lives in Envoy: its scope (the first segment of the paths it matches, see ``ScopedRouting``) and
+/// its virtual host.
+package struct RouteKey: Sendable, Hashable, Comparable {
+    package var segment: String
+    package var host: String
+
+    package init(segment: String, host: String) {
+        self.segment = segment
+        self.host = host
+    }
+
+    package static func < (a: RouteKey, b: RouteKey) -> Bool {
+        a.segment != b.segment ? a.segment < b.segment : a.host < b.host
+    }
+}
+
+/// The Envoy resources of one API: its routes per scope and virtual host (versioned and default-version ones apart,
+/// because default-version routes go after every versioned route) and its clusters. Built once per API change and
+/// cached.
 package struct APIResources: Sendable, Equatable {
     package var id: String
     package var basePath: String
-    package var versionedRoutes: [String: [Envoy_Config_Route_V3_Route]]
-    package var defaultVersionRoutes: [String: [Envoy_Config_Route_V3_Route]]
+    package var versionedRoutes: [RouteKey: [Envoy_Config_Route_V3_Route]]
+    package var defaultVersionRoutes: [RouteKey: [Envoy_Config_Route_V3_Route]]
     package var clusters: [Envoy_Config_Cluster_V3_Cluster]
+    /// Operations left out because no scope can hold them (default-version routes at the root path whose first
+    /// segment is not literal), as `<environment> <operation>`.
+    package var unscopedOperations: [String]
 
-    package init(id: String, basePath: String, versionedRoutes: [String: [Envoy_Config_Route_V3_Route]] = [:],
-                 defaultVersionRoutes: [String: [Envoy_Config_Route_V3_Route]] = [:],
-                 clusters: [Envoy_Config_Cluster_V3_Cluster] = []) {
+    package init(id: String, basePath: String, versionedRoutes: [RouteKey: [Envoy_Config_Route_V3_Route]] = [:],
+                 defaultVersionRoutes: [RouteKey: [Envoy_Config_Route_V3_Route]] = [:],
+                 clusters: [Envoy_Config_Cluster_V3_Cluster] = [], unscopedOperations: [String] = []) {
         self.id = id
         self.basePath = basePath
         self.versionedRoutes = versionedRoutes
         self.defaultVersionRoutes = defaultVersionRoutes
         self.clusters = clusters
+        self.unscopedOperations = unscopedOperations
+    }
+
+    /// The scopes (first path segments) this API has routes in.
+    package var segments: Set<String> {
+        Set(versionedRoutes.keys.map(\.segment)).union(defaultVersionRoutes.keys.map(\.segment))
+    }
+}
+
+/// Scoped routing (Envoy SRDS): the routes are split by the first segment of the request path into one route
+/// configuration per segment, so that a deploy makes Envoy rebuild only the route configuration of its own segment
+/// instead of every route of the gateway, and a request is matched only against the routes of its segment.
+///
+/// Envoy computes the scope key from a header: an early header mutation (runs before route selection) copies the
+/// path without its query string into ``pathHeader``, and the key is that header's element 1 split at `/`
+/// (`/pets/1?x=y` → `pets`, `/` → ``). A request whose segment has no scope gets the 404 local reply. Each route
+/// configuration removes the header again, so upstreams never see it.
+package enum ScopedRouting {
+    /// The header the scope key is read from (set by Envoy itself; a client's value is overwritten).
+    package static let pathHeader = "x-apk-scope-path"
+
+    /// The scope of a route: the first segment of its base path, or, when the base path is the root (a default-
+    /// version API whose base path is only its version), the first segment of the operation's path regex if that
+    /// segment is literal; nil when it is not (`/{id}`, `/*`): no scope can hold such a route.
+    package static func segment(basePath: String, operationRegex: String) -> String? {
+        var base = Substring(basePath)
+        if base.hasPrefix("/") { base = base.dropFirst() }
+        if !base.isEmpty { return String(base.prefix { $0 != "/" }) }
+        var regex = Substring(operationRegex)
+        guard regex.hasPrefix("/") else { return regex.isEmpty ? "" : nil }
+        regex = regex.dropFirst()
+        var segment = ""
+        while let character = regex.first {
+            if character == "/" { return segment }
+            if character == "\\", regex.dropFirst().first == "." {
+                segment.append(".")
+                regex = regex.dropFirst(2)
+                continue
+            }
+            guard character.isASCII, character.isLetter || character.isNumber || "-_~".contains(character) else {
+                // What may follow a literal segment: the end of a PathPrefix match, or an optional trailing slash.
+                return regex == "((?:/.*)*)" || regex == "([/]{0,1})" ? segment : nil
+            }
+            segment.append(character)
+            regex = regex.dropFirst()
+        }
+        return segment
     }
 }
 
 /// Stage 2: IR → Envoy resources. Pure; golden-tested (rendered as JSON).
 ///
 /// Shape (contract §7.9, §9): two listeners (`HTTPS_9095_listener` with the gateway certificate, `HTTP_9080_listener`)
-/// share one route configuration (RDS over ADS); one virtual host per hostname (production and sandbox hostnames are
+/// share scoped routes (SRDS + RDS over ADS; one route configuration per first path segment, ``ScopedRouting``);
+/// in each, one virtual host per hostname (production and sandbox hostnames are
 /// different, so they are different virtual hosts); one route per operation — anchored regex
 /// `^<quoted base path><operation regex>([/]{0,1})` on the path (query excluded) plus an exact `:method` header
 /// match, regex rewrite to the Backend's base path, `Host` rewritten to the upstream; routes of longer base paths
@@ -41,13 +109,24 @@ package enum XDSTranslator {
         var result = APIResources(id: api.id, basePath: api.basePath)
         let defaultBase = defaultVersionBasePath(api)
         for environment in api.environments {
-            let versioned = environment.routes.map { route(api: api, environment: environment, route: $0, basePath: api.basePath, suffix: "") }
-            let defaults = defaultBase.map { base in
-                environment.routes.map { route(api: api, environment: environment, route: $0, basePath: base, suffix: "/default") }
-            } ?? []
-            for host in environment.hostnames {
-                result.versionedRoutes[host, default: []] += versioned
-                if !defaults.isEmpty { result.defaultVersionRoutes[host, default: []] += defaults }
+            for ir in environment.routes {
+                if let segment = ScopedRouting.segment(basePath: api.basePath, operationRegex: ir.pathRegex) {
+                    let versioned = route(api: api, environment: environment, route: ir, basePath: api.basePath, suffix: "")
+                    for host in environment.hostnames {
+                        result.versionedRoutes[RouteKey(segment: segment, host: host), default: []].append(versioned)
+                    }
+                } else {
+                    result.unscopedOperations.append("\(environment.kind.rawValue) \(ir.operation)")
+                }
+                guard let base = defaultBase else { continue }
+                if let segment = ScopedRouting.segment(basePath: base, operationRegex: ir.pathRegex) {
+                    let defaults = route(api: api, environment: environment, route: ir, basePath: base, suffix: "/default")
+                    for host in environment.hostnames {
+                        result.defaultVersionRoutes[RouteKey(segment: segment, host: host), default: []].append(defaults)
+                    }
+                } else {
+                    result.unscopedOperations.append("\(environment.kind.rawValue) \(ir.operation) (default version)")
+                }
             }
         }
         result.clusters = api.backends.map { cluster(for: $0, settings: settings) }
@@ -229,7 +308,10 @@ package enum XDSTranslator {
     /// System clusters (deployer, config service) and their routes per system hostname (contract §10, issue 4).
     package static func systemResources(settings: XDSSettings) -> APIResources {
         var result = APIResources(id: "apk-system", basePath: "/")
-        var routes: [String: [Envoy_Config_Route_V3_Route]] = [:]
+        var routes: [RouteKey: [Envoy_Config_Route_V3_Route]] = [:]
+        func key(_ host: String, _ path: String) -> RouteKey {
+            RouteKey(segment: ScopedRouting.segment(basePath: path, operationRegex: "") ?? "", host: host)
+        }
         func prefixRoute(_ name: String, _ prefix: String, cluster: String) -> Envoy_Config_Route_V3_Route {
             var route = Envoy_Config_Route_V3_Route()
             route.name = "apk-system/\(name)"
@@ -243,8 +325,8 @@ package enum XDSTranslator {
         if let deployer = settings.systemDeployer {
             let name = "apk-system/deployer"
             result.clusters.append(systemCluster(name: name, upstream: deployer, settings: settings))
-            routes["idp.am.wso2.com", default: []].append(prefixRoute("oauth2", "/oauth2/", cluster: name))
-            routes["api.am.wso2.com", default: []] += [
+            routes[key("idp.am.wso2.com", "/oauth2/"), default: []].append(prefixRoute("oauth2", "/oauth2/", cluster: name))
+            routes[key("api.am.wso2.com", "/api/"), default: []] += [
                 prefixRoute("deployer", "/api/deployer/", cluster: name),
                 prefixRoute("runtime", "/api/runtime/", cluster: name),
             ]
@@ -252,7 +334,7 @@ package enum XDSTranslator {
         if let config = settings.systemConfig {
             let name = "apk-system/config"
             result.clusters.append(systemCluster(name: name, upstream: config, settings: settings))
-            routes["api.am.wso2.com", default: []].append(prefixRoute("configurator", "/api/configurator/", cluster: name))
+            routes[key("api.am.wso2.com", "/api/"), default: []].append(prefixRoute("configurator", "/api/configurator/", cluster: name))
         }
         var health = Envoy_Config_Route_V3_Route()
         health.name = "apk-system/health"
@@ -264,7 +346,7 @@ package enum XDSTranslator {
         health.directResponse.status = 200
         health.directResponse.body.inlineString = #"{"status": "healthy"}"#
         health.responseHeadersToAdd = [headerOption("content-type", "application/json")]
-        routes["localhost", default: []].append(health)
+        routes[key("localhost", "/health"), default: []].append(health)
         result.versionedRoutes = routes
         return result
     }
@@ -288,26 +370,35 @@ package enum XDSTranslator {
         return option
     }
 
-    /// The one route configuration: a virtual host per hostname. Within a host: system routes, then the versioned
-    /// routes of each API (longest base path first), then the default-version routes in the same order.
-    package static func routeConfiguration(
+    /// The route configurations, one per scope (first path segment), each with a virtual host per hostname that has
+    /// routes in the scope. Within a virtual host: system routes, then the versioned routes of each API (longest
+    /// base path first), then the default-version routes in the same order. Sorted by name.
+    package static func routeConfigurations(
         system: APIResources, apis: [APIResources], settings: XDSSettings
-    ) -> Envoy_Config_Route_V3_RouteConfiguration {
+    ) -> [Envoy_Config_Route_V3_RouteConfiguration] {
         let ordered = apis.sorted { precedes(($0.basePath, $0.id), ($1.basePath, $1.id)) }
-        var hosts: [String: [Envoy_Config_Route_V3_Route]] = system.versionedRoutes
+        var scopes: [String: [String: [Envoy_Config_Route_V3_Route]]] = [:]
+        for (key, routes) in system.versionedRoutes { scopes[key.segment, default: [:]][key.host, default: []] += routes }
         for api in ordered {
-            for (host, routes) in api.versionedRoutes { hosts[host, default: []] += routes }
+            for key in api.versionedRoutes.keys.sorted() {
+                scopes[key.segment, default: [:]][key.host, default: []] += api.versionedRoutes[key] ?? []
+            }
         }
         for api in ordered {
-            for (host, routes) in api.defaultVersionRoutes { hosts[host, default: []] += routes }
+            for key in api.defaultVersionRoutes.keys.sorted() {
+                scopes[key.segment, default: [:]][key.host, default: []] += api.defaultVersionRoutes[key] ?? []
+            }
         }
-        var configuration = routeConfigurationShell(settings: settings)
-        configuration.virtualHosts = hosts.keys.sorted().map { host in
-            var vhost = virtualHost(host, hasRoutes: { hosts[$0] != nil }, settings: settings)
-            vhost.routes = hosts[host] ?? []
-            return vhost
+        return scopes.keys.sorted().map { segment in
+            let hosts = scopes[segment] ?? [:]
+            var configuration = routeConfigurationShell(segment: segment, settings: settings)
+            configuration.virtualHosts = hosts.keys.sorted().map { host in
+                var vhost = virtualHost(host, hasRoutes: { hosts[$0] != nil }, settings: settings)
+                vhost.routes = hosts[host] ?? []
+                return vhost
+            }
+            return configuration
         }
-        return configuration
     }
 
     /// API order within a virtual host (§7.9): longer base paths first (a longer path sorts after its prefix), then
@@ -316,17 +407,36 @@ package enum XDSTranslator {
         a.basePath != b.basePath ? a.basePath > b.basePath : a.id < b.id
     }
 
-    /// The shared route configuration without virtual hosts.
-    package static func routeConfigurationShell(settings: XDSSettings) -> Envoy_Config_Route_V3_RouteConfiguration {
+    /// The name of the route configuration (and of the scope) of a first path segment.
+    package static func routeConfigurationName(segment: String, settings: XDSSettings) -> String {
+        settings.routeConfigName + "/" + segment
+    }
+
+    /// A scope's route configuration without virtual hosts.
+    package static func routeConfigurationShell(
+        segment: String, settings: XDSSettings
+    ) -> Envoy_Config_Route_V3_RouteConfiguration {
         var configuration = Envoy_Config_Route_V3_RouteConfiguration()
-        configuration.name = settings.routeConfigName
-        configuration.requestHeadersToRemove = ["x-wso2-cluster-header"]
+        configuration.name = routeConfigurationName(segment: segment, settings: settings)
+        configuration.requestHeadersToRemove = ["x-wso2-cluster-header", ScopedRouting.pathHeader]
         configuration.ignorePortInHostMatching = true
         return configuration
     }
 
+    /// The scope of a first path segment: requests whose segment is `segment` use its route configuration.
+    package static func scope(segment: String, settings: XDSSettings) -> Envoy_Config_Route_V3_ScopedRouteConfiguration {
+        var scope = Envoy_Config_Route_V3_ScopedRouteConfiguration()
+        scope.name = routeConfigurationName(segment: segment, settings: settings)
+        scope.routeConfigurationName = scope.name
+        var fragment = Envoy_Config_Route_V3_ScopedRouteConfiguration.Key.Fragment()
+        fragment.stringKey = segment
+        scope.key.fragments = [fragment]
+        return scope
+    }
+
     /// A virtual host without routes: its hostname, plus the bare production hostname (`gw.wso2.com`) for the
-    /// `default` organization's production host when no virtual host of that name has routes of its own.
+    /// `default` organization's production host when no virtual host of that name has routes of its own (in the
+    /// same scope).
     package static func virtualHost(
         _ host: String, hasRoutes: (String) -> Bool, settings: XDSSettings
     ) -> Envoy_Config_Route_V3_VirtualHost {
@@ -371,9 +481,30 @@ package enum XDSTranslator {
         var hcm = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager()
         hcm.statPrefix = "\(scheme)_\(port)"
         hcm.codecType = .auto
-        hcm.rds.routeConfigName = settings.routeConfigName
-        hcm.rds.configSource.ads = Envoy_Config_Core_V3_AggregatedConfigSource()
-        hcm.rds.configSource.resourceApiVersion = .v3
+        var source = Envoy_Config_Core_V3_ConfigSource()
+        source.ads = Envoy_Config_Core_V3_AggregatedConfigSource()
+        source.resourceApiVersion = .v3
+        var scoped = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ScopedRoutes()
+        scoped.name = settings.routeConfigName
+        var fragment = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ScopedRoutes.ScopeKeyBuilder.FragmentBuilder()
+        fragment.headerValueExtractor.name = ScopedRouting.pathHeader
+        fragment.headerValueExtractor.elementSeparator = "/"
+        fragment.headerValueExtractor.index = 1
+        scoped.scopeKeyBuilder.fragments = [fragment]
+        scoped.rdsConfigSource = source
+        scoped.scopedRds.scopedRdsConfigSource = source
+        hcm.scopedRoutes = scoped
+        // Before route selection: the path without its query, for the scope key (`/pets?x=1` must key `pets`).
+        var copyPath = Envoy_Config_Common_MutationRules_V3_HeaderMutation()
+        copyPath.append.header.key = ScopedRouting.pathHeader
+        copyPath.append.header.value = "%PATH(NQ)%"
+        copyPath.append.appendAction = .overwriteIfExistsOrAdd
+        var earlyMutation = Envoy_Extensions_Http_EarlyHeaderMutation_HeaderMutation_V3_HeaderMutation()
+        earlyMutation.mutations = [copyPath]
+        var early = Envoy_Config_Core_V3_TypedExtensionConfig()
+        early.name = "envoy.http.early_header_mutation.header_mutation"
+        early.typedConfig = AnyPacking.packUnchecked(earlyMutation)
+        hcm.earlyHeaderMutationExtensions = [early]
         var router = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
         router.name = "envoy.filters.http.router"
         router.typedConfig = AnyPacking.packUnchecked(Envoy_Extensions_Filters_Http_Router_V3_Router())
