@@ -151,6 +151,7 @@ let package = Package(
             name: "APKXDS",
             dependencies: [
                 "EnvoyProtos", "EnvoyGRPC",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -140,7 +140,7 @@ final class EnvoyProcess: @unchecked Sendable {
             admin: {address: {socket_address: {address: 127.0.0.1, port_value: \(adminPort)}}}
             dynamic_resources:
               ads_config:
-                api_type: GRPC
+                api_type: DELTA_GRPC
                 transport_api_version: V3
                 set_node_on_first_message_only: true
                 grpc_services: [{envoy_grpc: {cluster_name: xds_cluster}}]

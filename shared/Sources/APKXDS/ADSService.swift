@@ -4,8 +4,8 @@ package import GRPCCore
 package import Logging
 import Synchronization
 
-/// The state-of-the-world ADS server (`envoy.service.discovery.v3.AggregatedDiscoveryService`) over a
-/// ``SnapshotCache``. Delta xDS answers `unimplemented`.
+/// The ADS server (`envoy.service.discovery.v3.AggregatedDiscoveryService`) over a ``SnapshotCache``: both
+/// state-of-the-world (``ADSStreamState``) and incremental (``DeltaStreamState``; the router's bootstrap uses it).
 package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.SimpleServiceProtocol {
     private let cache: SnapshotCache
     private let nackLog: NACKLog
@@ -27,8 +27,8 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
     /// The latest NACK per node and type (for API status).
     package var nacks: [NACKRecord] { nackLog.all }
 
-    private enum Event: Sendable {
-        case request(Envoy_Service_Discovery_V3_DiscoveryRequest)
+    private enum Event<Request: Sendable>: Sendable {
+        case request(Request)
         /// A newer snapshot is in the stream's ``LatestSnapshot``.
         case snapshotChanged
         case requestsEnded
@@ -55,25 +55,29 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
         }
     }
 
-    /// Serves one ADS stream until Envoy closes it or the RPC is cancelled.
-    package func streamAggregatedResources(
-        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DiscoveryRequest, any Error>,
-        response: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>,
-        context: ServerContext
+    /// Runs one stream (either protocol): requests and the node's newer snapshots, one at a time, until Envoy
+    /// closes the stream or the RPC is cancelled. The first request names the node, which selects the snapshots.
+    private func serve<Request: Sendable>(
+        _ requests: RPCAsyncSequence<Request, any Error>,
+        protocol name: String,
+        node nodeOf: @escaping @Sendable (Request) -> String,
+        request onRequest: (_ request: Request, _ snapshot: Snapshot?, _ logger: Logger) async throws -> Void,
+        snapshotChanged onSnapshot: (_ snapshot: Snapshot, _ logger: Logger) async throws -> Void
     ) async throws {
-        let (events, sink) = AsyncThrowingStream.makeStream(of: Event.self)
+        let (events, sink) = AsyncThrowingStream.makeStream(of: Event<Request>.self)
         let latest = LatestSnapshot()
+        let cache = self.cache
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
-                    for try await message in request { sink.yield(.request(message)) }
+                    for try await message in requests { sink.yield(.request(message)) }
                     sink.yield(.requestsEnded)
                 } catch {
                     sink.finish(throwing: error)
                 }
             }
-            var state: ADSStreamState?
             var snapshot: Snapshot?
+            var subscribed = false
             var logger = self.logger
             for try await event in events {
                 switch event {
@@ -83,17 +87,13 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
                 case .snapshotChanged:
                     guard let newSnapshot = latest.take() else { continue }
                     snapshot = newSnapshot
-                    guard var current = state else { continue }
-                    for message in current.snapshotChanged(newSnapshot) {
-                        try await send(message, on: response, logger: logger)
-                    }
-                    state = current
+                    try await onSnapshot(newSnapshot, logger)
                 case .request(let message):
-                    if state == nil {
-                        let node = message.node.id
-                        state = ADSStreamState(node: node)
+                    if !subscribed {
+                        subscribed = true
+                        let node = nodeOf(message)
                         logger[metadataKey: "xds.node.id"] = "\(node)"
-                        logger.info("ADS stream opened")
+                        logger.info("ADS stream opened", metadata: ["xds.protocol": "\(name)"])
                         snapshot = cache.snapshot(node: node)
                         group.addTask {
                             for await update in cache.updates(node: node) where latest.put(update) {
@@ -101,17 +101,78 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
                             }
                         }
                     }
-                    guard var current = state else { continue }
-                    let outcome = current.handle(message, snapshot: snapshot)
-                    // An answer frees its type: a version that arrived while it was outstanding goes out now.
-                    let pending = snapshot.map { current.snapshotChanged($0) } ?? []
-                    state = current
-                    try await apply(outcome, request: message, on: response, logger: logger)
-                    for message in pending { try await send(message, on: response, logger: logger) }
+                    try await onRequest(message, snapshot, logger)
                 }
             }
             group.cancelAll()
         }
+    }
+
+    /// Serves one state-of-the-world ADS stream until Envoy closes it or the RPC is cancelled.
+    package func streamAggregatedResources(
+        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DiscoveryRequest, any Error>,
+        response: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>,
+        context: ServerContext
+    ) async throws {
+        var state: ADSStreamState?
+        try await serve(
+            request, protocol: "state-of-the-world", node: { $0.node.id },
+            request: { message, snapshot, logger in
+                var current = state ?? ADSStreamState(node: message.node.id)
+                let outcome = current.handle(message, snapshot: snapshot)
+                // An answer frees its type: a version that arrived while it was outstanding goes out now.
+                let pending = snapshot.map { current.snapshotChanged($0) } ?? []
+                state = current
+                try await apply(outcome, request: message, on: response, logger: logger)
+                for message in pending { try await send(message, on: response, logger: logger) }
+            },
+            snapshotChanged: { snapshot, logger in
+                guard var current = state else { return }
+                let messages = current.snapshotChanged(snapshot)
+                state = current
+                for message in messages { try await send(message, on: response, logger: logger) }
+            })
+    }
+
+    /// Serves one incremental (delta) ADS stream until Envoy closes it or the RPC is cancelled.
+    package func deltaAggregatedResources(
+        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, any Error>,
+        response: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+        context: ServerContext
+    ) async throws {
+        var state: DeltaStreamState?
+        try await serve(
+            request, protocol: "delta", node: { $0.node.id },
+            request: { message, snapshot, logger in
+                var current = state ?? DeltaStreamState(node: message.node.id)
+                let outcome = current.handle(message)
+                let pending = snapshot.map { current.responses(for: $0) } ?? []
+                state = current
+                var logger = logger
+                logger[metadataKey: "xds.type_url"] = "\(message.typeURL)"
+                switch outcome {
+                case .ack(let version):
+                    nackLog.clear(node: current.node, typeURL: message.typeURL)
+                    logger.debug("ACK", metadata: ["xds.version": "\(version)"])
+                case .nack(let record):
+                    recordNACK(record, logger: logger)
+                case .stale:
+                    logger.debug("stale answer ignored", metadata: ["xds.nonce": "\(message.responseNonce)"])
+                case .subscription:
+                    logger.debug(
+                        "subscription", metadata: ["xds.subscribe": "\(message.resourceNamesSubscribe.count)",
+                                                   "xds.unsubscribe": "\(message.resourceNamesUnsubscribe.count)"])
+                case .invalid:
+                    logger.debug("request without type URL ignored")
+                }
+                for message in pending { try await send(message, on: response, logger: logger) }
+            },
+            snapshotChanged: { snapshot, logger in
+                guard var current = state else { return }
+                let messages = current.responses(for: snapshot)
+                state = current
+                for message in messages { try await send(message, on: response, logger: logger) }
+            })
     }
 
     private func apply(
@@ -129,15 +190,7 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
             nackLog.clear(node: request.node.id, typeURL: request.typeURL)
             logger.debug("ACK", metadata: ["xds.version": "\(version)"])
         case .nack(let record):
-            nackLog.record(record)
-            XDSMetrics.countNACK(typeURL: record.typeURL)
-            onNACK?(record)
-            logger.warning(
-                "Envoy rejected the configuration",
-                metadata: [
-                    "xds.version": "\(record.rejectedVersion)", "xds.accepted_version": "\(record.acceptedVersion)",
-                    "xds.nonce": "\(record.rejectedNonce)", "xds.error": "\(record.message)",
-                ])
+            recordNACK(record, logger: logger)
         case .stale:
             logger.debug("stale request ignored", metadata: ["xds.nonce": "\(request.responseNonce)"])
         case .waiting:
@@ -163,12 +216,30 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
             ])
     }
 
-    /// Delta xDS is not supported yet.
-    package func deltaAggregatedResources(
-        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, any Error>,
-        response: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
-        context: ServerContext
+    private func recordNACK(_ record: NACKRecord, logger: Logger) {
+        nackLog.record(record)
+        XDSMetrics.countNACK(typeURL: record.typeURL)
+        onNACK?(record)
+        logger.warning(
+            "Envoy rejected the configuration",
+            metadata: [
+                "xds.version": "\(record.rejectedVersion)", "xds.accepted_version": "\(record.acceptedVersion)",
+                "xds.nonce": "\(record.rejectedNonce)", "xds.error": "\(record.message)",
+            ])
+    }
+
+    private func send(
+        _ message: Envoy_Service_Discovery_V3_DeltaDiscoveryResponse,
+        on writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+        logger: Logger
     ) async throws {
-        throw RPCError(code: .unimplemented, message: "delta xDS is not supported; use state-of-the-world ADS")
+        try await writer.write(message)
+        logger.debug(
+            "sent delta discovery response",
+            metadata: [
+                "xds.type_url": "\(message.typeURL)", "xds.version": "\(message.systemVersionInfo)",
+                "xds.nonce": "\(message.nonce)", "xds.resources": "\(message.resources.count)",
+                "xds.removed": "\(message.removedResources.count)",
+            ])
     }
 }

@@ -110,23 +110,41 @@ import Testing
         }
     }
 
-    @Test func deltaIsUnimplemented() async throws {
+    @Test func deltaStreamSendsChangesAndRecordsNACKs() async throws {
+        typealias DeltaRequest = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
         let cache = SnapshotCache()
-        let service = ADSService(cache: cache, logger: Logger(label: "test"))
+        cache.setSnapshot(node: "envoy-1", snapshot: try Self.snapshot("v1", clusters: ["a"]))
+        let rejected = NACKLog()
+        let service = ADSService(cache: cache, nackLog: rejected, logger: Logger(label: "test"))
         let transport = InProcessTransport()
         let server = GRPCServer(transport: transport.server, services: [service])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.serve() }
             try await withGRPCClient(transport: transport.client) { grpcClient in
                 let client = Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client(wrapping: grpcClient)
-                let error = await #expect(throws: RPCError.self) {
-                    try await client.deltaAggregatedResources { writer in
-                        try await writer.write(Envoy_Service_Discovery_V3_DeltaDiscoveryRequest())
-                    } onResponse: { response in
-                        for try await _ in response.messages {}
-                    }
+                let (requests, sink) = AsyncStream.makeStream(of: DeltaRequest.self)
+                try await client.deltaAggregatedResources { writer in
+                    for await request in requests { try await writer.write(request) }
+                } onResponse: { response in
+                    var responses = response.messages.makeAsyncIterator()
+                    sink.yield(DeltaStreamStateTests.request())
+                    let first = try #require(try await responses.next())
+                    #expect(first.typeURL == TypeURL.cluster && first.resources.map(\.name) == ["a"])
+                    sink.yield(DeltaStreamStateTests.request(nonce: first.nonce))
+                    // A new cluster: only it is sent.
+                    cache.setSnapshot(node: "envoy-1", snapshot: try Self.snapshot("v2", clusters: ["a", "b"]))
+                    let second = try #require(try await responses.next())
+                    #expect(second.resources.map(\.name) == ["b"] && second.systemVersionInfo == "v2")
+                    sink.yield(DeltaStreamStateTests.request(nonce: second.nonce, error: "rejected b"))
+                    // The NACK is recorded before the next request is handled: a listener subscription answers.
+                    sink.yield(DeltaStreamStateTests.request(TypeURL.listener))
+                    let lds = try #require(try await responses.next())
+                    #expect(lds.typeURL == TypeURL.listener && lds.resources.map(\.name) == ["l1"])
+                    #expect(service.nacks.map(\.message) == ["rejected b"])
+                    #expect(service.nacks.first?.acceptedVersion == "v1")
+                    #expect(service.nacks.first?.rejectedVersion == "v2")
+                    sink.finish()
                 }
-                #expect(error?.code == .unimplemented)
             }
             server.beginGracefulShutdown()
             try await group.waitForAll()
