@@ -125,6 +125,14 @@ struct PropagationBenchmark {
                 for line in lines.prefix(12) { print("        Envoy \(line)") }
                 if lines.count > 12 { print("        Envoy … \(lines.count - 12) more update_duration lines") }
             }
+            if let admin = env.routerAdminURL,
+                let response = try? await client.execute(HTTPClientRequest(url: "\(admin)/memory"), timeout: .seconds(5)),
+                let body = try? await response.body.collect(upTo: 1 << 20),
+                let memory = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+                let allocated = (memory["allocated"] as? String).flatMap(Double.init),
+                let heap = (memory["heap_size"] as? String).flatMap(Double.init) {
+                print(String(format: "        Envoy memory: allocated %.1f MiB, heap %.1f MiB", allocated / 1_048_576, heap / 1_048_576))
+            }
             if !baseline.isEmpty {
                 print(String(format: "        baseline (one request to a routable API, interleaved): p50 %.2f ms  p99 %.2f ms → propagation p50 = %.0fx baseline",
                              Self.percentile(baseline, 0.5), Self.percentile(baseline, 0.99),

@@ -49,6 +49,8 @@ package struct DeltaStreamState: Sendable {
         var ackedVersion: String?
         var awaitingReply = false
         var answered = false
+        /// Subscriptions changed since the last diff (otherwise an unchanged type version means nothing to send).
+        var subscriptionChanged = true
     }
 
     /// The node id of the stream (from the first request's `node.id`).
@@ -85,6 +87,9 @@ package struct DeltaStreamState: Sendable {
             type.wildcard = request.resourceNamesSubscribe.isEmpty
             type.initial = request.initialResourceVersions
         }
+        if !request.resourceNamesSubscribe.isEmpty || !request.resourceNamesUnsubscribe.isEmpty {
+            type.subscriptionChanged = true
+        }
         for name in request.resourceNamesSubscribe {
             if name == "*" { type.wildcard = true } else { type.subscribed.insert(name) }
         }
@@ -119,7 +124,10 @@ package struct DeltaStreamState: Sendable {
     package mutating func responses(for snapshot: Snapshot) -> [Envoy_Service_Discovery_V3_DeltaDiscoveryResponse] {
         var responses: [Envoy_Service_Discovery_V3_DeltaDiscoveryResponse] = []
         for typeURL in types.keys.sorted() {
-            guard var type = types[typeURL], !type.awaitingReply else { continue }
+            // Unchanged version and subscriptions: the client has it all; skip the O(resources) diff.
+            guard var type = types[typeURL], !type.awaitingReply,
+                type.subscriptionChanged || type.sentVersion != snapshot.version(ofType: typeURL)
+            else { continue }
             if let response = makeResponse(typeURL, snapshot: snapshot, state: &type) { responses.append(response) }
             types[typeURL] = type
         }
@@ -130,6 +138,7 @@ package struct DeltaStreamState: Sendable {
         _ typeURL: String, snapshot: Snapshot, state type: inout TypeState
     ) -> Envoy_Service_Discovery_V3_DeltaDiscoveryResponse? {
         let set = snapshot.resources(ofType: typeURL)
+        type.subscriptionChanged = false
         var removed: [String] = []
         if !type.initial.isEmpty {
             for (name, version) in type.initial where type.wildcard || type.subscribed.contains(name) {

@@ -70,6 +70,9 @@ struct InMemoryResourceStoreFixture {
         #expect(try Self.routeNames(removed) == Self.routeNames(empty))
         #expect(removed.version(ofType: TypeURL.route) == empty.version(ofType: TypeURL.route),
                 "versions are content digests: back to the empty configuration, back to its version")
+        #expect(removed.version(ofType: TypeURL.cluster) == empty.version(ofType: TypeURL.cluster))
+        #expect(removed.version(ofType: TypeURL.scopedRoute) == empty.version(ofType: TypeURL.scopedRoute))
+        #expect(removed.resources(ofType: TypeURL.cluster) == empty.resources(ofType: TypeURL.cluster))
         #expect(state.apiCount == 0)
     }
 
