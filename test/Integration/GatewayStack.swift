@@ -126,7 +126,8 @@ final class GatewayStack: @unchecked Sendable {  // used from one test task
     }
 }
 
-/// Envoy with a bootstrap whose only static cluster is the adapter's ADS server; stopped by PID (SIGKILL after 5 s).
+/// Envoy with the router's bootstrap (its only static cluster is the adapter's ADS server); stopped by PID (SIGKILL
+/// after 5 s).
 final class EnvoyProcess: @unchecked Sendable {
     private let process = Process()
     private let logURL: URL
@@ -135,30 +136,17 @@ final class EnvoyProcess: @unchecked Sendable {
     init(binary: String, nodeID: String, xdsPort: Int, directory: URL) throws {
         adminPort = try FreePort.next()
         let bootstrap = directory.appendingPathComponent("envoy.yaml")
-        try Data("""
-            node: {id: \(nodeID), cluster: apk_router_cluster}
-            admin: {address: {socket_address: {address: 127.0.0.1, port_value: \(adminPort)}}}
-            dynamic_resources:
-              ads_config:
-                api_type: DELTA_GRPC
-                transport_api_version: V3
-                set_node_on_first_message_only: true
-                grpc_services: [{envoy_grpc: {cluster_name: xds_cluster}}]
-              cds_config: {resource_api_version: V3, ads: {}}
-              lds_config: {resource_api_version: V3, ads: {}}
-            static_resources:
-              clusters:
-              - name: xds_cluster
-                type: STATIC
-                connect_timeout: 1s
-                typed_extension_protocol_options:
-                  envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-                    "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-                    explicit_http_config: {http2_protocol_options: {}}
-                load_assignment:
-                  cluster_name: xds_cluster
-                  endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: \(xdsPort)}}}}]}]
-            """.utf8).write(to: bootstrap)
+        // The shipped bootstrap (services/router), rendered as `./build-apk.sh up` does: what is tested is what runs.
+        var text = try String(
+            contentsOf: Fixtures.repositoryRoot.appendingPathComponent("services/router/envoy-bootstrap.yaml.template"),
+            encoding: .utf8)
+        for (name, value) in [("GATEWAY_NAME", nodeID), ("ADMIN_ADDRESS", "127.0.0.1"), ("ADMIN_PORT", "\(adminPort)"),
+                              ("XDS_HOST", "127.0.0.1"), ("XDS_PORT", "\(xdsPort)")] {
+            text = text.replacingOccurrences(of: "${\(name)}", with: value)
+        }
+        let rest = text.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.contains("${") }
+        guard rest.isEmpty else { throw IntegrationError("unrendered placeholders in the bootstrap: \(rest)") }
+        try Data(text.utf8).write(to: bootstrap)
         logURL = directory.appendingPathComponent("envoy.log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)

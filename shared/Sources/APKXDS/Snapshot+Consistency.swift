@@ -4,7 +4,8 @@ import SwiftProtobuf
 extension Snapshot {
     /// Descriptions of every dangling reference: a route naming a missing cluster, a listener's HTTP connection
     /// manager naming a missing RDS route configuration (or using scoped routes when there are no scopes), a scope
-    /// naming a missing route configuration, or a resource that does not decode. Empty = consistent.
+    /// naming a missing route configuration (or, inline, a missing cluster), or a resource that does not decode.
+    /// Empty = consistent.
     package func inconsistencies() -> [String] {
         var problems: [String] = []
         let clusters = Set(resources(ofType: TypeURL.cluster).resources.keys)
@@ -24,7 +25,11 @@ extension Snapshot {
                 problems.append("scope \(name) does not decode as ScopedRouteConfiguration")
                 continue
             }
-            if routeConfigs[scope.routeConfigurationName] == nil {
+            if scope.hasRouteConfiguration {
+                for cluster in Self.clusterNames(in: scope.routeConfiguration) where !clusters.contains(cluster) {
+                    problems.append("scope \(name) names missing cluster \(cluster)")
+                }
+            } else if routeConfigs[scope.routeConfigurationName] == nil {
                 problems.append("scope \(name) names missing route configuration \(scope.routeConfigurationName)")
             }
         }

@@ -38,8 +38,13 @@ import Testing
             scope.routeConfigurationName = routes
             return scope
         }
-        try snapshot.set(TypeURL.scopedRoute, version: "1", [scope("s1", routes: "r1"), scope("s2", routes: "r2")], name: \.name)
-        #expect(snapshot.inconsistencies() == ["scope s2 names missing route configuration r2"])
+        var inline = scope("s3", routes: "")
+        inline.routeConfiguration = Fixtures.routeConfig("s3", clusters: ["a", "gone"])
+        try snapshot.set(
+            TypeURL.scopedRoute, version: "1", [scope("s1", routes: "r1"), scope("s2", routes: "r2"), inline], name: \.name)
+        #expect(snapshot.inconsistencies() == [
+            "scope s2 names missing route configuration r2", "scope s3 names missing cluster gone",
+        ])
 
         // A listener with scoped routes needs at least one scope.
         var hcm = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager()

@@ -29,10 +29,10 @@ struct InMemoryResourceStoreFixture {
 @Suite struct GatewayStateTests {
     static let employee = "f7996dce4ac15e2af0f8ee14546c4f72988eddae"
 
-    /// The route configurations (one per scope), by name.
+    /// The route configurations (inline, one per scope), by scope name.
     static func routeConfigurations(_ snapshot: Snapshot) throws -> [Envoy_Config_Route_V3_RouteConfiguration] {
-        try snapshot.resources(ofType: TypeURL.route).resources.sorted { $0.key < $1.key }.map {
-            try Envoy_Config_Route_V3_RouteConfiguration(unpackingAny: $0.value)
+        try snapshot.resources(ofType: TypeURL.scopedRoute).resources.sorted { $0.key < $1.key }.map {
+            try Envoy_Config_Route_V3_ScopedRouteConfiguration(unpackingAny: $0.value).routeConfiguration
         }
     }
 
@@ -68,10 +68,9 @@ struct InMemoryResourceStoreFixture {
         update = state.apply(try await fixture.events(after: state.cursor))
         let removed = try #require(update.snapshot)
         #expect(try Self.routeNames(removed) == Self.routeNames(empty))
-        #expect(removed.version(ofType: TypeURL.route) == empty.version(ofType: TypeURL.route),
+        #expect(removed.version(ofType: TypeURL.scopedRoute) == empty.version(ofType: TypeURL.scopedRoute),
                 "versions are content digests: back to the empty configuration, back to its version")
         #expect(removed.version(ofType: TypeURL.cluster) == empty.version(ofType: TypeURL.cluster))
-        #expect(removed.version(ofType: TypeURL.scopedRoute) == empty.version(ofType: TypeURL.scopedRoute))
         #expect(removed.resources(ofType: TypeURL.cluster) == empty.resources(ofType: TypeURL.cluster))
         #expect(state.apiCount == 0)
     }
@@ -84,7 +83,7 @@ struct InMemoryResourceStoreFixture {
         var second = GatewayState(namespace: "default", settings: AdapterFixtures.settings)
         let a = try #require(first.load(try await fixture.snapshot()).snapshot)
         let b = try #require(second.load(try await fixture.snapshot()).snapshot)
-        for type in [TypeURL.listener, TypeURL.route, TypeURL.scopedRoute, TypeURL.cluster] {
+        for type in [TypeURL.listener, TypeURL.scopedRoute, TypeURL.cluster] {
             #expect(a.version(ofType: type) == b.version(ofType: type))
         }
         #expect(a == b)
@@ -114,14 +113,14 @@ struct InMemoryResourceStoreFixture {
         #expect(try Self.routeNames(bad).contains { $0.hasPrefix("edge/") })
 
         let nack = NACKRecord(
-            node: "gw", typeURL: TypeURL.route, acceptedVersion: good.version(ofType: TypeURL.route),
-            rejectedVersion: bad.version(ofType: TypeURL.route), rejectedNonce: "7", message: "invalid regex")
+            node: "gw", typeURL: TypeURL.scopedRoute, acceptedVersion: good.version(ofType: TypeURL.scopedRoute),
+            rejectedVersion: bad.version(ofType: TypeURL.scopedRoute), rejectedNonce: "7", message: "invalid regex")
         let rejection = state.rejected(nack)
         let update = try #require(rejection)
         let recovered = try #require(update.snapshot)
         #expect(try Self.routeNames(recovered).filter { $0.hasPrefix("edge/") }.isEmpty)
         #expect(try Self.routeNames(recovered).contains { $0.hasPrefix(Self.employee) }, "the other API stays")
-        #expect(recovered.version(ofType: TypeURL.route) == good.version(ofType: TypeURL.route))
+        #expect(recovered.version(ofType: TypeURL.scopedRoute) == good.version(ofType: TypeURL.scopedRoute))
         #expect(update.statuses["edge"]?.accepted == false)
         #expect(update.statuses["edge"]?.message.contains("invalid regex") == true)
         #expect(update.statuses[Self.employee] == nil)
@@ -129,7 +128,7 @@ struct InMemoryResourceStoreFixture {
 
         // A NACK nobody can be blamed for (a version never published) changes nothing.
         let unknown = state.rejected(NACKRecord(
-            node: "gw", typeURL: TypeURL.route, acceptedVersion: "", rejectedVersion: "unknown", rejectedNonce: "8",
+            node: "gw", typeURL: TypeURL.scopedRoute, acceptedVersion: "", rejectedVersion: "unknown", rejectedNonce: "8",
             message: "?"))
         #expect(unknown == nil)
 

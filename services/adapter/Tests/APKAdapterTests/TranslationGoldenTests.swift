@@ -51,6 +51,10 @@ import Testing
             #expect(configuration.name == XDSTranslator.routeConfigurationName(segment: segment, settings: settings))
             let assembled = RouteAssembly.assemble(segment: segment, system: EncodedRoutes(system), apis: encoded, settings: settings)
             #expect(try Envoy_Config_Route_V3_RouteConfiguration(serializedBytes: assembled.any.value) == configuration)
+            let scope = RouteAssembly.scope(segment: segment, routeConfiguration: assembled.any.value, settings: settings)
+            #expect(scope.typeURL == "type.googleapis.com/envoy.config.route.v3.ScopedRouteConfiguration")
+            #expect(try Envoy_Config_Route_V3_ScopedRouteConfiguration(serializedBytes: scope.value)
+                == XDSTranslator.scopes(system: system, apis: apis, settings: settings).first { $0.name == configuration.name })
             #expect(assembled.any.typeURL == "type.googleapis.com/envoy.config.route.v3.RouteConfiguration")
             let again = RouteAssembly.assemble(
                 segment: segment, system: EncodedRoutes(system), apis: apis.map(EncodedRoutes.init), settings: settings)
@@ -66,11 +70,7 @@ import Testing
         #expect(Set(routes.map(\.name)).count == routes.count)
         let xds = JSONValue.object(JSONObject([
             ("listeners", .array(try XDSTranslator.listeners(settings: settings).map(AdapterFixtures.json))),
-            ("scopes", .array(try routes.map {
-                try AdapterFixtures.json(XDSTranslator.scope(
-                    segment: String($0.name.dropFirst(settings.routeConfigName.count + 1)), settings: settings))
-            })),
-            ("route_configurations", .array(try routes.map(AdapterFixtures.json))),
+            ("scopes", .array(try XDSTranslator.scopes(system: system, apis: apis, settings: settings).map(AdapterFixtures.json))),
             ("clusters", .array(clusters)),
         ]))
         if let difference = try Golden.difference(

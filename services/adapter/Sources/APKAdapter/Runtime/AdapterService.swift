@@ -191,7 +191,7 @@ package final class AdapterService: Service, Sendable {
             logger.debug(
                 "snapshot published",
                 metadata: [
-                    "xds.version.routes": "\(snapshot.version(ofType: TypeURL.route))",
+                    "xds.version.scopes": "\(snapshot.version(ofType: TypeURL.scopedRoute))",
                     "xds.version.clusters": "\(snapshot.version(ofType: TypeURL.cluster))",
                 ])
         }

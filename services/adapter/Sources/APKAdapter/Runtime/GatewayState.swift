@@ -89,12 +89,10 @@ package struct GatewayState {
     private var scopeMembers: [String: Set<String>] = [:]
     /// Scopes whose route configuration must be assembled again at the next publication.
     private var dirtySegments: Set<String> = []
-    /// The published route configurations and scopes by name (one each per segment), with the route
+    /// The published scopes by name (one per segment, its route configuration inline), with their route
     /// configurations' digests: kept between publications so that one costs O(the scopes that changed).
-    private var routeConfigs: [String: Google_Protobuf_Any] = [:]
-    private var routeDigests: [String: String] = [:]
     private var scopes: [String: Google_Protobuf_Any] = [:]
-    private var routeVersion = MultisetDigest()
+    private var scopeDigests: [String: String] = [:]
     private var scopeVersion = MultisetDigest()
     /// Cluster name → the APIs that define it ("" for the system clusters) → packed cluster. When several define the
     /// same name, the first API by name wins (system first).
@@ -155,7 +153,7 @@ package struct GatewayState {
         dirtyClusters.formUnion(clusterAnys.keys)
         clusterProviders = [:]
         setClusters(of: "", from: [], to: systemClusters)
-        dirtySegments = systemRoutes.segments.union(routeConfigs.keys.map { Self.segment(ofName: $0, settings: settings) })
+        dirtySegments = systemRoutes.segments.union(scopes.keys.map { Self.segment(ofName: $0, settings: settings) })
         let apis = Set(objects.keys.filter { $0.kind == CRKind.api.rawValue }.map(\.name))
         changedSinceLastPublication.formUnion(removed.union(apis))
         return rebuild(dirty: apis, force: true)
@@ -336,29 +334,23 @@ package struct GatewayState {
         for segment in dirtySegments {
             let name = XDSTranslator.routeConfigurationName(segment: segment, settings: settings)
             let members = scopeMembers[segment] ?? []
-            if let old = routeDigests[name] { routeVersion.remove("\(name)=\(old)") }
+            if let old = scopeDigests[name] { scopeVersion.remove("\(name)=\(old)") }
             guard !members.isEmpty || systemRoutes.digests[segment] != nil else {
-                routeConfigs[name] = nil
-                routeDigests[name] = nil
-                if scopes.removeValue(forKey: name) != nil { scopeVersion.remove(name) }
+                scopes[name] = nil
+                scopeDigests[name] = nil
                 continue
             }
             let assembled = RouteAssembly.assemble(
                 segment: segment, system: systemRoutes, apis: members.compactMap { compiled[$0]?.routes }, settings: settings)
-            routeConfigs[name] = assembled.any
-            routeDigests[name] = assembled.version
-            routeVersion.insert("\(name)=\(assembled.version)")
-            if scopes[name] == nil {
-                scopes[name] = AnyPacking.packUnchecked(XDSTranslator.scope(segment: segment, settings: settings))
-                scopeVersion.insert(name)
-            }
+            scopes[name] = RouteAssembly.scope(segment: segment, routeConfiguration: assembled.any.value, settings: settings)
+            scopeDigests[name] = assembled.version
+            scopeVersion.insert("\(name)=\(assembled.version)")
         }
         dirtySegments = []
         var snapshot = Snapshot()
         snapshot.types[TypeURL.listener] = listeners
         snapshot.types[TypeURL.cluster] = VersionedResources(version: clusterVersion.hex, resources: clusterAnys)
         snapshot.types[TypeURL.scopedRoute] = VersionedResources(version: scopeVersion.hex, resources: scopes)
-        snapshot.types[TypeURL.route] = VersionedResources(version: routeVersion.hex, resources: routeConfigs)
         // Versions are content digests: comparing them is comparing content, without touching megabytes.
         guard snapshot.types.mapValues(\.version) != lastSnapshot?.types.mapValues(\.version) else {
             return Update(snapshot: nil, statuses: [:])

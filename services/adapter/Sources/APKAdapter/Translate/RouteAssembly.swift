@@ -39,11 +39,13 @@ package struct EncodedRoutes: Sendable, Equatable {
 }
 
 /// Builds a scope's `RouteConfiguration` (the same content and order as
-/// ``XDSTranslator/routeConfigurations(system:apis:settings:)``) from ``EncodedRoutes``.
+/// ``XDSTranslator/routeConfigurations(system:apis:settings:)``) from ``EncodedRoutes``, and the scope carrying it.
 package enum RouteAssembly {
-    // Field numbers in envoy.config.route.v3: RouteConfiguration.virtual_hosts = 2, VirtualHost.routes = 3.
+    // Field numbers in envoy.config.route.v3: RouteConfiguration.virtual_hosts = 2, VirtualHost.routes = 3,
+    // ScopedRouteConfiguration.route_configuration = 5.
     private static let virtualHostsTag: UInt8 = 2 << 3 | 2
     private static let routesTag: UInt8 = 3 << 3 | 2
+    private static let inlineRouteConfigurationTag: UInt8 = 5 << 3 | 2
 
     /// Routes as repeated `VirtualHost.routes` fields.
     static func encode(_ routes: [Envoy_Config_Route_V3_Route]) -> Data {
@@ -94,6 +96,19 @@ package enum RouteAssembly {
         any.typeURL = TypeURL.route
         any.value = value
         return (any, Hashing.hex(hasher.finalize().prefix(8)))
+    }
+
+    /// The packed scope of `segment` carrying `routeConfiguration` (an assembled RouteConfiguration's bytes) inline.
+    package static func scope(segment: String, routeConfiguration: Data, settings: XDSSettings) -> Google_Protobuf_Any {
+        let shell = XDSTranslator.scopeShell(segment: segment, settings: settings)
+        var value: Data = (try? shell.serializedBytes(options: AnyPacking.options)) ?? Data()
+        value.append(inlineRouteConfigurationTag)
+        appendVarint(UInt64(routeConfiguration.count), to: &value)
+        value.append(routeConfiguration)
+        var any = Google_Protobuf_Any()
+        any.typeURL = TypeURL.scopedRoute
+        any.value = value
+        return any
     }
 
     private static func appendVarint(_ value: UInt64, to data: inout Data) {

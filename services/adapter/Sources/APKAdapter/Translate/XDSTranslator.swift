@@ -92,7 +92,8 @@ package enum ScopedRouting {
 /// Stage 2: IR → Envoy resources. Pure; golden-tested (rendered as JSON).
 ///
 /// Shape (contract §7.9, §9): two listeners (`HTTPS_9095_listener` with the gateway certificate, `HTTP_9080_listener`)
-/// share scoped routes (SRDS + RDS over ADS; one route configuration per first path segment, ``ScopedRouting``);
+/// share scoped routes (SRDS over ADS; one scope per first path segment with its route configuration inline,
+/// ``ScopedRouting``);
 /// in each, one virtual host per hostname (production and sandbox hostnames are
 /// different, so they are different virtual hosts); one route per operation — anchored regex
 /// `^<quoted base path><operation regex>([/]{0,1})` on the path (query excluded) plus an exact `:method` header
@@ -423,15 +424,28 @@ package enum XDSTranslator {
         return configuration
     }
 
-    /// The scope of a first path segment: requests whose segment is `segment` use its route configuration.
-    package static func scope(segment: String, settings: XDSSettings) -> Envoy_Config_Route_V3_ScopedRouteConfiguration {
+    /// The scope of a first path segment without its route configuration: requests whose segment is `segment`
+    /// use the route configuration the scope carries inline (set by the caller).
+    package static func scopeShell(segment: String, settings: XDSSettings) -> Envoy_Config_Route_V3_ScopedRouteConfiguration {
         var scope = Envoy_Config_Route_V3_ScopedRouteConfiguration()
         scope.name = routeConfigurationName(segment: segment, settings: settings)
-        scope.routeConfigurationName = scope.name
         var fragment = Envoy_Config_Route_V3_ScopedRouteConfiguration.Key.Fragment()
         fragment.stringKey = segment
         scope.key.fragments = [fragment]
         return scope
+    }
+
+    /// The scopes, one per first path segment, each with its route configuration inline
+    /// (``routeConfigurations(system:apis:settings:)``). Sorted by name.
+    package static func scopes(
+        system: APIResources, apis: [APIResources], settings: XDSSettings
+    ) -> [Envoy_Config_Route_V3_ScopedRouteConfiguration] {
+        routeConfigurations(system: system, apis: apis, settings: settings).map { configuration in
+            var scope = scopeShell(
+                segment: String(configuration.name.dropFirst(settings.routeConfigName.count + 1)), settings: settings)
+            scope.routeConfiguration = configuration
+            return scope
+        }
     }
 
     /// A virtual host without routes: its hostname, plus the bare production hostname (`gw.wso2.com`) for the
