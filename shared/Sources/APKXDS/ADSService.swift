@@ -56,13 +56,16 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
     }
 
     /// Runs one stream (either protocol): requests and the node's newer snapshots, one at a time, until Envoy
-    /// closes the stream or the RPC is cancelled. The first request names the node, which selects the snapshots.
-    private func serve<Request: Sendable>(
+    /// closes the stream or the RPC is cancelled. The first request names the node, which selects the snapshots and
+    /// creates the stream's state. After each request (an answer may free a type whose newer version waited) and
+    /// each newer snapshot, whatever the state says is due goes out.
+    private func serve<State: ADSProtocolState, Request: Sendable>(
         _ requests: RPCAsyncSequence<Request, any Error>,
+        as _: State.Type,
         protocol name: String,
         node nodeOf: @escaping @Sendable (Request) -> String,
-        request onRequest: (_ request: Request, _ snapshot: Snapshot?, _ logger: Logger) async throws -> Void,
-        snapshotChanged onSnapshot: (_ snapshot: Snapshot, _ logger: Logger) async throws -> Void
+        handle: (_ state: inout State, _ request: Request, _ snapshot: Snapshot?, _ logger: Logger) async throws -> Void,
+        send: (_ response: State.Response, _ logger: Logger) async throws -> Void
     ) async throws {
         let (events, sink) = AsyncThrowingStream.makeStream(of: Event<Request>.self)
         let latest = LatestSnapshot()
@@ -76,22 +79,25 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
                     sink.finish(throwing: error)
                 }
             }
+            var state: State?
             var snapshot: Snapshot?
-            var subscribed = false
             var logger = self.logger
             for try await event in events {
+                var current: State
                 switch event {
                 case .requestsEnded:
                     group.cancelAll()
                     return
                 case .snapshotChanged:
-                    guard let newSnapshot = latest.take() else { continue }
+                    guard let newSnapshot = latest.take(), let existing = state else { continue }
                     snapshot = newSnapshot
-                    try await onSnapshot(newSnapshot, logger)
+                    current = existing
                 case .request(let message):
-                    if !subscribed {
-                        subscribed = true
+                    if let existing = state {
+                        current = existing
+                    } else {
                         let node = nodeOf(message)
+                        current = State(node: node)
                         logger[metadataKey: "xds.node.id"] = "\(node)"
                         logger.info("ADS stream opened", metadata: ["xds.protocol": "\(name)"])
                         snapshot = cache.snapshot(node: node)
@@ -101,8 +107,11 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
                             }
                         }
                     }
-                    try await onRequest(message, snapshot, logger)
+                    try await handle(&current, message, snapshot, logger)
                 }
+                let due = snapshot.map { current.responses(for: $0) } ?? []
+                state = current
+                for response in due { try await send(response, logger) }
             }
             group.cancelAll()
         }
@@ -114,24 +123,13 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
         response: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>,
         context: ServerContext
     ) async throws {
-        var state: ADSStreamState?
         try await serve(
-            request, protocol: "state-of-the-world", node: { $0.node.id },
-            request: { message, snapshot, logger in
-                var current = state ?? ADSStreamState(node: message.node.id)
-                let outcome = current.handle(message, snapshot: snapshot)
-                // An answer frees its type: a version that arrived while it was outstanding goes out now.
-                let pending = snapshot.map { current.snapshotChanged($0) } ?? []
-                state = current
+            request, as: ADSStreamState.self, protocol: "state-of-the-world", node: { $0.node.id },
+            handle: { state, message, snapshot, logger in
+                let outcome = state.handle(message, snapshot: snapshot)
                 try await apply(outcome, request: message, on: response, logger: logger)
-                for message in pending { try await send(message, on: response, logger: logger) }
             },
-            snapshotChanged: { snapshot, logger in
-                guard var current = state else { return }
-                let messages = current.snapshotChanged(snapshot)
-                state = current
-                for message in messages { try await send(message, on: response, logger: logger) }
-            })
+            send: { message, logger in try await send(message, on: response, logger: logger) })
     }
 
     /// Serves one incremental (delta) ADS stream until Envoy closes it or the RPC is cancelled.
@@ -140,19 +138,14 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
         response: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
         context: ServerContext
     ) async throws {
-        var state: DeltaStreamState?
         try await serve(
-            request, protocol: "delta", node: { $0.node.id },
-            request: { message, snapshot, logger in
-                var current = state ?? DeltaStreamState(node: message.node.id)
-                let outcome = current.handle(message)
-                let pending = snapshot.map { current.responses(for: $0) } ?? []
-                state = current
+            request, as: DeltaStreamState.self, protocol: "delta", node: { $0.node.id },
+            handle: { state, message, _, logger in
                 var logger = logger
                 logger[metadataKey: "xds.type_url"] = "\(message.typeURL)"
-                switch outcome {
+                switch state.handle(message) {
                 case .ack(let version):
-                    nackLog.clear(node: current.node, typeURL: message.typeURL)
+                    nackLog.clear(node: state.node, typeURL: message.typeURL)
                     logger.debug("ACK", metadata: ["xds.version": "\(version)"])
                 case .nack(let record):
                     recordNACK(record, logger: logger)
@@ -165,14 +158,8 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
                 case .invalid:
                     logger.debug("request without type URL ignored")
                 }
-                for message in pending { try await send(message, on: response, logger: logger) }
             },
-            snapshotChanged: { snapshot, logger in
-                guard var current = state else { return }
-                let messages = current.responses(for: snapshot)
-                state = current
-                for message in messages { try await send(message, on: response, logger: logger) }
-            })
+            send: { message, logger in try await send(message, on: response, logger: logger) })
     }
 
     private func apply(
@@ -243,3 +230,20 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
             ])
     }
 }
+
+/// What the shared stream loop of ``ADSService`` needs from a protocol's per-stream state.
+protocol ADSProtocolState: Sendable {
+    associatedtype Response: Sendable
+    init(node: String)
+    /// The responses due now for `snapshot`: subscribed types without a response outstanding whose client lacks
+    /// something of it.
+    mutating func responses(for snapshot: Snapshot) -> [Response]
+}
+
+extension ADSStreamState: ADSProtocolState {
+    mutating func responses(for snapshot: Snapshot) -> [Envoy_Service_Discovery_V3_DiscoveryResponse] {
+        snapshotChanged(snapshot)
+    }
+}
+
+extension DeltaStreamState: ADSProtocolState {}
