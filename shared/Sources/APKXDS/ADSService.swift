@@ -182,8 +182,6 @@ package struct ADSService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService
             logger.debug("stale request ignored", metadata: ["xds.nonce": "\(request.responseNonce)"])
         case .waiting:
             logger.debug("no snapshot yet for this node; waiting")
-        case .upToDate:
-            logger.debug("the client has every requested resource; nothing to send")
         case .invalid:
             logger.debug("request without type URL ignored")
         }

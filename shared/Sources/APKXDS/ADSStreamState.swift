@@ -1,5 +1,4 @@
 package import EnvoyProtos
-import SwiftProtobuf
 
 /// A NACK Envoy sent: it rejected `rejectedNonce`'s response for `typeURL` and still runs `acceptedVersion`.
 package struct NACKRecord: Sendable, Equatable {
@@ -34,11 +33,7 @@ package struct NACKRecord: Sendable, Equatable {
 /// - `error_detail` set is a NACK: recorded, nothing is resent until the snapshot's version of that type changes;
 /// - `version_info` equal to the current version, with the current nonce and unchanged resource names, is an ACK:
 ///   no reply (replying would loop);
-/// - anything else (first request, changed resource names, a newer snapshot) gets the current set, new nonce: for
-///   the wildcard types (LDS, CDS, SRDS: ``TypeURL/wildcardTypes``) every resource; for types requested by name
-///   (RDS, EDS) only the requested resources whose content differs from what this stream last sent — a client
-///   keeps the resources a response leaves out (xDS protocol), so a deploy that changes one route configuration
-///   sends one, not thousands; nothing to send means no response;
+/// - anything else (first request, changed resource names, a newer snapshot) gets the full current set, new nonce;
 /// - at most one response per type is outstanding: a newer snapshot is sent once Envoy has answered (ACK or NACK)
 ///   the previous response of that type, and then only the newest version. Envoy applies every response it gets,
 ///   so sending each intermediate snapshot of a burst would make it rebuild its configuration for each one, and
@@ -61,8 +56,6 @@ package struct ADSStreamState: Sendable {
         case stale
         /// Subscribed, but there is no snapshot yet; the first snapshot will answer.
         case waiting
-        /// The client already has every requested resource of the current version (types requested by name).
-        case upToDate
         /// The request carried no type URL; ignore.
         case invalid
     }
@@ -74,8 +67,6 @@ package struct ADSStreamState: Sendable {
         var names: Set<String> = []
         /// A response was sent and Envoy has not answered it yet.
         var awaitingReply = false
-        /// Types requested by name: the content last sent per resource name (the client has it, or rejected it).
-        var sent: [String: Google_Protobuf_Any] = [:]
     }
 
     /// The node id of the stream (from the first request's `node.id`).
@@ -129,16 +120,10 @@ package struct ADSStreamState: Sendable {
         let freshFirstRequest = type.sentVersion == nil && request.versionInfo.isEmpty
         if request.versionInfo == current, nonceMatches, !namesChanged, !freshFirstRequest {
             type.ackedVersion = current
-            if type.sentVersion == nil {  // reconnect: Envoy already runs it
-                type.sentVersion = current
-                if !Self.sendsEverything(typeURL, names: type.names) {
-                    type.sent = snapshot.resources(ofType: typeURL).resources.filter { type.names.contains($0.key) }
-                }
-            }
+            if type.sentVersion == nil { type.sentVersion = current }  // reconnect: Envoy already runs it
             return .ack(version: current)
         }
-        guard let response = makeResponse(typeURL, snapshot: snapshot, state: &type) else { return .upToDate }
-        return .respond(response)
+        return .respond(makeResponse(typeURL, snapshot: snapshot, state: &type))
     }
 
     /// Responses for every subscribed type whose version in `snapshot` differs from the one last sent (or, for a
@@ -149,45 +134,24 @@ package struct ADSStreamState: Sendable {
         for typeURL in types.keys.sorted() {
             guard var type = types[typeURL], !type.awaitingReply, type.sentVersion != snapshot.version(ofType: typeURL)
             else { continue }
-            if let response = makeResponse(typeURL, snapshot: snapshot, state: &type) { responses.append(response) }
+            responses.append(makeResponse(typeURL, snapshot: snapshot, state: &type))
             types[typeURL] = type
         }
         return responses
     }
 
-    /// True when a response of the type carries every (requested) resource, not only the changed ones.
-    static func sendsEverything(_ typeURL: String, names: Set<String>) -> Bool {
-        names.isEmpty || TypeURL.wildcardTypes.contains(typeURL)
-    }
-
-    /// The response that brings the client to the snapshot's version of the type; nil when it needs nothing (a
-    /// type requested by name whose requested resources it already has: the version counts as sent).
     private mutating func makeResponse(
         _ typeURL: String, snapshot: Snapshot, state type: inout TypeState
-    ) -> Envoy_Service_Discovery_V3_DiscoveryResponse? {
+    ) -> Envoy_Service_Discovery_V3_DiscoveryResponse {
         let set = snapshot.resources(ofType: typeURL)
-        var resources: [Google_Protobuf_Any]
-        if Self.sendsEverything(typeURL, names: type.names) {
-            resources = set.resources.sorted { $0.key < $1.key }.map(\.value)
-        } else {
-            type.sent = type.sent.filter { type.names.contains($0.key) }
-            resources = []
-            for name in type.names.sorted() {
-                guard let resource = set.resources[name], type.sent[name] != resource else { continue }
-                resources.append(resource)
-                type.sent[name] = resource
-            }
-            guard !resources.isEmpty else {
-                type.sentVersion = set.version
-                return nil
-            }
-        }
         nonceCounter += 1
         var response = Envoy_Service_Discovery_V3_DiscoveryResponse()
         response.typeURL = typeURL
         response.versionInfo = set.version
         response.nonce = String(nonceCounter)
-        response.resources = resources
+        let wildcard = type.names.isEmpty || TypeURL.wildcardTypes.contains(typeURL)
+        let selected = set.resources.filter { wildcard || type.names.contains($0.key) }
+        response.resources = selected.sorted { $0.key < $1.key }.map(\.value)
         type.lastNonce = response.nonce
         type.sentVersion = set.version
         type.awaitingReply = true

@@ -11,8 +11,7 @@ package enum TypeURL {
     /// Endpoint discovery (EDS).
     package static let endpoint = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 
-    /// Types whose state-of-the-world responses carry every resource (a resource left out is deleted). Other types
-    /// (RDS, EDS) are requested by name, and a response may carry only the resources that changed.
+    /// Types whose empty `resource_names` (and, for SotW, any request) mean "all resources".
     package static let wildcardTypes: Set<String> = [listener, cluster, scopedRoute]
 
     /// The short label used in metrics and logs (`Cluster`, `Listener`, …).

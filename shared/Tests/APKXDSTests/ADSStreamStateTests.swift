@@ -1,5 +1,4 @@
 import EnvoyProtos
-import SwiftProtobuf
 import Testing
 
 @testable import APKXDS
@@ -117,46 +116,8 @@ import Testing
         #expect(ack == .ack(version: "v1"))
         let second = try response(state.handle(
             Fixtures.request(TypeURL.route, version: "v1", nonce: first.nonce, names: ["r1", "r2"]), snapshot: v1))
-        #expect(try names(second) == ["r2"], "r1 is already there: a named type's response carries what is new")
+        #expect(second.resources.count == 2)
         #expect(second.versionInfo == "v1")
-    }
-
-    func names(_ response: Envoy_Service_Discovery_V3_DiscoveryResponse) throws -> [String] {
-        try response.resources.map { try Envoy_Config_Route_V3_RouteConfiguration(unpackingAny: $0).name }
-    }
-
-    @Test func namedTypesGetOnlyTheResourcesThatChanged() throws {
-        var state = ADSStreamState(node: "envoy-1")
-        let first = try response(state.handle(Fixtures.request(TypeURL.route, names: ["r1", "r2"]), snapshot: v1))
-        #expect(try names(first) == ["r1", "r2"])
-        _ = state.handle(Fixtures.request(TypeURL.route, version: "v1", nonce: first.nonce, names: ["r1", "r2"]), snapshot: v1)
-        let r1Changed = try Fixtures.snapshot(version: "v4", clusters: ["a", "b"], routes: ["r1": ["a", "b"], "r2": ["b"]])
-        let update = state.snapshotChanged(r1Changed)
-        #expect(try update.map(names) == [["r1"]])
-        #expect(update.first?.versionInfo == "v4")
-        _ = state.handle(
-            Fixtures.request(TypeURL.route, version: "v4", nonce: update[0].nonce, names: ["r1", "r2"]), snapshot: r1Changed)
-        // A new version with the same route configurations (only clusters changed): nothing to send, and the
-        // version counts as delivered.
-        let clustersOnly = try Fixtures.snapshot(version: "v5", clusters: ["a", "b", "c"], routes: ["r1": ["a", "b"], "r2": ["b"]])
-        #expect(state.snapshotChanged(clustersOnly).filter { $0.typeURL == TypeURL.route }.isEmpty)
-        #expect(state.snapshotChanged(clustersOnly).isEmpty)
-        // Unsubscribing and subscribing again sends the resource again.
-        #expect(state.handle(
-            Fixtures.request(TypeURL.route, version: "v4", nonce: update[0].nonce, names: ["r1"]), snapshot: clustersOnly)
-            == .upToDate)
-        let again = try response(state.handle(
-            Fixtures.request(TypeURL.route, version: "v4", nonce: update[0].nonce, names: ["r1", "r2"]), snapshot: clustersOnly))
-        #expect(try names(again) == ["r2"])
-    }
-
-    @Test func reconnectedClientOfANamedTypeGetsOnlyLaterChanges() throws {
-        var state = ADSStreamState(node: "envoy-1")
-        // Envoy reconnects running v1: nothing is resent…
-        #expect(state.handle(Fixtures.request(TypeURL.route, version: "v1", names: ["r1", "r2"]), snapshot: v1) == .ack(version: "v1"))
-        // …and a change to r2 sends r2 alone.
-        let r2Changed = try Fixtures.snapshot(version: "v6", clusters: ["a", "b"], routes: ["r1": ["a"], "r2": ["a"]])
-        #expect(try state.snapshotChanged(r2Changed).map(names) == [["r2"]])
     }
 
     @Test func clusterAndListenerAreWildcardEvenWithNames() throws {
@@ -198,13 +159,8 @@ import Testing
         _ = state.handle(Fixtures.request(TypeURL.cluster, version: "v1", nonce: cds.nonce), snapshot: v1)
         _ = state.handle(Fixtures.request(TypeURL.route, version: "v1", nonce: rds.nonce, names: ["r1"]), snapshot: v1)
         let responses = state.snapshotChanged(v2)
-        #expect(responses.map(\.typeURL) == [TypeURL.cluster], "v2's route configurations are v1's: none is resent")
+        #expect(responses.map(\.typeURL) == [TypeURL.cluster, TypeURL.route].sorted())
         #expect(responses.allSatisfy { $0.versionInfo == "v2" })
-        let routesChanged = try Fixtures.snapshot(version: "v7", clusters: ["a", "b", "c"], routes: ["r1": ["c"], "r2": ["b"]])
-        _ = state.handle(Fixtures.request(TypeURL.cluster, version: "v2", nonce: responses[0].nonce), snapshot: v2)
-        let both = state.snapshotChanged(routesChanged)
-        #expect(both.map(\.typeURL) == [TypeURL.cluster, TypeURL.route].sorted())
-        #expect(both.allSatisfy { $0.versionInfo == "v7" })
     }
 
     @Test func missingTypeIsAnsweredEmpty() throws {
