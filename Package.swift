@@ -150,7 +150,7 @@ let package = Package(
         .target(
             name: "APKXDS",
             dependencies: [
-                "EnvoyProtos", "EnvoyGRPC",
+                "APKModel", "EnvoyProtos", "EnvoyGRPC",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -1,3 +1,4 @@
+import APKModel
 import Crypto
 package import EnvoyProtos
 import Foundation
@@ -70,10 +71,7 @@ package struct DeltaStreamState: Sendable {
 
     /// The version string of a resource: a digest of its bytes.
     package static func version(of resource: Google_Protobuf_Any) -> String {
-        SHA256.hash(data: resource.value).prefix(8).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        Hashing.hex(SHA256.hash(data: resource.value).prefix(8))
     }
 
     /// Applies one request's subscription changes and answer.
@@ -154,16 +152,24 @@ package struct DeltaStreamState: Sendable {
             removed.append(name)
             type.known[name] = nil
         }
-        let candidates = type.wildcard ? Set(set.resources.keys).union(type.subscribed) : type.subscribed
+        // Only the changed resources are sorted and hashed: a deploy at 10,000 clusters compares them, nothing more.
+        var changed: [String] = []
+        if type.wildcard {
+            for (name, resource) in set.resources where type.known[name] != resource { changed.append(name) }
+        } else {
+            for name in type.subscribed {
+                if let resource = set.resources[name], type.known[name] != resource { changed.append(name) }
+            }
+        }
         var resources: [Envoy_Service_Discovery_V3_Resource] = []
-        for name in candidates.sorted() {
-            guard let resource = set.resources[name], type.known[name] != resource else { continue }
+        for name in changed.sorted() {
+            guard let resource = set.resources[name] else { continue }
+            type.known[name] = resource
             var entry = Envoy_Service_Discovery_V3_Resource()
             entry.name = name
             entry.version = Self.version(of: resource)
             entry.resource = resource
             resources.append(entry)
-            type.known[name] = resource
         }
         guard !resources.isEmpty || !removed.isEmpty || !type.answered else {
             type.sentVersion = set.version

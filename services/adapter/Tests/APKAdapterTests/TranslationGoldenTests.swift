@@ -43,24 +43,23 @@ import Testing
         let settings = AdapterFixtures.settings
         let system = XDSTranslator.systemResources(settings: settings)
         let routes = XDSTranslator.routeConfigurations(system: system, apis: apis, settings: settings)
+        let scopes = XDSTranslator.scopes(system: system, apis: apis, settings: settings)
+        #expect(scopes.map(\.routeConfiguration) == routes)
         // What the adapter publishes is assembled per scope from per-API encoded routes: it must decode to the same
         // messages (shuffled input: the order must come from the assembly, not from the caller).
         let encoded = apis.reversed().map(EncodedRoutes.init)
-        for configuration in routes {
-            let segment = String(configuration.name.dropFirst(settings.routeConfigName.count + 1))
-            #expect(configuration.name == XDSTranslator.routeConfigurationName(segment: segment, settings: settings))
+        for expected in scopes {
+            let segment = try #require(expected.key.fragments.first?.stringKey)
+            #expect(expected.name == XDSTranslator.routeConfigurationName(segment: segment, settings: settings))
             let assembled = RouteAssembly.assemble(segment: segment, system: EncodedRoutes(system), apis: encoded, settings: settings)
-            #expect(try Envoy_Config_Route_V3_RouteConfiguration(serializedBytes: assembled.any.value) == configuration)
-            let scope = RouteAssembly.scope(segment: segment, routeConfiguration: assembled.any.value, settings: settings)
+            #expect(try Envoy_Config_Route_V3_RouteConfiguration(serializedBytes: assembled.bytes) == expected.routeConfiguration)
+            let scope = RouteAssembly.scope(segment: segment, routeConfiguration: assembled.bytes, settings: settings)
             #expect(scope.typeURL == "type.googleapis.com/envoy.config.route.v3.ScopedRouteConfiguration")
-            #expect(try Envoy_Config_Route_V3_ScopedRouteConfiguration(serializedBytes: scope.value)
-                == XDSTranslator.scopes(system: system, apis: apis, settings: settings).first { $0.name == configuration.name })
-            #expect(assembled.any.typeURL == "type.googleapis.com/envoy.config.route.v3.RouteConfiguration")
+            #expect(try Envoy_Config_Route_V3_ScopedRouteConfiguration(serializedBytes: scope.value) == expected)
             let again = RouteAssembly.assemble(
                 segment: segment, system: EncodedRoutes(system), apis: apis.map(EncodedRoutes.init), settings: settings)
-            #expect(again.version == assembled.version && again.any.value == assembled.any.value)
-            let members = apis.filter { $0.segments.contains(segment) }
-            if let first = members.first {
+            #expect(again.version == assembled.version && again.bytes == assembled.bytes)
+            if let first = encoded.first(where: { $0.segments.contains(segment) }) {
                 let fewer = RouteAssembly.assemble(
                     segment: segment, system: EncodedRoutes(system),
                     apis: encoded.filter { $0.id != first.id }, settings: settings)
@@ -70,7 +69,7 @@ import Testing
         #expect(Set(routes.map(\.name)).count == routes.count)
         let xds = JSONValue.object(JSONObject([
             ("listeners", .array(try XDSTranslator.listeners(settings: settings).map(AdapterFixtures.json))),
-            ("scopes", .array(try XDSTranslator.scopes(system: system, apis: apis, settings: settings).map(AdapterFixtures.json))),
+            ("scopes", .array(try scopes.map(AdapterFixtures.json))),
             ("clusters", .array(clusters)),
         ]))
         if let difference = try Golden.difference(

@@ -89,8 +89,8 @@ package struct GatewayState {
     private var scopeMembers: [String: Set<String>] = [:]
     /// Scopes whose route configuration must be assembled again at the next publication.
     private var dirtySegments: Set<String> = []
-    /// The published scopes by name (one per segment, its route configuration inline), with their route
-    /// configurations' digests: kept between publications so that one costs O(the scopes that changed).
+    /// The published scopes by name (one per segment, its route configuration inline), and per segment the digest
+    /// of its route configuration: kept between publications so that one costs O(the scopes that changed).
     private var scopes: [String: Google_Protobuf_Any] = [:]
     private var scopeDigests: [String: String] = [:]
     private var scopeVersion = MultisetDigest()
@@ -153,7 +153,7 @@ package struct GatewayState {
         dirtyClusters.formUnion(clusterAnys.keys)
         clusterProviders = [:]
         setClusters(of: "", from: [], to: systemClusters)
-        dirtySegments = systemRoutes.segments.union(scopes.keys.map { Self.segment(ofName: $0, settings: settings) })
+        dirtySegments = systemRoutes.segments.union(scopeDigests.keys)
         let apis = Set(objects.keys.filter { $0.kind == CRKind.api.rawValue }.map(\.name))
         changedSinceLastPublication.formUnion(removed.union(apis))
         return rebuild(dirty: apis, force: true)
@@ -310,10 +310,6 @@ package struct GatewayState {
         }
     }
 
-    static func segment(ofName name: String, settings: XDSSettings) -> String {
-        String(name.dropFirst(settings.routeConfigName.count + 1))
-    }
-
     // MARK: snapshot
 
     /// Builds the snapshot from the cached per-API output and the cached scopes (assembling only the scopes that
@@ -334,16 +330,16 @@ package struct GatewayState {
         for segment in dirtySegments {
             let name = XDSTranslator.routeConfigurationName(segment: segment, settings: settings)
             let members = scopeMembers[segment] ?? []
-            if let old = scopeDigests[name] { scopeVersion.remove("\(name)=\(old)") }
+            if let old = scopeDigests[segment] { scopeVersion.remove("\(name)=\(old)") }
             guard !members.isEmpty || systemRoutes.digests[segment] != nil else {
                 scopes[name] = nil
-                scopeDigests[name] = nil
+                scopeDigests[segment] = nil
                 continue
             }
             let assembled = RouteAssembly.assemble(
                 segment: segment, system: systemRoutes, apis: members.compactMap { compiled[$0]?.routes }, settings: settings)
-            scopes[name] = RouteAssembly.scope(segment: segment, routeConfiguration: assembled.any.value, settings: settings)
-            scopeDigests[name] = assembled.version
+            scopes[name] = RouteAssembly.scope(segment: segment, routeConfiguration: assembled.bytes, settings: settings)
+            scopeDigests[segment] = assembled.version
             scopeVersion.insert("\(name)=\(assembled.version)")
         }
         dirtySegments = []

@@ -59,11 +59,11 @@ package enum RouteAssembly {
         return data
     }
 
-    /// The packed route configuration of the scope `segment` and its version (a digest of the parts' digests);
+    /// The encoded route configuration of the scope `segment` and its version (a digest of the parts' digests);
     /// `apis` may include APIs without routes in the scope (they contribute nothing).
     package static func assemble(
         segment: String, system: EncodedRoutes, apis: [EncodedRoutes], settings: XDSSettings
-    ) -> (any: Google_Protobuf_Any, version: String) {
+    ) -> (bytes: Data, version: String) {
         let ordered = apis.filter { $0.digests[segment] != nil }
             .sorted { XDSTranslator.precedes(($0.basePath, $0.id), ($1.basePath, $1.id)) }
         var hosts: [String: [(Data, String)]] = [:]
@@ -92,10 +92,7 @@ package enum RouteAssembly {
                 hasher.update(data: Data(digest.utf8))
             }
         }
-        var any = Google_Protobuf_Any()
-        any.typeURL = TypeURL.route
-        any.value = value
-        return (any, Hashing.hex(hasher.finalize().prefix(8)))
+        return (value, Hashing.hex(hasher.finalize().prefix(8)))
     }
 
     /// The packed scope of `segment` carrying `routeConfiguration` (an assembled RouteConfiguration's bytes) inline.

@@ -41,11 +41,6 @@ package struct APIResources: Sendable, Equatable {
         self.clusters = clusters
         self.unscopedOperations = unscopedOperations
     }
-
-    /// The scopes (first path segments) this API has routes in.
-    package var segments: Set<String> {
-        Set(versionedRoutes.keys.map(\.segment)).union(defaultVersionRoutes.keys.map(\.segment))
-    }
 }
 
 /// Scoped routing (Envoy SRDS): the routes are split by the first segment of the request path into one route
@@ -377,6 +372,13 @@ package enum XDSTranslator {
     package static func routeConfigurations(
         system: APIResources, apis: [APIResources], settings: XDSSettings
     ) -> [Envoy_Config_Route_V3_RouteConfiguration] {
+        routeConfigurationsBySegment(system: system, apis: apis, settings: settings).map(\.configuration)
+    }
+
+    /// ``routeConfigurations(system:apis:settings:)`` with the segment of each.
+    static func routeConfigurationsBySegment(
+        system: APIResources, apis: [APIResources], settings: XDSSettings
+    ) -> [(segment: String, configuration: Envoy_Config_Route_V3_RouteConfiguration)] {
         let ordered = apis.sorted { precedes(($0.basePath, $0.id), ($1.basePath, $1.id)) }
         var scopes: [String: [String: [Envoy_Config_Route_V3_Route]]] = [:]
         for (key, routes) in system.versionedRoutes { scopes[key.segment, default: [:]][key.host, default: []] += routes }
@@ -398,7 +400,7 @@ package enum XDSTranslator {
                 vhost.routes = hosts[host] ?? []
                 return vhost
             }
-            return configuration
+            return (segment, configuration)
         }
     }
 
@@ -440,9 +442,8 @@ package enum XDSTranslator {
     package static func scopes(
         system: APIResources, apis: [APIResources], settings: XDSSettings
     ) -> [Envoy_Config_Route_V3_ScopedRouteConfiguration] {
-        routeConfigurations(system: system, apis: apis, settings: settings).map { configuration in
-            var scope = scopeShell(
-                segment: String(configuration.name.dropFirst(settings.routeConfigName.count + 1)), settings: settings)
+        routeConfigurationsBySegment(system: system, apis: apis, settings: settings).map { segment, configuration in
+            var scope = scopeShell(segment: segment, settings: settings)
             scope.routeConfiguration = configuration
             return scope
         }
