@@ -41,6 +41,8 @@ let package = Package(
     targets: [
         // MARK: shared
         .systemLibrary(name: "CZlib", path: "shared/Sources/CZlib"),
+        // Leaf helpers every module may use (configuration keys, back-off, hex); no dependencies.
+        .target(name: "APKSupport", path: "shared/Sources/APKSupport", swiftSettings: swiftSettings),
         // GENERATED protobuf modules (scripts/protos/generate.sh; committed, never edited by hand). No upcoming
         // features: the generated code is written for the plain Swift 6 language mode.
         .target(
@@ -54,7 +56,6 @@ let package = Package(
                 "EnvoyProtos",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "shared/Sources/EnvoyGRPC"
         ),
@@ -75,20 +76,62 @@ let package = Package(
         .target(
             name: "APKModel",
             dependencies: [
-                "CZlib",
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
-                .product(name: "OpenAPIKit30", package: "OpenAPIKit"),
-                .product(name: "OpenAPIKitCompat", package: "OpenAPIKit"),
+                "APKSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "shared/Sources/APKModel",
             swiftSettings: swiftSettings
         ),
+        // Control-plane only (config, deployer, their tests and benchmarks): YAML, OpenAPI conversion, apk-conf
+        // loading and the CR bundle builder. Data-plane targets must never depend on it (`./build-apk.sh check`).
+        .target(
+            name: "APKConversion",
+            dependencies: [
+                "APKModel", "CZlib",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                .product(name: "OpenAPIKit30", package: "OpenAPIKit"),
+                .product(name: "OpenAPIKitCompat", package: "OpenAPIKit"),
+            ],
+            path: "shared/Sources/APKConversion",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKConversionTests",
+            dependencies: ["APKConversion", "APKModel", "APKTestSupport"],
+            path: "shared/Tests/APKConversionTests",
+            swiftSettings: swiftSettings
+        ),
+        // Tokens: JWS (RS256/ES256) signing and verification, JWK/JWKS, claims, issuer key sources.
+        .target(
+            name: "APKAuth",
+            dependencies: [
+                "APKModel", "APKSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "shared/Sources/APKAuth",
+            swiftSettings: swiftSettings
+        ),
+        // The shared outbound HTTP client (one per process, as a Service) and what fetches through it.
+        .target(
+            name: "APKHTTPClient",
+            dependencies: [
+                "APKAuth", "APKSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "shared/Sources/APKHTTPClient",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "APKRuntime",
             dependencies: [
-                "APKModel",
+                "APKModel", "APKSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -104,19 +147,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "APKModelTests",
-            dependencies: ["APKModel", "APKTestSupport"],
-            path: "shared/Tests/APKModelTests",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
             name: "APKRuntimeTests",
             dependencies: [
-                "APKRuntime", "APKModel",
+                "APKRuntime", "APKModel", "APKSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -127,7 +163,7 @@ let package = Package(
         .target(
             name: "APKStore",
             dependencies: [
-                "APKModel",
+                "APKModel", "APKSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -138,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "APKStoreTests",
             dependencies: [
-                "APKStore", "APKModel", "APKTestSupport",
+                "APKStore", "APKModel", "APKConversion", "APKTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -150,7 +186,7 @@ let package = Package(
         .target(
             name: "APKXDS",
             dependencies: [
-                "APKModel", "EnvoyProtos", "EnvoyGRPC",
+                "APKSupport", "EnvoyProtos", "EnvoyGRPC",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -165,7 +201,7 @@ let package = Package(
         .testTarget(
             name: "APKXDSTests",
             dependencies: [
-                "APKXDS", "EnvoyProtos", "EnvoyGRPC", "APKProtos",
+                "APKXDS", "APKSupport", "EnvoyProtos", "EnvoyGRPC", "APKProtos",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -181,13 +217,11 @@ let package = Package(
         .target(
             name: "APKDeployer",
             dependencies: [
-                "APKModel", "APKRuntime", "APKStore",
+                "APKModel", "APKConversion", "APKAuth", "APKHTTPClient", "APKRuntime", "APKStore", "APKSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -200,7 +234,6 @@ let package = Package(
             name: "APKDeployerMain",
             dependencies: [
                 "APKDeployer", "APKRuntime",
-                .product(name: "Logging", package: "swift-log"),
             ],
             path: "services/deployer/Sources/APKDeployerMain",
             swiftSettings: swiftSettings
@@ -208,7 +241,7 @@ let package = Package(
         .testTarget(
             name: "APKDeployerTests",
             dependencies: [
-                "APKDeployer", "APKModel", "APKRuntime", "APKStore", "APKTestSupport",
+                "APKDeployer", "APKAuth", "APKHTTPClient", "APKModel", "APKRuntime", "APKStore", "APKSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -222,11 +255,10 @@ let package = Package(
         .target(
             name: "APKAdapter",
             dependencies: [
-                "APKModel", "APKRuntime", "APKStore", "APKXDS", "EnvoyProtos",
+                "APKModel", "APKRuntime", "APKStore", "APKSupport", "APKXDS", "EnvoyProtos",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -238,7 +270,6 @@ let package = Package(
             name: "APKAdapterMain",
             dependencies: [
                 "APKAdapter", "APKRuntime",
-                .product(name: "Logging", package: "swift-log"),
             ],
             path: "services/adapter/Sources/APKAdapterMain",
             swiftSettings: swiftSettings
@@ -246,7 +277,7 @@ let package = Package(
         .testTarget(
             name: "APKAdapterTests",
             dependencies: [
-                "APKAdapter", "APKModel", "APKStore", "APKXDS", "EnvoyProtos", "APKTestSupport",
+                "APKAdapter", "APKModel", "APKConversion", "APKStore", "APKSupport", "APKXDS", "EnvoyProtos", "APKTestSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -258,7 +289,7 @@ let package = Package(
         .target(
             name: "APKConfig",
             dependencies: [
-                "APKModel", "APKRuntime", "CZlib",
+                "APKModel", "APKConversion", "APKHTTPClient", "APKRuntime", "APKSupport", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -274,7 +305,6 @@ let package = Package(
             name: "APKConfigMain",
             dependencies: [
                 "APKConfig", "APKRuntime",
-                .product(name: "Logging", package: "swift-log"),
             ],
             path: "services/config/Sources/APKConfigMain",
             swiftSettings: swiftSettings
@@ -282,7 +312,7 @@ let package = Package(
         .testTarget(
             name: "APKConfigTests",
             dependencies: [
-                "APKConfig", "APKModel", "APKRuntime", "APKTestSupport",
+                "APKConfig", "APKModel", "APKConversion", "APKRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -309,23 +339,25 @@ let package = Package(
         .target(
             name: "APKEcho",
             dependencies: [
-                "APKModel",
+                "APKModel", "APKRuntime", "APKSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "test/EchoBackend/APKEcho",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "APKEchoMain",
-            dependencies: ["APKEcho", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["APKEcho", "APKRuntime"],
             path: "test/EchoBackend/APKEchoMain",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "APKEchoTests",
             dependencies: [
-                "APKEcho", "APKModel",
+                "APKEcho", "APKModel", "APKConversion",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -337,14 +369,13 @@ let package = Package(
         // MARK: test support and benchmarks
         .target(
             name: "APKTestSupport",
-            dependencies: ["APKModel"],
             path: "test/Sources/APKTestSupport",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "APKBench",
             dependencies: [
-                "APKModel", "APKStore",
+                "APKModel", "APKConversion", "APKStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import APKModel
 import Foundation
+import APKConversion
 
 /// Conversion time for 10, 100 and 2,000 operations: OpenAPI → apk-conf, and apk-conf → CR bundle.
 /// Baseline: parsing the same OpenAPI document into a `JSONValue` (the unavoidable cost of reading it).

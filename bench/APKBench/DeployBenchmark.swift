@@ -2,6 +2,7 @@ import APKModel
 import APKStore
 import Foundation
 import Logging
+import APKConversion
 
 /// Deploys per second and p50/p99 latency of the deploy core — apk-conf validation, CR bundle generation and the
 /// transactional apply — with `preload` APIs already stored. Subject: PostgreSQL (`DATABASE_URL`); baseline: the

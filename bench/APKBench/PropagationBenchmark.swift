@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import APKConversion
 
 /// Deploy-to-routable time: from the deploy call's response (deployer REST, real token) to the first 200 through
 /// Envoy for the new API, p50/p99 over `deploys` deploys, with `preload` APIs already routable; plus the adapter's

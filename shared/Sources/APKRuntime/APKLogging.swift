@@ -1,5 +1,6 @@
 package import Logging
 import Synchronization
+package import APKSupport
 
 /// Process-wide logging setup: swift-log's stream handler on standard error at the `LOG_LEVEL` level.
 package enum APKLogging {

@@ -1,3 +1,4 @@
+package import APKSupport
 /// Where and how a service's HTTP server listens: host, port and optional TLS.
 package struct HTTPServerSettings: Sendable, Hashable {
     /// PEM file paths of the server certificate chain and its private key.

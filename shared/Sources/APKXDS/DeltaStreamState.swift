@@ -1,4 +1,4 @@
-import APKModel
+import APKSupport
 import Crypto
 package import EnvoyProtos
 import Foundation
@@ -71,7 +71,7 @@ package struct DeltaStreamState: Sendable {
 
     /// The version string of a resource: a digest of its bytes.
     package static func version(of resource: Google_Protobuf_Any) -> String {
-        Hashing.hex(SHA256.hash(data: resource.value).prefix(8))
+        Hex.lowercase(SHA256.hash(data: resource.value).prefix(8))
     }
 
     /// Applies one request's subscription changes and answer.

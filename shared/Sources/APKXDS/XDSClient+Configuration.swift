@@ -1,3 +1,4 @@
+package import APKSupport
 package import SwiftProtobuf
 
 extension XDSClient {
@@ -10,11 +11,11 @@ extension XDSClient {
         /// The subscriptions, one request each when a stream opens (in this order).
         package var subscriptions: [Subscription]
         /// The reconnect back-off.
-        package var backoff: XDSClientBackoff
+        package var backoff: Backoff
 
         /// Creates a configuration.
         package init(
-            nodeID: String, cluster: String = "", subscriptions: [Subscription], backoff: XDSClientBackoff = .defaults
+            nodeID: String, cluster: String = "", subscriptions: [Subscription], backoff: Backoff = .defaults
         ) {
             self.nodeID = nodeID
             self.cluster = cluster

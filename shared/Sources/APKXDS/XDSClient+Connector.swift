@@ -1,3 +1,4 @@
+package import APKSupport
 package import GRPCCore
 import GRPCNIOTransportHTTP2
 
@@ -23,7 +24,7 @@ extension XDSClient {
         /// Plaintext HTTP/2 to `host:port` (a DNS name or an IP literal), with keepalive pings every 30 s while the
         /// stream is open (a dead peer is noticed within ~40 s) and the transport's own connection back-off set to
         /// `backoff`, so a restarted server is reached as soon as the client's back-off allows.
-        package static func plaintext(host: String, port: Int, backoff: XDSClientBackoff = .defaults) -> Self {
+        package static func plaintext(host: String, port: Int, backoff: Backoff = .defaults) -> Self {
             Self {
                 try HTTP2ClientTransport.Posix(
                     target: .dns(host: host, port: port),

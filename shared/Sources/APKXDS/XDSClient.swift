@@ -1,3 +1,4 @@
+import APKSupport
 import EnvoyGRPC
 import EnvoyProtos
 import GRPCCore
@@ -18,7 +19,7 @@ import Synchronization
 ///   handler's previous state stays in force. The server records it (``ADSService/nacks``) and does not resend.
 /// - Responses for types not subscribed to are ignored (logged, no reply). Undecodable protobuf on the wire fails the
 ///   stream, which is retried like any other failure; nothing on the wire can crash the client.
-/// - **Reconnect**: when the stream fails, the server closes it or goes away, the client waits per ``XDSClientBackoff``
+/// - **Reconnect**: when the stream fails, the server closes it or goes away, the client waits per ``Backoff``
 ///   (reset once a new stream is accepted) and opens a new stream on the same transport, sending its last accepted
 ///   versions so the server resends only types that changed meanwhile.
 /// - **Stop**: task cancellation or ServiceLifecycle graceful shutdown ends `run()` promptly, also during back-off.

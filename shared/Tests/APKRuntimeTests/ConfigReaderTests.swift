@@ -1,6 +1,7 @@
 import APKRuntime
 import Logging
 import Testing
+import APKSupport
 
 @Suite struct ConfigReaderTests {
     @Test(arguments: [

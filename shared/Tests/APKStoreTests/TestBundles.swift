@@ -2,6 +2,7 @@ import APKModel
 import APKStore
 import APKTestSupport
 import Foundation
+import APKConversion
 
 /// Bundles for store tests: small hand-built ones (full control over names, base paths and content) and the
 /// apk-conf fixtures of `test/fixtures/bundles` built by ``CRBundleBuilder``.

@@ -1,3 +1,4 @@
+import APKSupport
 import APKProtos
 import EnvoyProtos
 import Foundation
@@ -173,9 +174,9 @@ import Testing
     }
 }
 
-@Suite struct XDSClientBackoffTests {
+@Suite struct BackoffTests {
     @Test func growsExponentiallyUpToTheCap() {
-        let backoff = XDSClientBackoff(initial: .milliseconds(100), max: .seconds(1), multiplier: 2, jitter: 0)
+        let backoff = Backoff(initial: .milliseconds(100), max: .seconds(1), multiplier: 2, jitter: 0)
         let delays = (0..<6).map { backoff.delay(attempt: $0, random: 0.5) }
         let expected: [Duration] = [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800)]
         #expect(delays == expected + [.seconds(1), .seconds(1)])
@@ -184,7 +185,7 @@ import Testing
 
     @Test(arguments: [0.0, 0.25, 0.5, 0.75, 0.999_999])
     func jitterStaysWithinItsShareAndUnderTheCap(random: Double) {
-        let backoff = XDSClientBackoff.defaults
+        let backoff = Backoff.defaults
         let first = backoff.delay(attempt: 0, random: random)
         #expect(first >= .milliseconds(400) && first <= .milliseconds(600))
         #expect(backoff.delay(attempt: 30, random: random) <= .seconds(30))
@@ -192,10 +193,10 @@ import Testing
     }
 
     @Test func outOfRangeSettingsAreClampedNotTrapped() {
-        let silly = XDSClientBackoff(initial: .zero, max: .seconds(-1), multiplier: .nan, jitter: 7)
+        let silly = Backoff(initial: .zero, max: .seconds(-1), multiplier: .nan, jitter: 7)
         let delay = silly.delay(attempt: 3, random: .infinity)
         #expect(delay >= .zero && delay <= .milliseconds(1))
-        let huge = XDSClientBackoff(initial: .seconds(1), max: .seconds(60), multiplier: .greatestFiniteMagnitude)
+        let huge = Backoff(initial: .seconds(1), max: .seconds(60), multiplier: .greatestFiniteMagnitude)
         #expect(huge.delay(attempt: 5, random: 0.5) == .seconds(60))
     }
 }

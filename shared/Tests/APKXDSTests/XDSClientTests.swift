@@ -1,3 +1,4 @@
+import APKSupport
 import APKProtos
 import Foundation
 import GRPCCore
@@ -15,7 +16,7 @@ import Testing
 struct XDSClientTests {
     static let node = "enforcer-1"
     static let apiType = XDSClient.typeURL(of: Apk_Discovery_V1_Api.self)
-    static let fastBackoff = XDSClientBackoff(initial: .milliseconds(10), max: .milliseconds(200))
+    static let fastBackoff = Backoff(initial: .milliseconds(10), max: .milliseconds(200))
     static let logger = Logger(label: "test")
 
     enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -71,7 +72,7 @@ struct XDSClientTests {
 
     static func client(
         _ connector: XDSClient.Connector, recorder: Recorder, names: [String] = [],
-        backoff: XDSClientBackoff = fastBackoff
+        backoff: Backoff = fastBackoff
     ) -> XDSClient {
         XDSClient(
             configuration: .init(
@@ -311,7 +312,7 @@ struct XDSClientTests {
         if phase == .backingOff { await server.stop() }
         let client = Self.client(
             server.connector, recorder: Recorder(),
-            backoff: XDSClientBackoff(initial: .seconds(600), max: .seconds(600)))
+            backoff: Backoff(initial: .seconds(600), max: .seconds(600)))
         let group = ServiceGroup(services: [client], logger: Self.logger)
         let task = Task {
             switch stop {

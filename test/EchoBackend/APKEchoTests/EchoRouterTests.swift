@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import APKConversion
 
 @Suite struct EchoRouterTests {
     func withClient(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {

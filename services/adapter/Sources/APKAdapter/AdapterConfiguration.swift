@@ -1,6 +1,7 @@
 package import APKRuntime
 import Foundation
 package import Logging
+package import APKSupport
 
 /// Everything `apk-adapter` reads at start-up (see ``init(reader:)`` for the keys).
 package struct AdapterConfiguration: Sendable {

@@ -1,24 +1,40 @@
 import APKModel
-package import APKRuntime
+import APKRuntime
+package import APKSupport
 package import APKStore
 package import APKXDS
 import Hummingbird
 package import Logging
 package import ServiceLifecycle
 
-/// The adapter's parts, wired as production runs them (tests build them the same way).
-package struct AdapterComponents: Sendable {
+extension AdapterConfiguration: ServiceConfiguration {}
+
+/// The adapter as its main runs it: the store's services, the ADS server, the control loop and the ops server, with
+/// typed handles on its parts for tests.
+package struct AdapterApplication: ServiceApplication {
+    package let configuration: AdapterConfiguration
     package let adapter: AdapterService
     package let ads: ADSService
     package let xdsServer: XDSServerService
     package let cache: SnapshotCache
+    package let services: [any Service]
+
+    package var startupMetadata: Logger.Metadata {
+        [
+            "xds.address": .string("\(configuration.xdsHost):\(configuration.xdsPort)"),
+            "ops.address": .string(configuration.ops.baseURL),
+            "gateway.node_id": .string(configuration.nodeID),
+            "watch.namespace": .string(configuration.namespace),
+            "gateway.https": .string(configuration.xds.tls == nil ? "off (no GATEWAY_TLS_CERTIFICATE)" : "\(configuration.xds.httpsPort)"),
+        ]
+    }
 }
 
 /// Builds the control loop, the ADS server and the ops server over `store`; `storeServices` (the PostgreSQL pool)
-/// start first and stop last. Run the returned services with `APKServer.run`.
-package func buildAdapterServices(
+/// start first and stop last.
+package func buildApplication(
     configuration: AdapterConfiguration, store: any ResourceStore, storeServices: [any Service], logger: Logger
-) throws -> (services: [any Service], components: AdapterComponents) {
+) throws -> AdapterApplication {
     let cache = SnapshotCache()
     let adapter = AdapterService(
         store: store, cache: cache, nodeID: configuration.nodeID,
@@ -31,7 +47,9 @@ package func buildAdapterServices(
     let server = try APKServer.serverBuilder(for: configuration.ops)
     let ops = APKServer.application(
         router: router, settings: configuration.ops, server: server, serverName: "apk-adapter", logger: logger)
-    return (storeServices + [xdsServer, adapter, ops], AdapterComponents(adapter: adapter, ads: ads, xdsServer: xdsServer, cache: cache))
+    return AdapterApplication(
+        configuration: configuration, adapter: adapter, ads: ads, xdsServer: xdsServer, cache: cache,
+        services: storeServices + [xdsServer, adapter, ops])
 }
 
 /// The resource store the configuration names: PostgreSQL (with its pool service) or in-memory (tests only).
@@ -43,16 +61,7 @@ package func makeAdapterStore(
         logger.warning("using an in-memory resource store: nothing is ever deployed into it except by tests")
         return (InMemoryResourceStore(), [])
     case .postgres:
-        let postgres: PostgresStore.Configuration
-        if let fromURL = try PostgresStore.Configuration.fromEnvironment(environment) {
-            postgres = fromURL
-        } else {
-            postgres = PostgresStore.Configuration(
-                host: reader.string("postgres.host", default: "127.0.0.1"),
-                port: try reader.int("postgres.port", default: 5432, range: 1...65535),
-                username: reader.string("postgres.user", default: "apk"), password: reader.string("postgres.password"),
-                database: reader.string("postgres.db", default: "apk"))
-        }
+        let postgres = try PostgresStore.Configuration.resolve(reader: reader, environment: environment)
         logger.info("using PostgreSQL", metadata: ["db.endpoint": .string(postgres.description)])
         let store = PostgresStore(configuration: postgres, logger: logger)
         return (store.resources, [store.makeService()])

@@ -1,6 +1,7 @@
 import APKAdapter
 import APKRuntime
 import Testing
+import APKSupport
 
 @Suite struct AdapterConfigurationTests {
     @Test func defaultsMatchTheLocalStack() throws {

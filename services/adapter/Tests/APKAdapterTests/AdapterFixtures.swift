@@ -5,6 +5,7 @@ import APKTestSupport
 import EnvoyProtos
 import Foundation
 import SwiftProtobuf
+import APKConversion
 
 /// Reading CR streams from fixtures and rendering translator output for golden files.
 enum AdapterFixtures {

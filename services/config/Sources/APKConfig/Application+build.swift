@@ -1,8 +1,27 @@
+import APKHTTPClient
 import APKModel
 import APKRuntime
 import AsyncHTTPClient
 package import Hummingbird
 package import Logging
+package import ServiceLifecycle
+
+extension ConfigServiceConfiguration: ServiceConfiguration {}
+
+/// The config service as its main runs it: one HTTP application (which owns the HTTP client's service).
+package struct ConfigApplication: ServiceApplication {
+    /// The HTTP application (tests drive it with HummingbirdTesting).
+    package let http: Application<RouterResponder<BasicRequestContext>>
+    package let configuration: ConfigServiceConfiguration
+
+    package var services: [any Service] { [http] }
+    package var startupMetadata: Logger.Metadata {
+        [
+            "http.address": .string(configuration.server.baseURL),
+            "limits.max_body_bytes": .stringConvertible(configuration.maxBodyBytes),
+        ]
+    }
+}
 
 /// Builds the config service exactly as production runs it (tests call this too): the router with the error and
 /// metrics middleware, the ops endpoints and the configurator routes; the shared HTTP client as a service.
@@ -10,7 +29,7 @@ package import Logging
 /// Throws only on unusable TLS settings.
 package func buildApplication(
     configuration: ConfigServiceConfiguration, logger: Logger? = nil
-) throws -> some ApplicationProtocol {
+) throws -> ConfigApplication {
     let logger = logger ?? {
         var logger = Logger(label: "apk-config")
         logger.logLevel = configuration.logLevel
@@ -23,9 +42,10 @@ package func buildApplication(
     let fetcher = DefinitionFetcher(
         client: client, timeout: configuration.urlFetchTimeout, maxBytes: configuration.urlFetchMaxBytes)
     let router = buildRouter(configuration: configuration, fetcher: fetcher)
-    return APKServer.application(
+    let http = APKServer.application(
         router: router, settings: configuration.server, server: server, serverName: "apk-config",
         services: [HTTPClientService(client: client, logger: logger)], logger: logger)
+    return ConfigApplication(http: http, configuration: configuration)
 }
 
 /// The config service's router (middleware first: Hummingbird binds middleware to routes as they are added).

@@ -1,4 +1,5 @@
 import APKModel
+import APKConversion
 
 /// The generate-k8s-resources zip (§2.2): one `<metadata.name>.yaml` per resource, in bundle order.
 enum BundleArchive {

@@ -4,6 +4,7 @@ import Foundation
 package import Hummingbird
 import Logging
 import NIOCore
+import APKConversion
 
 /// The REST endpoints of contract §2.1–2.2, under `/api/configurator/apis/` and the versioned alias
 /// `/api/configurator/1.3.0/apis/`.

@@ -1,5 +1,7 @@
 import APKModel
-package import APKRuntime
+import APKRuntime
+package import APKSupport
+import APKConversion
 
 extension ConfigServiceConfiguration {
     /// Reads the configuration from environment variables (``ConfigReader``):

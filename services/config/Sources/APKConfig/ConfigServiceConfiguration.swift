@@ -1,6 +1,8 @@
-package import APKModel
+import APKModel
 package import APKRuntime
 package import Logging
+package import APKConversion
+import APKSupport
 
 /// Everything the config service reads at start-up. Defaults serve plain HTTP on loopback (see
 /// `ConfigServiceConfiguration+ConfigReader.swift` for the environment keys).

@@ -70,7 +70,7 @@ enum TestConfig {
     }
 
     static func app(_ configuration: ConfigServiceConfiguration = configuration()) throws -> some ApplicationProtocol {
-        try buildApplication(configuration: configuration, logger: logger)
+        try buildApplication(configuration: configuration, logger: logger).http
     }
 
     static let paths = [

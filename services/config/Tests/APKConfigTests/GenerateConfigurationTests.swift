@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import APKConversion
 
 /// `POST …/apis/generate-configuration` (contract §2.1) under both path aliases.
 @Suite struct GenerateConfigurationTests {

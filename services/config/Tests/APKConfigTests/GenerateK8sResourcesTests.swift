@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import APKConversion
 
 /// `POST …/apis/generate-k8s-resources` (contract §2.2) under both path aliases.
 @Suite struct GenerateK8sResourcesTests {

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+import APKConversion
 
 /// `url` definitions: scheme, timeout, status, redirects and size limits.
 @Suite struct URLFetchTests {

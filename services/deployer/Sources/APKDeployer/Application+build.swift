@@ -1,3 +1,4 @@
+import APKHTTPClient
 import APKModel
 import APKRuntime
 import AsyncHTTPClient
@@ -5,15 +6,16 @@ import Foundation
 package import Hummingbird
 package import Logging
 package import ServiceLifecycle
+import APKAuth
 
 /// Builds the deployer's HTTP application exactly as production runs it (tests call this too): the router with
 /// the challenge and error middleware and every route of ``Deployer``. `services` (store pools, HTTP client,
 /// bootstrap) start before the server and stop after it.
 ///
 /// Throws only on unusable TLS settings.
-package func buildApplication(
+package func buildHTTPApplication(
     deployer: Deployer, services: [any Service] = [], logger: Logger
-) throws -> some ApplicationProtocol {
+) throws -> Application<RouterResponder<BasicRequestContext>> {
     let server = try APKServer.serverBuilder(for: deployer.configuration.server)
     return APKServer.application(
         router: buildRouter(deployer: deployer), settings: deployer.configuration.server, server: server,
@@ -29,20 +31,38 @@ package func buildRouter(deployer: Deployer) -> Router<BasicRequestContext> {
     return router
 }
 
-/// Everything production runs, in start order: the stores' services, the shared HTTP client, the control-plane
-/// bootstrap (retried until the database answers) and the HTTP server. Run it with `APKServer.run`.
-package func buildServices(
+extension DeployerConfiguration: ServiceConfiguration {}
+
+/// The deployer as its main runs it: everything in start order — the stores' services, the shared HTTP client,
+/// the control-plane bootstrap (retried until the database answers) and the HTTP server.
+package struct DeployerApplication: ServiceApplication {
+    package let deployer: Deployer
+    package let services: [any Service]
+
+    package var startupMetadata: Logger.Metadata {
+        [
+            "http.address": .string(deployer.configuration.server.baseURL),
+            "token.issuer": .string(deployer.configuration.token.issuer),
+            "auth.external_issuers": .stringConvertible(deployer.configuration.auth.externalIssuers.count),
+        ]
+    }
+}
+
+/// Builds the deployer over `stores` exactly as production runs it.
+package func buildApplication(
     configuration: DeployerConfiguration, stores: DeployerStores, logger: Logger
-) throws -> [any Service] {
+) throws -> DeployerApplication {
     let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
     let fetcher = HTTPJWKSFetcher(client: client, timeout: configuration.auth.jwksFetchTimeout)
     let deployer = Deployer(configuration: configuration, stores: stores, jwksFetcher: fetcher, logger: logger)
-    let app = try buildApplication(deployer: deployer, logger: logger)
-    return stores.services + [
-        HTTPClientService(client: client, logger: logger),
-        ControlPlaneBootstrapService(deployer: deployer, logger: logger),
-        app,
-    ]
+    let http = try buildHTTPApplication(deployer: deployer, logger: logger)
+    return DeployerApplication(
+        deployer: deployer,
+        services: stores.services + [
+            HTTPClientService(client: client, logger: logger),
+            ControlPlaneBootstrapService(deployer: deployer, logger: logger),
+            http,
+        ])
 }
 
 /// Adds the RFC 6750 challenge to bearer-token failures: `WWW-Authenticate: Bearer` on 401 and

@@ -5,9 +5,10 @@ package import Foundation
 package import Hummingbird
 package import Logging
 import Synchronization
+package import APKAuth
 
 /// The deployer's parts wired together from one configuration: stores, signing keys, the token issuer, the caller
-/// token verifier and the API service. Production (``buildServices(configuration:stores:logger:)``) and tests build it
+/// token verifier and the API service. Production (``buildApplication(configuration:stores:logger:)``) and tests build it
 /// the same way.
 package struct Deployer: Sendable {
     package let configuration: DeployerConfiguration

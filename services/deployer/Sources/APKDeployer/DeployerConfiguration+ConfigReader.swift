@@ -1,6 +1,8 @@
 import APKModel
-package import APKRuntime
+import APKRuntime
 import Foundation
+package import APKSupport
+import APKConversion
 
 extension DeployerConfiguration {
     /// Reads the configuration from environment variables (``ConfigReader``):

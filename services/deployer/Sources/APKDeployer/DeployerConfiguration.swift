@@ -1,6 +1,8 @@
-package import APKModel
+import APKModel
 package import APKRuntime
 package import Logging
+package import APKConversion
+import APKSupport
 
 /// Everything the deployer reads at start-up. Defaults serve plain HTTP on loopback port 9444 against PostgreSQL
 /// (see `DeployerConfiguration+ConfigReader.swift` for the environment keys).

@@ -1,55 +1,32 @@
-import APKStore
-package import AsyncHTTPClient
+package import APKSupport
 package import Logging
 import ServiceLifecycle
 
-/// Owns the shared ``HTTPClient`` (JWKS fetches): idle while the group runs, shut down after the HTTP server.
-package struct HTTPClientService: Service {
-    package let client: HTTPClient
-    package let logger: Logger
-
-    package init(client: HTTPClient, logger: Logger) {
-        self.client = client
-        self.logger = logger
-    }
-
-    package func run() async throws {
-        try? await gracefulShutdown()
-        do {
-            try await client.shutdown()
-        } catch {
-            logger.warning("HTTP client shutdown failed", metadata: ["error.type": .string(String(describing: type(of: error)))])
-        }
-    }
-}
-
-/// Runs ``Deployer/bootstrap(logger:)`` until it succeeds (the database may start after us), backing off from 1 s
-/// to 30 s, then idles until shutdown. Requests work meanwhile: keys and the dev client are also created on demand.
+/// Runs ``Deployer/bootstrap(logger:)`` until it succeeds (the database may start after us), backing off per
+/// ``Backoff`` (1 s doubling to 30 s, jittered), then idles until shutdown. Requests work meanwhile: keys and the dev
+/// client are also created on demand.
 package struct ControlPlaneBootstrapService: Service {
     package let deployer: Deployer
     package let logger: Logger
+    package let backoff: Backoff
 
-    package init(deployer: Deployer, logger: Logger) {
+    package init(deployer: Deployer, logger: Logger, backoff: Backoff = Backoff(initial: .seconds(1), max: .seconds(30))) {
         self.deployer = deployer
         self.logger = logger
+        self.backoff = backoff
     }
 
     package func run() async throws {
-        var delay: Duration = .seconds(1)
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            do {
-                try await deployer.bootstrap(logger: logger)
-                logger.info("control plane ready")
-                break
-            } catch {
+        let bootstrapped: Void? = await backoff.retry(
+            until: { Task.isShuttingDownGracefully },
+            sleep: { wait in try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) } },
+            onFailure: { error, _, wait in
                 logger.warning(
                     "control-plane bootstrap failed; retrying",
-                    metadata: ["error.description": .string(error.description), "retry.after": .string("\(delay)")])
-                let wait = delay
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
-                delay = min(delay * 2, .seconds(30))
-            }
-        }
+                    metadata: ["error.description": .string("\(error)"), "retry.after": .string("\(wait)")])
+            },
+            { try await deployer.bootstrap(logger: logger) })
+        if bootstrapped != nil { logger.info("control plane ready") }
         try? await gracefulShutdown()
     }
 }

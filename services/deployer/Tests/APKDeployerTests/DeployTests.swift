@@ -149,7 +149,7 @@ import Testing
 
     @Test func notReadyUntilBootstrapped() async throws {
         let test = TestDeployer()
-        let app = try buildApplication(deployer: test.deployer, logger: TestDeployer.logger)
+        let app = try buildHTTPApplication(deployer: test.deployer, logger: TestDeployer.logger)
         try await app.test(.router) { client in
             #expect(try await client.get("/ready", token: nil).status == .serviceUnavailable)
             try await test.prepare()

@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Synchronization
+import APKAuth
 
 /// A manual clock: tests move time instead of sleeping.
 final class TestClock: Sendable {
@@ -183,7 +184,7 @@ struct TestDeployer {
     /// Runs `body` against the in-process router of the application production builds.
     func test<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
         try await prepare()
-        let app = try buildApplication(deployer: deployer, logger: Self.logger)
+        let app = try buildHTTPApplication(deployer: deployer, logger: Self.logger)
         return try await app.test(.router, body)
     }
 }

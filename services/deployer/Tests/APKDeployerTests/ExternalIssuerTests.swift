@@ -6,6 +6,8 @@ import HummingbirdTesting
 import JWTKit
 import Logging
 import Testing
+import APKAuth
+import APKHTTPClient
 
 /// Tokens of external issuers (`AUTH_ISSUERS`), verified with their JWKS.
 @Suite struct ExternalIssuerTests {

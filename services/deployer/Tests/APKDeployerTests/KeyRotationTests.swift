@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import APKSupport
 
 /// Signing-key rotation: old tokens stay valid, the JWKS publishes both keys until the old one retires.
 @Suite struct KeyRotationTests {
@@ -52,7 +53,7 @@ import Testing
                 configuration: test.deployer.configuration, stores: test.deployer.stores,
                 jwksFetcher: CountingFetcher(document: "{}"), now: test.clock.function, logger: TestDeployer.logger)
             try await replica.keys.rotate()
-            let app = try buildApplication(deployer: replica, logger: TestDeployer.logger)
+            let app = try buildHTTPApplication(deployer: replica, logger: TestDeployer.logger)
             let token = try await app.test(.router) { replicaClient in try await Tokens.fetch(replicaClient) }
             #expect(try await client.get(Paths.list, token: token).status == .ok)
         }

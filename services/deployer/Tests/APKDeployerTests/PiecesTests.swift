@@ -2,6 +2,7 @@ import APKDeployer
 import APKRuntime
 import Foundation
 import Testing
+import APKSupport
 
 /// The small pure pieces: form parsing, secret hashing, configuration.
 @Suite struct PiecesTests {

@@ -37,11 +37,21 @@ package struct ApkConf: Sendable, Hashable, Codable {
     package struct Property: Sendable, Hashable, Codable {
         package var name: String
         package var value: String
+
+        package init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
     }
 
     package struct AIProvider: Sendable, Hashable, Codable {
         package var name: String
         package var apiVersion: String
+
+        package init(name: String, apiVersion: String) {
+            self.name = name
+            self.apiVersion = apiVersion
+        }
     }
 
     package struct RateLimit: Sendable, Hashable, Codable {
@@ -83,6 +93,24 @@ package struct ApkConf: Sendable, Hashable, Codable {
         package var accessControlAllowMethods: [String]?
         package var accessControlAllowMaxAge: Int?
         package var accessControlExposeHeaders: [String]?
+
+        package init(
+            corsConfigurationEnabled: Bool = false,
+            accessControlAllowOrigins: [String]? = nil,
+            accessControlAllowCredentials: Bool? = nil,
+            accessControlAllowHeaders: [String]? = nil,
+            accessControlAllowMethods: [String]? = nil,
+            accessControlAllowMaxAge: Int? = nil,
+            accessControlExposeHeaders: [String]? = nil
+        ) {
+            self.corsConfigurationEnabled = corsConfigurationEnabled
+            self.accessControlAllowOrigins = accessControlAllowOrigins
+            self.accessControlAllowCredentials = accessControlAllowCredentials
+            self.accessControlAllowHeaders = accessControlAllowHeaders
+            self.accessControlAllowMethods = accessControlAllowMethods
+            self.accessControlAllowMaxAge = accessControlAllowMaxAge
+            self.accessControlExposeHeaders = accessControlExposeHeaders
+        }
     }
 }
 

@@ -26,6 +26,11 @@ package struct Authentication: Sendable, Hashable, Codable {
     package struct CertificateRef: Sendable, Hashable, Codable {
         package var name: String
         package var key: String
+
+        package init(name: String, key: String) {
+            self.name = name
+            self.key = key
+        }
     }
 
     private enum CodingKeys: String, CodingKey {

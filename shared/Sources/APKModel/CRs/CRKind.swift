@@ -69,4 +69,9 @@ package struct NameRef: Sendable, Hashable, Codable {
 package struct KeyRef: Sendable, Hashable, Codable {
     package var name: String
     package var key: String
+
+    package init(name: String, key: String) {
+        self.name = name
+        self.key = key
+    }
 }

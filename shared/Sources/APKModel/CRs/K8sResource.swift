@@ -34,9 +34,6 @@ package struct K8sResource: Sendable, Hashable {
         return .object(object)
     }
 
-    /// YAML of this one object (no leading `---`).
-    package func yaml() -> String { DocumentWriter.yaml(jsonValue) }
-
     /// File name inside the generate-k8s-resources zip (§2.2).
     package var fileName: String { "\(metadata.name).yaml" }
 }
@@ -126,7 +123,4 @@ package struct CRBundle: Sendable, Hashable {
         self.organization = organization
         self.resources = resources
     }
-
-    /// All resources as one multi-document YAML stream (for `kubectl apply -f -`).
-    package func yamlStream() -> String { DocumentWriter.yamlStream(resources.map(\.jsonValue)) }
 }

@@ -4,12 +4,14 @@
 /// mapping key by a linear scan, n² for an n-member map, and cannot find keys such as `200` in string-tagged nodes).
 /// A `JSONValue` member decodes as itself, so free-form values (policy parameters) keep their key order. Scalars are strict, with one leniency: a String may be read from a number or
 /// boolean (an unquoted YAML `version: 1.0` reads as "1.0"), as YAML-based OpenAPI tools do.
-struct JSONValueDecoder {
-    var userInfo: [CodingUserInfoKey: Any] = [:]
+package struct JSONValueDecoder {
+    package var userInfo: [CodingUserInfoKey: Any] = [:]
+
+    package init(userInfo: [CodingUserInfoKey: Any] = [:]) { self.userInfo = userInfo }
 
     /// Decodes `value`, which sits at `codingPath` in its document (OpenAPIKit's error handling expects a path item
     /// to be decoded under `paths/<key>`: it crashes on an empty coding path).
-    func decode<T: Decodable>(_ type: T.Type, from value: JSONValue, codingPath: [String] = []) throws -> T {
+    package func decode<T: Decodable>(_ type: T.Type, from value: JSONValue, codingPath: [String] = []) throws -> T {
         let path: [any CodingKey] = codingPath.map { NameKey(stringValue: $0) }
         return try T(from: ValueDecoder(value: value, codingPath: path, userInfo: userInfo))
     }

@@ -123,10 +123,4 @@ extension APKError {
             code: 909060, status: 413, message: "Payload too large",
             detail: "The request is larger than the limit of \(limit) bytes")
     }
-
-    /// 909029 / 400 for an apk-conf that is not readable JSON/YAML at all.
-    package static func unreadableApkConf(_ failure: DocumentParser.Failure) -> APKError {
-        if case .tooLarge(let limit) = failure { return .payloadTooLarge(limit: limit) }
-        return .invalidApkConf([ValidationIssue(pointer: "#", message: failure.description)])
-    }
 }

@@ -1,3 +1,4 @@
+import APKSupport
 import Crypto
 package import Foundation
 
@@ -13,6 +14,6 @@ package enum Hashing {
 
     /// Lower-case hex of `bytes` (of a digest, or of its first bytes for a short identifier).
     package static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        Hex.lowercase(bytes)
     }
 }

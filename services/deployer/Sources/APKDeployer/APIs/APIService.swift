@@ -2,6 +2,7 @@ package import APKModel
 package import APKStore
 package import Foundation
 package import Logging
+package import APKConversion
 
 /// Deploy, undeploy and lookup of APIs against the stores; organization-scoped throughout.
 ///

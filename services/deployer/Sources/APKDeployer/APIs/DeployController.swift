@@ -4,6 +4,7 @@ import Foundation
 package import Hummingbird
 import Logging
 import NIOCore
+import APKConversion
 
 /// The deployer REST API (contract §3) under `/api/deployer/apis/` and the versioned alias
 /// `/api/deployer/1.3.0/apis/`: deploy, undeploy and (ours) list.

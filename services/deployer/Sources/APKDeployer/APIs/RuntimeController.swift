@@ -4,6 +4,8 @@ import APKStore
 package import Foundation
 package import Hummingbird
 import Logging
+import APKAuth
+import APKSupport
 
 /// The runtime APIs of the quick start ("Our decisions"): `GET /api/runtime/apis` and
 /// `POST /api/runtime/apis/{id}/generate-key` → `{"apikey":"<internal key>"}`.

@@ -3,6 +3,7 @@ import APKStore
 package import Hummingbird
 package import Logging
 import Foundation
+package import APKAuth
 
 /// The authenticated caller of a deployer endpoint.
 package struct Caller: Sendable, Hashable {

@@ -3,6 +3,8 @@ package import APKStore
 import CryptoExtras
 package import Foundation
 package import Logging
+package import APKAuth
+import APKSupport
 
 /// The built-in issuer's RSA signing keys: created on first use, kept in the ``ControlPlaneStore``, rotated on
 /// request or when the active key is older than ``Settings/maxAge``.
@@ -137,13 +139,5 @@ package actor SigningKeyManager: IssuerKeySource {
         let activePEM = stored.first { $0.kid == keys.first?.kid }?.privateKeyPEM
         cache = (keys, activePEM, now())
         return keys
-    }
-}
-
-extension Duration {
-    /// The duration in (fractional) seconds.
-    package var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 }

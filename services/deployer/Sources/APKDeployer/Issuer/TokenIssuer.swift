@@ -2,6 +2,8 @@ package import APKModel
 package import APKStore
 package import Foundation
 package import Logging
+import APKAuth
+import APKSupport
 
 /// The built-in OAuth2 token issuer (contract §10.1, "Our decisions"): `client_credentials` with HTTP Basic client
 /// authentication; access tokens are RS256 JWTs signed by the active key of ``SigningKeyManager``.

@@ -1,0 +1,215 @@
+# shellcheck shell=bash
+# Sourced by ./build-apk.sh (not executed): the local stack — `up` (build, certificates, PostgreSQL, the services, the
+# sample API, the quick start), `down` and `status`. The process handling is in scripts/services.sh.
+[ "${BASH_SOURCE[0]}" != "$0" ] || { echo "${BASH_SOURCE[0]} is sourced by ./build-apk.sh; run that" >&2; exit 2; }
+
+# The reference quick start's development client (id and secret are public): seeded into the deployer's store by the
+# local stack only (SEED_DEV_CLIENT=true), never in production. DEVELOPMENT FIXTURE, not a secret.
+DEV_CLIENT_ID="45f1c5c8-a92e-11ed-afa1-0242ac120002"
+DEV_CLIENT_SECRET="4fbd62ec-a92e-11ed-afa1-0242ac120002"
+SAMPLE_CONF="test/fixtures/quickstart/http-bin-api.apk-conf.yaml"
+SAMPLE_DEFINITION="test/fixtures/quickstart/http-bin-api.openapi.yaml"
+SAMPLE_PATH="/http-bin-api/1.0.8"
+
+# The sample apk-conf for the echo backend at URL $1, as a path relative to the repository: the fixture when its
+# endpoint (http://127.0.0.1:8088) is that URL, else a copy in .apk/run with the endpoint replaced.
+sample_conf_for() {
+    local copy="$RUN_DIR/http-bin-api.apk-conf.yaml"
+    if [ "$1" = "http://127.0.0.1:8088" ]; then
+        echo "$SAMPLE_CONF"
+        return 0
+    fi
+    sed "s#http://127.0.0.1:8088#$1#" "$SAMPLE_CONF" >"$copy"
+    echo "${copy#"$ROOT"/}"
+}
+
+# deploy_sample DEPLOYER_URL APK_CONF: deploys the quick-start sample API (with test/fixtures/quickstart's definition)
+# through the deployer with the development client's token. Deploying the same API again updates it in place (its id
+# is derived from organization, name and version), so this is safe on every `up`. Prints the API id on stdout.
+deploy_sample() {
+    local d="$1" conf="$2" token status response="$RUN_DIR/http-bin-api.deployed.yaml"
+    token="$(curl -fsS --max-time 10 -u "$DEV_CLIENT_ID:$DEV_CLIENT_SECRET" \
+        -d 'grant_type=client_credentials&scope=apk:api_create' "$d/oauth2/token" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')" ||
+        die "could not get a token for the development client from $d/oauth2/token; see $LOG_DIR/deployer.log"
+    status="$(curl -sS --max-time 30 -o "$response" -w '%{http_code}' -X POST "$d/api/deployer/apis/deploy" \
+        -H "Authorization: Bearer $token" -F "apkConfiguration=@$conf" -F "definitionFile=@$SAMPLE_DEFINITION")" ||
+        die "the deployer did not answer the sample deploy; see $LOG_DIR/deployer.log"
+    [ "$status" = 200 ] || die "deploying the sample API failed with HTTP $status: $(cat "$response")"
+    sed -n 's/^id: *//p' "$response" | head -n 1 | tr -d "\"'"
+}
+
+# Polls the sample API's URL (through the router's HTTPS listener) until it answers 200; fails after SAMPLE_TIMEOUT.
+wait_for_sample() {
+    local url="$1" code="" deadline=$((SECONDS + SAMPLE_TIMEOUT))
+    log "waiting for $url (Host: gw.wso2.com) to answer 200 through the router"
+    while ((SECONDS < deadline)); do
+        code="$(curl -sk --max-time 2 -o /dev/null -w '%{http_code}' -H 'Host: gw.wso2.com' "$url" 2>/dev/null || true)"
+        [ "$code" = 200 ] && return 0
+        is_running adapter || die "apk-adapter exited; see $LOG_DIR/adapter.log"
+        is_running router || die "the router (Envoy) exited; see $LOG_DIR/router.log"
+        sleep 0.2   # poll interval, not a synchronisation delay
+    done
+    die "the sample API did not answer 200 through the router within ${SAMPLE_TIMEOUT}s (last status: ${code:-none});" \
+        "see $LOG_DIR/adapter.log, $LOG_DIR/router.log and curl -s http://127.0.0.1:$ROUTER_ADMIN_PORT/config_dump"
+}
+
+cmd_up() {
+    ensure_deps
+    command -v curl >/dev/null 2>&1 || die "curl is needed to wait for the services"
+    local envoy product
+    envoy="$(ensure_envoy)"
+    log "building $UP_CONFIGURATION binaries"
+    for product in apk-config apk-deployer apk-echo apk-adapter; do
+        swift build -c "$UP_CONFIGURATION" --product "$product" || die "could not build $product ($UP_CONFIGURATION)"
+    done
+    local bin database_url
+    bin="$(swift build -c "$UP_CONFIGURATION" --show-bin-path)"
+    mkdir -p "$RUN_DIR" "$LOG_DIR"
+    scripts/dev-certs.sh >&2 || die "could not create the development certificates"
+    if [ -n "${DATABASE_URL:-}" ] || [ -n "${POSTGRES_HOST:-}" ]; then
+        database_url="${DATABASE_URL:-}"
+        log "using the PostgreSQL server given by DATABASE_URL/POSTGRES_*"
+    else
+        APK_PG_PORT="${APK_PG_PORT:-5432}" scripts/postgres.sh start
+        touch "$RUN_DIR/postgres.managed"
+        database_url="$(APK_PG_PORT="${APK_PG_PORT:-5432}" scripts/postgres.sh url)"
+    fi
+    local config_url deployer_url echo_url adapter_url admin_url gateway_host https http
+    config_url="http://$(connect_host "$CONFIG_HOST"):$CONFIG_PORT"
+    deployer_url="http://$(connect_host "$DEPLOYER_HOST"):$DEPLOYER_PORT"
+    echo_url="http://$(connect_host "$ECHO_HOST"):$ECHO_PORT"
+    adapter_url="http://$(connect_host "$ADAPTER_HOST"):$ADAPTER_PORT"
+    admin_url="http://127.0.0.1:$ROUTER_ADMIN_PORT"
+    gateway_host="$(connect_host "$GATEWAY_ADDRESS")"
+    https="https://$gateway_host:$GATEWAY_HTTPS_PORT"
+    http="http://$gateway_host:$GATEWAY_HTTP_PORT"
+
+    start_service config "$bin/apk-config" HTTP_HOST="$CONFIG_HOST" HTTP_PORT="$CONFIG_PORT"
+    echo "$config_url/health" >"$RUN_DIR/config.health"
+    # The reference quick-start client is a development fixture; the local stack seeds it (never in production).
+    start_service deployer "$bin/apk-deployer" HTTP_HOST="$DEPLOYER_HOST" HTTP_PORT="$DEPLOYER_PORT" \
+        SEED_DEV_CLIENT=true GATEWAY_NAME="$GATEWAY_NAME" ${database_url:+DATABASE_URL="$database_url"}
+    echo "$deployer_url/ready" >"$RUN_DIR/deployer.health"
+    start_service echo "$bin/apk-echo" HTTP_HOST="$ECHO_HOST" HTTP_PORT="$ECHO_PORT"
+    echo "$echo_url/health" >"$RUN_DIR/echo.health"
+    wait_for_health config "$config_url/health"
+    wait_for_health deployer "$deployer_url/ready"
+    wait_for_health echo "$echo_url/health"
+    log "apk-config is up on $config_url, apk-deployer on $deployer_url, apk-echo on $echo_url"
+
+    # The adapter after the deployer: the deployer migrates the schema both read. It watches the deployer's namespace.
+    start_service adapter "$bin/apk-adapter" HTTP_HOST="$ADAPTER_HOST" HTTP_PORT="$ADAPTER_PORT" \
+        XDS_HOST="$ADAPTER_HOST" XDS_PORT="$ADAPTER_XDS_PORT" WATCH_NAMESPACE="${DEPLOY_NAMESPACE:-default}" \
+        GATEWAY_NAME="$GATEWAY_NAME" GATEWAY_LISTENER_ADDRESS="$GATEWAY_ADDRESS" \
+        GATEWAY_HTTPS_PORT="$GATEWAY_HTTPS_PORT" GATEWAY_HTTP_PORT="$GATEWAY_HTTP_PORT" \
+        GATEWAY_TLS_CERTIFICATE="$CERT_DIR/gateway.crt" GATEWAY_TLS_KEY="$CERT_DIR/gateway.key" \
+        SYSTEM_DEPLOYER_URL="$deployer_url" SYSTEM_CONFIG_URL="$config_url" \
+        ${database_url:+DATABASE_URL="$database_url"}
+    echo "$adapter_url/ready" >"$RUN_DIR/adapter.health"
+    wait_for_health adapter "$adapter_url/ready"
+    log "apk-adapter is up: ADS on $(connect_host "$ADAPTER_HOST"):$ADAPTER_XDS_PORT, ops on $adapter_url"
+
+    if ! is_running router; then render_router_bootstrap "$envoy"; fi
+    start_service router "$envoy" -- -c "$RUN_DIR/envoy.yaml" --concurrency 2 --use-dynamic-base-id -l info
+    echo "$admin_url/ready" >"$RUN_DIR/router.health"
+    wait_for_health router "$admin_url/ready"
+    log "the router (Envoy) is up: $https, $http, admin $admin_url"
+
+    local sample_id sample_conf
+    sample_conf="$(sample_conf_for "$echo_url")"
+    log "deploying the sample API http-bin-api 1.0.8 ($sample_conf, backend apk-echo $echo_url)"
+    sample_id="$(deploy_sample "$deployer_url" "$sample_conf")"
+    echo "$https$SAMPLE_PATH/get" >"$RUN_DIR/sample.url"
+    wait_for_sample "$https$SAMPLE_PATH/get"
+    log "the sample API answers through the router (id ${sample_id:-unknown})"
+    local d="$deployer_url" token_call
+    token_call="-u $DEV_CLIENT_ID:$DEV_CLIENT_SECRET -d 'grant_type=client_credentials&scope=apk:api_create'"
+    cat <<EOF
+
+Quick start:
+
+  # the sample API (deployed by \`up\`, backend apk-echo): through the router over HTTPS (development CA) and HTTP
+  curl -sk $https$SAMPLE_PATH/get -H 'Host: gw.wso2.com'
+  curl -sS $http$SAMPLE_PATH/get -H 'Host: gw.wso2.com'
+  curl -sS --cacert .apk/certs/ca.crt --resolve gw.wso2.com:$GATEWAY_HTTPS_PORT:$gateway_host \\
+       "https://gw.wso2.com:$GATEWAY_HTTPS_PORT$SAMPLE_PATH/anything/42?q=1"
+  curl -sk -X POST $https$SAMPLE_PATH/post -H 'Host: gw.wso2.com' -H 'Content-Type: application/json' -d '{"hello":"apk"}'
+
+  # OpenAPI -> apk-conf
+  curl -sS -X POST $config_url/api/configurator/apis/generate-configuration \\
+       -F "definition=@test/fixtures/openapi/petstore-3.0.yaml" -o petstore.apk-conf.yaml
+
+  # apk-conf + OpenAPI -> Kubernetes resources (zip; add -H 'Accept: application/yaml' for one YAML stream)
+  curl -sS -X POST "$config_url/api/configurator/apis/generate-k8s-resources?organization=default" \\
+       -F "apkConfiguration=@petstore.apk-conf.yaml" -F "definitionFile=@test/fixtures/openapi/petstore-3.0.yaml" \\
+       -o petstore-k8s.zip
+
+  # a token from the built-in issuer (development client of the reference quick start)
+  TOKEN=\$(curl -sS $token_call \\
+       $d/oauth2/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+
+  # deploy, list, generate an internal key, undeploy
+  curl -sS -X POST $d/api/deployer/apis/deploy -H "Authorization: Bearer \$TOKEN" \\
+       -F "apkConfiguration=@petstore.apk-conf.yaml" -F "definitionFile=@test/fixtures/openapi/petstore-3.0.yaml"
+  curl -sS $d/api/runtime/apis -H "Authorization: Bearer \$TOKEN"
+  curl -sS -X POST $d/api/runtime/apis/<id>/generate-key -H "Authorization: Bearer \$TOKEN"
+  curl -sS -X POST "$d/api/deployer/apis/undeploy?apiId=<id>" -H "Authorization: Bearer \$TOKEN"
+
+  # the same through the router: token from idp.am.wso2.com, deployer and runtime APIs on api.am.wso2.com
+  TOKEN=\$(curl -sk $token_call \\
+       $https/oauth2/token -H 'Host: idp.am.wso2.com' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  curl -sk $https/api/deployer/apis -H 'Host: api.am.wso2.com' -H "Authorization: Bearer \$TOKEN"
+  curl -sk -X POST "$https/api/deployer/apis/undeploy?apiId=${sample_id:-<id>}" -H 'Host: api.am.wso2.com' \\
+       -H "Authorization: Bearer \$TOKEN"                  # afterwards the sample API answers 404
+  curl -sk -X POST $https/api/deployer/apis/deploy -H 'Host: api.am.wso2.com' -H "Authorization: Bearer \$TOKEN" \\
+       -F "apkConfiguration=@$sample_conf" -F "definitionFile=@$SAMPLE_DEFINITION"   # and back
+
+  # the router's configuration as the adapter sent it
+  curl -s $admin_url/config_dump | less
+
+  ./build-apk.sh status    # what is running
+  ./build-apk.sh down      # stop it (data in .apk/postgres survives)
+
+EOF
+}
+
+cmd_down() {
+    local names=() i
+    mapfile -t names < <(recorded_services)
+    if [ "${#names[@]}" -eq 0 ] && [ ! -f "$RUN_DIR/postgres.managed" ]; then
+        log "nothing to stop: nothing started by ./build-apk.sh up"
+    fi
+    # Reverse start order: the router first (it stops asking the adapter), PostgreSQL last.
+    for ((i = ${#names[@]} - 1; i >= 0; i--)); do
+        stop_service "${names[i]}"
+    done
+    rm -f "$RUN_DIR/sample.url"
+    if [ -f "$RUN_DIR/postgres.managed" ]; then
+        APK_PG_PORT="${APK_PG_PORT:-5432}" scripts/postgres.sh stop || true
+        rm -f "$RUN_DIR/postgres.managed"
+    fi
+}
+
+cmd_status() {
+    local name url found=0
+    while IFS= read -r name; do
+        found=1
+        if is_running "$name"; then
+            printf '%-15s running  PID %s' "$(label "$name")" "$(cat "$(pid_file "$name")")"
+            if [ -f "$RUN_DIR/$name.health" ]; then
+                url="$(cat "$RUN_DIR/$name.health")"
+                printf '  %s → %s' "$url" "$(curl -sS --max-time 2 "$url" 2>&1 | head -c 200 || true)"
+            fi
+            printf '\n'
+        else
+            printf '%-15s stopped  (stale PID file)\n' "$(label "$name")"
+        fi
+    done < <(recorded_services)
+    if is_running router && [ -f "$RUN_DIR/sample.url" ]; then
+        url="$(cat "$RUN_DIR/sample.url")"
+        printf '%-15s %s (Host: gw.wso2.com) → HTTP %s\n' "sample API" "$url" \
+            "$(curl -sk --max-time 2 -o /dev/null -w '%{http_code}' -H 'Host: gw.wso2.com' "$url" 2>/dev/null || true)"
+    fi
+    [ "$found" -eq 1 ] || echo "nothing started by ./build-apk.sh up"
+}
