@@ -38,7 +38,7 @@ package func buildApplication(
     let cache = SnapshotCache()
     let adapter = AdapterService(
         store: store, cache: cache, nodeID: configuration.nodeID,
-        state: GatewayState(namespace: configuration.namespace, settings: configuration.xds), logger: logger)
+        state: try GatewayState(namespace: configuration.namespace, settings: configuration.xds), logger: logger)
     let ads = ADSService(cache: cache, logger: logger, onNACK: { adapter.nackReceived($0) })
     let xdsServer = XDSServerService(host: configuration.xdsHost, port: configuration.xdsPort, services: [ads])
     let router = Router(context: BasicRequestContext.self)

@@ -42,7 +42,7 @@ struct InMemoryResourceStoreFixture {
 
     @Test func followsDeploysUpdatesAndUndeploys() async throws {
         let fixture = InMemoryResourceStoreFixture()
-        var state = GatewayState(namespace: "default", settings: AdapterFixtures.settings)
+        var state = try GatewayState(namespace: "default", settings: AdapterFixtures.settings)
         let empty = try #require(state.load(try await fixture.snapshot()).snapshot)
         #expect(try Self.routeNames(empty).allSatisfy { $0.hasPrefix("apk-system/") })
 
@@ -79,8 +79,8 @@ struct InMemoryResourceStoreFixture {
         let fixture = InMemoryResourceStoreFixture()
         try await fixture.deploy("golden/bundles/employee.yaml", api: Self.employee)
         try await fixture.deploy("golden/bundles/full.yaml", api: "orders-api-v2")
-        var first = GatewayState(namespace: "default", settings: AdapterFixtures.settings)
-        var second = GatewayState(namespace: "default", settings: AdapterFixtures.settings)
+        var first = try GatewayState(namespace: "default", settings: AdapterFixtures.settings)
+        var second = try GatewayState(namespace: "default", settings: AdapterFixtures.settings)
         let a = try #require(first.load(try await fixture.snapshot()).snapshot)
         let b = try #require(second.load(try await fixture.snapshot()).snapshot)
         for type in [TypeURL.listener, TypeURL.scopedRoute, TypeURL.cluster] {
@@ -93,7 +93,7 @@ struct InMemoryResourceStoreFixture {
         let fixture = InMemoryResourceStoreFixture()
         try await fixture.deploy("golden/bundles/full.yaml", api: "orders-api-v2")
         try await fixture.deploy("golden/bundles/employee.yaml", api: Self.employee)
-        var state = GatewayState(namespace: "default", settings: AdapterFixtures.settings)
+        var state = try GatewayState(namespace: "default", settings: AdapterFixtures.settings)
         let snapshot = try #require(state.load(try await fixture.snapshot()).snapshot)
         for host in try Self.routeConfigurations(snapshot).flatMap(\.virtualHosts) {
             let names = host.routes.map(\.name)
@@ -104,7 +104,7 @@ struct InMemoryResourceStoreFixture {
 
     @Test func aRejectedAPIIsLeftOutUntilItChanges() async throws {
         let fixture = InMemoryResourceStoreFixture()
-        var state = GatewayState(namespace: "default", settings: AdapterFixtures.settings)
+        var state = try GatewayState(namespace: "default", settings: AdapterFixtures.settings)
         _ = state.load(try await fixture.snapshot())
         try await fixture.deploy("golden/bundles/employee.yaml", api: Self.employee)
         let good = try #require(state.apply(try await fixture.events(after: state.cursor)).snapshot)
@@ -151,7 +151,7 @@ struct InMemoryResourceStoreFixture {
         for api in ["edge", "graph", "orphan"] {
             try await fixture.deploy("adapter/edge-cases.in.yaml", api: api, organization: "acme")
         }
-        var state = GatewayState(namespace: "default", settings: AdapterFixtures.settings)
+        var state = try GatewayState(namespace: "default", settings: AdapterFixtures.settings)
         let statuses = state.load(try await fixture.snapshot()).statuses
         #expect(statuses[Self.employee]?.status == "Deployed")
         #expect(statuses["edge"]?.status == "PartiallyDeployed")

@@ -35,37 +35,40 @@ import Testing
                 ("references", .array(translation.references.sorted().map { .string($0.description) })),
             ]))
             if let ir = translation.api {
-                let output = XDSTranslator.resources(for: ir, settings: AdapterFixtures.settings)
+                let output = try XDSTranslator.resources(for: ir, settings: AdapterFixtures.settings)
                 apis.append(output)
                 clusters += try output.clusters.map(AdapterFixtures.json)
             }
         }
         let settings = AdapterFixtures.settings
-        let system = XDSTranslator.systemResources(settings: settings)
-        let routes = XDSTranslator.routeConfigurations(system: system, apis: apis, settings: settings)
-        let scopes = XDSTranslator.scopes(system: system, apis: apis, settings: settings)
-        #expect(scopes.map(\.routeConfiguration) == routes)
-        // What the adapter publishes is assembled per scope from per-API encoded routes: it must decode to the same
-        // messages (shuffled input: the order must come from the assembly, not from the caller).
-        let encoded = apis.reversed().map(EncodedRoutes.init)
-        for expected in scopes {
-            let segment = try #require(expected.key.fragments.first?.stringKey)
-            #expect(expected.name == XDSTranslator.routeConfigurationName(segment: segment, settings: settings))
-            let assembled = RouteAssembly.assemble(segment: segment, system: EncodedRoutes(system), apis: encoded, settings: settings)
-            #expect(try Envoy_Config_Route_V3_RouteConfiguration(serializedBytes: assembled.bytes) == expected.routeConfiguration)
-            let scope = RouteAssembly.scope(segment: segment, routeConfiguration: assembled.bytes, settings: settings)
-            #expect(scope.typeURL == "type.googleapis.com/envoy.config.route.v3.ScopedRouteConfiguration")
-            #expect(try Envoy_Config_Route_V3_ScopedRouteConfiguration(serializedBytes: scope.value) == expected)
-            let again = RouteAssembly.assemble(
-                segment: segment, system: EncodedRoutes(system), apis: apis.map(EncodedRoutes.init), settings: settings)
+        let system = try XDSTranslator.systemResources(settings: settings)
+        let systemRoutes = try EncodedRoutes(system)
+        // What the adapter publishes is assembled per scope from per-API encoded routes (RouteAssembly, the one
+        // route-configuration builder). Shuffled input: the order must come from the assembly, not from the caller.
+        let encoded = try apis.reversed().map { try EncodedRoutes($0) }
+        let segments = encoded.reduce(systemRoutes.segments) { $0.union($1.segments) }.sorted()
+        var scopes: [Envoy_Config_Route_V3_ScopedRouteConfiguration] = []
+        for segment in segments {
+            let assembled = try RouteAssembly.assemble(segment: segment, system: systemRoutes, apis: encoded, settings: settings)
+            let scopeAny = try RouteAssembly.scope(segment: segment, routeConfiguration: assembled.bytes, settings: settings)
+            #expect(scopeAny.typeURL == "type.googleapis.com/envoy.config.route.v3.ScopedRouteConfiguration")
+            let scope = try Envoy_Config_Route_V3_ScopedRouteConfiguration(serializedBytes: scopeAny.value)
+            #expect(scope.name == XDSTranslator.routeConfigurationName(segment: segment, settings: settings))
+            #expect(scope.key.fragments.map(\.stringKey) == [segment])
+            #expect(scope.routeConfiguration.name == scope.name)
+            #expect(try Envoy_Config_Route_V3_RouteConfiguration(serializedBytes: assembled.bytes) == scope.routeConfiguration)
+            scopes.append(scope)
+            let again = try RouteAssembly.assemble(
+                segment: segment, system: systemRoutes, apis: try apis.map { try EncodedRoutes($0) }, settings: settings)
             #expect(again.version == assembled.version && again.bytes == assembled.bytes)
             if let first = encoded.first(where: { $0.segments.contains(segment) }) {
-                let fewer = RouteAssembly.assemble(
-                    segment: segment, system: EncodedRoutes(system),
+                let fewer = try RouteAssembly.assemble(
+                    segment: segment, system: systemRoutes,
                     apis: encoded.filter { $0.id != first.id }, settings: settings)
                 #expect(fewer.version != assembled.version, "removing \(first.id) from \(segment) must change the version")
             }
         }
+        let routes = scopes.map(\.routeConfiguration)
         #expect(Set(routes.map(\.name)).count == routes.count)
         let xds = JSONValue.object(JSONObject([
             ("listeners", .array(try XDSTranslator.listeners(settings: settings).map(AdapterFixtures.json))),
@@ -85,19 +88,19 @@ import Testing
     }
 
     @Test func scopeIsTheFirstPathSegment() {
-        #expect(ScopedRouting.segment(basePath: "/http-bin-api/1.0.8", operationRegex: "(.*)") == "http-bin-api")
-        #expect(ScopedRouting.segment(basePath: "/1.0", operationRegex: "/{id}") == "1.0")
-        #expect(ScopedRouting.segment(basePath: "//v1", operationRegex: "") == "", "Envoy keys //v1 as the empty segment")
+        #expect(ScopedRouting.segment(basePath: "/http-bin-api/1.0.8", pathSegment: ScopedRouting.literalSegment(ofRegex: "(.*)")) == "http-bin-api")
+        #expect(ScopedRouting.segment(basePath: "/1.0", pathSegment: ScopedRouting.literalSegment(ofRegex: "/{id}")) == "1.0")
+        #expect(ScopedRouting.segment(basePath: "//v1", pathSegment: ScopedRouting.literalSegment(ofRegex: "")) == "", "Envoy keys //v1 as the empty segment")
         // Root base path (a default-version API whose base path is only its version): the operation decides.
-        #expect(ScopedRouting.segment(basePath: "", operationRegex: #"/pets/(.*)"#) == "pets")
-        #expect(ScopedRouting.segment(basePath: "", operationRegex: #"/v1\.2"#) == "v1.2")
-        #expect(ScopedRouting.segment(basePath: "", operationRegex: "/pets((?:/.*)*)") == "pets")
-        #expect(ScopedRouting.segment(basePath: "", operationRegex: "/") == "")
-        #expect(ScopedRouting.segment(basePath: "", operationRegex: "") == "")
-        #expect(ScopedRouting.segment(basePath: "", operationRegex: "/(.*)") == nil)
-        #expect(ScopedRouting.segment(basePath: "", operationRegex: "/pets(.*)") == nil, "/petsX has another segment")
-        #expect(ScopedRouting.segment(basePath: "", operationRegex: "((?:/.*)*)") == nil)
-        #expect(ScopedRouting.segment(basePath: "/", operationRegex: "/[a-z]+") == nil)
+        #expect(ScopedRouting.segment(basePath: "", pathSegment: ScopedRouting.literalSegment(ofRegex: #"/pets/(.*)"#)) == "pets")
+        #expect(ScopedRouting.segment(basePath: "", pathSegment: ScopedRouting.literalSegment(ofRegex: #"/v1\.2"#)) == "v1.2")
+        #expect(ScopedRouting.segment(basePath: "", pathSegment: ScopedRouting.literalSegment(ofRegex: "/pets((?:/.*)*)")) == "pets")
+        #expect(ScopedRouting.segment(basePath: "", pathSegment: ScopedRouting.literalSegment(ofRegex: "/")) == "")
+        #expect(ScopedRouting.segment(basePath: "", pathSegment: ScopedRouting.literalSegment(ofRegex: "")) == "")
+        #expect(ScopedRouting.segment(basePath: "", pathSegment: ScopedRouting.literalSegment(ofRegex: "/(.*)")) == nil)
+        #expect(ScopedRouting.segment(basePath: "", pathSegment: ScopedRouting.literalSegment(ofRegex: "/pets(.*)")) == nil, "/petsX has another segment")
+        #expect(ScopedRouting.segment(basePath: "", pathSegment: ScopedRouting.literalSegment(ofRegex: "((?:/.*)*)")) == nil)
+        #expect(ScopedRouting.segment(basePath: "/", pathSegment: ScopedRouting.literalSegment(ofRegex: "/[a-z]+")) == nil)
     }
 
     @Test func routeRegexQuotesTheBasePathAndAllowsATrailingSlash() {
@@ -144,7 +147,7 @@ import Testing
                 let organization = api.spec?["organization"]?.stringValue ?? "default"
                 _ = try await store.store.apply(AdapterFixtures.bundle(resources, api: api.name, organization: organization), namespace: "default")
             }
-            var state = GatewayState(namespace: "default", settings: AdapterFixtures.settings)
+            var state = try GatewayState(namespace: "default", settings: AdapterFixtures.settings)
             let update = state.load(try await store.snapshot())
             let snapshot = try #require(update.snapshot)
             #expect(snapshot.inconsistencies().isEmpty, "\(input): \(snapshot.inconsistencies())")

@@ -63,6 +63,9 @@ package struct RouteIR: Sendable, Hashable, Codable {
     package var method: String?
     /// The HTTPRoute path regex relative to the base path (`/employee/(.*)`, `(.*)`).
     package var pathRegex: String
+    /// The first path segment of every path the match accepts (`pets` for `/pets/{id}`), nil when there is none:
+    /// the router's scope of the route when the API's base path is the root (see ``ScopedRouting``).
+    package var pathSegment: String?
     /// The operation as shown in metadata and logs: `GET /employee/(.*)`.
     package var operation: String
     /// Exactly one of `forward` and `redirect` is set.

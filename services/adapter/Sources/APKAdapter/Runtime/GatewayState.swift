@@ -79,6 +79,7 @@ package struct GatewayState {
     package let namespace: String
     package let settings: XDSSettings
     private let translator: ResourceTranslator
+    private let encoder: ProtoEncoder
     private var objects: [ReferenceKey: StoredResource] = [:]
     private var compiled: [String: Compiled] = [:]
     private var referencedBy: [ReferenceKey: Set<String>] = [:]
@@ -110,18 +111,24 @@ package struct GatewayState {
     /// The store cursor the state reflects.
     package private(set) var cursor: Int64 = 0
 
-    package init(namespace: String, settings: XDSSettings, translator: ResourceTranslator = ResourceTranslator()) {
+    /// Throws when the gateway-wide resources (listeners, system routes and clusters) cannot be encoded: nothing
+    /// could be served then, so the adapter does not start.
+    package init(
+        namespace: String, settings: XDSSettings, translator: ResourceTranslator = ResourceTranslator(),
+        encoder: ProtoEncoder = .deterministic
+    ) throws {
         self.namespace = namespace
         self.settings = settings
         self.translator = translator
-        let system = XDSTranslator.systemResources(settings: settings)
-        self.systemRoutes = EncodedRoutes(system)
+        self.encoder = encoder
+        let system = try XDSTranslator.systemResources(settings: settings, encoder: encoder)
+        self.systemRoutes = try EncodedRoutes(system, encoder: encoder)
         self.dirtySegments = systemRoutes.segments
-        self.systemClusters = system.clusters.map { Self.packed($0) }
+        self.systemClusters = try system.clusters.map { try Self.packed($0, encoder: encoder) }
         var listeners: [String: Google_Protobuf_Any] = [:]
         var digests: [String] = []
-        for listener in XDSTranslator.listeners(settings: settings) {
-            let any = AnyPacking.packUnchecked(listener)
+        for listener in try XDSTranslator.listeners(settings: settings, encoder: encoder) {
+            let any = try AnyPacking.pack(listener, encoder: encoder)
             listeners[listener.name] = any
             digests.append(listener.name + "=" + Self.digest(any.value))
         }
@@ -233,23 +240,35 @@ package struct GatewayState {
             if let previous { unindex(api, previous.translation.references) }
             for reference in translation.references { referencedBy[reference, default: []].insert(api) }
             quarantined[api] = nil  // inputs changed: give it another chance
-            let resources = translation.api.map { XDSTranslator.resources(for: $0, settings: settings) }
-            let clusters = resources?.clusters.map { Self.packed($0) } ?? []
-            let entry = Compiled(
-                translation: translation, inputs: inputs(of: translation.references), routes: resources.map(EncodedRoutes.init),
-                clusters: clusters)
+            var entry = Compiled(translation: translation, inputs: inputs(of: translation.references), routes: nil, clusters: [])
+            var resources: APIResources?
+            var encodingFailure: String?
+            do {
+                if let ir = translation.api {
+                    let output = try XDSTranslator.resources(for: ir, settings: settings, encoder: encoder)
+                    entry.clusters = try output.clusters.map { try Self.packed($0, encoder: encoder) }
+                    entry.routes = try EncodedRoutes(output, encoder: encoder)
+                    resources = output
+                }
+            } catch {
+                // Not served at all (no routes, no clusters) rather than served with empty resources.
+                entry.clusters = []
+                entry.routes = nil
+                encodingFailure = "could not encode the API's router configuration: \(error)"
+            }
             compiled[api] = entry
             setRoutes(of: api, from: previous?.routes, to: entry.routes)
             setClusters(of: api, from: previous?.clusters ?? [], to: entry.clusters)
             if previous?.output != entry.output { changedSinceLastPublication.insert(api) }
-            let status = Self.status(for: translation, unscoped: resources?.unscopedOperations ?? [])
+            let status = encodingFailure.map { APIStatus(accepted: false, status: "Failed", message: $0) }
+                ?? Self.status(for: translation, unscoped: resources?.unscopedOperations ?? [])
             if !status.matches(stored.status) { statuses[api] = status }
         }
         // Status-only events (the adapter's own status writes among them) change nothing Envoy sees: skip the
         // O(all APIs) assembly.
         guard force || !changedSinceLastPublication.isEmpty else { return Update(snapshot: nil, statuses: statuses) }
         var update = publish()
-        update.statuses = statuses
+        update.statuses.merge(statuses) { published, _ in published }
         return update
     }
 
@@ -314,7 +333,11 @@ package struct GatewayState {
 
     /// Builds the snapshot from the cached per-API output and the cached scopes (assembling only the scopes that
     /// changed); nil `snapshot` when nothing changed.
+    ///
+    /// A scope whose route configuration cannot be encoded is left out, and every API with routes in it is reported
+    /// Failed with the reason (in the returned statuses).
     private mutating func publish() -> Update {
+        var statuses: [String: APIStatus] = [:]
         for name in dirtyClusters {
             if let old = clusterDigests[name] { clusterVersion.remove("\(name)=\(old)") }
             if let chosen = clusterProviders[name]?.min(by: { $0.key < $1.key })?.value {
@@ -336,11 +359,20 @@ package struct GatewayState {
                 scopeDigests[segment] = nil
                 continue
             }
-            let assembled = RouteAssembly.assemble(
-                segment: segment, system: systemRoutes, apis: members.compactMap { compiled[$0]?.routes }, settings: settings)
-            scopes[name] = RouteAssembly.scope(segment: segment, routeConfiguration: assembled.bytes, settings: settings)
-            scopeDigests[segment] = assembled.version
-            scopeVersion.insert("\(name)=\(assembled.version)")
+            do {
+                let assembled = try RouteAssembly.assemble(
+                    segment: segment, system: systemRoutes, apis: members.compactMap { compiled[$0]?.routes },
+                    settings: settings, encoder: encoder)
+                scopes[name] = try RouteAssembly.scope(
+                    segment: segment, routeConfiguration: assembled.bytes, settings: settings, encoder: encoder)
+                scopeDigests[segment] = assembled.version
+                scopeVersion.insert("\(name)=\(assembled.version)")
+            } catch {
+                scopes[name] = nil
+                scopeDigests[segment] = nil
+                let message = "could not assemble the route configuration of /\(segment): \(error)"
+                for api in members { statuses[api] = APIStatus(accepted: false, status: "Failed", message: message) }
+            }
         }
         dirtySegments = []
         var snapshot = Snapshot()
@@ -349,18 +381,18 @@ package struct GatewayState {
         snapshot.types[TypeURL.scopedRoute] = VersionedResources(version: scopeVersion.hex, resources: scopes)
         // Versions are content digests: comparing them is comparing content, without touching megabytes.
         guard snapshot.types.mapValues(\.version) != lastSnapshot?.types.mapValues(\.version) else {
-            return Update(snapshot: nil, statuses: [:])
+            return Update(snapshot: nil, statuses: statuses)
         }
         lastSnapshot = snapshot
         publications.append((
             versions: snapshot.types.mapValues(\.version), changed: changedSinceLastPublication))
         if publications.count > 64 { publications.removeFirst(publications.count - 64) }
         changedSinceLastPublication = []
-        return Update(snapshot: snapshot, statuses: [:])
+        return Update(snapshot: snapshot, statuses: statuses)
     }
 
-    static func packed(_ cluster: Envoy_Config_Cluster_V3_Cluster) -> PackedCluster {
-        let any = AnyPacking.packUnchecked(cluster)
+    static func packed(_ cluster: Envoy_Config_Cluster_V3_Cluster, encoder: ProtoEncoder) throws -> PackedCluster {
+        let any = try AnyPacking.pack(cluster, encoder: encoder)
         return PackedCluster(name: cluster.name, any: any, digest: digest(any.value))
     }
 

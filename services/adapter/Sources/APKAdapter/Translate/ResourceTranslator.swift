@@ -199,7 +199,9 @@ package struct ResourceTranslator: Sendable {
                 routes.append(
                     RouteIR(
                         name: "\(environment)/\(routeName)/\(index + 1)/\(matchIndex + 1)", method: method,
-                        pathRegex: regex, operation: "\(method ?? "*") \(match.path.value)",
+                        pathRegex: regex,
+                        pathSegment: ScopedRouting.pathSegment(matchType: match.path.type, value: match.path.value),
+                        operation: "\(method ?? "*") \(match.path.value)",
                         forward: forward, redirect: redirect, requestHeaders: requestHeaders,
                         responseHeaders: responseHeaders, mirrorCluster: mirror))
             }

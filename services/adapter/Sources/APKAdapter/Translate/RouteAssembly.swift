@@ -18,11 +18,12 @@ package struct EncodedRoutes: Sendable, Equatable {
     /// Per scope (first path segment), a digest of this API's routes in it (equal routes, equal digest).
     package var digests: [String: String]
 
-    package init(_ resources: APIResources) {
+    /// Throws when a route cannot be encoded (the API is then not served; its status says why).
+    package init(_ resources: APIResources, encoder: ProtoEncoder = .deterministic) throws {
         id = resources.id
         basePath = resources.basePath
-        versioned = resources.versionedRoutes.mapValues(RouteAssembly.encode)
-        defaultVersion = resources.defaultVersionRoutes.mapValues(RouteAssembly.encode)
+        versioned = try resources.versionedRoutes.mapValues { try RouteAssembly.encode($0, encoder: encoder) }
+        defaultVersion = try resources.defaultVersionRoutes.mapValues { try RouteAssembly.encode($0, encoder: encoder) }
         var hashers: [String: SHA256] = [:]
         for (tag, table) in [("v", versioned), ("d", defaultVersion)] {
             for key in table.keys.sorted() {
@@ -38,8 +39,9 @@ package struct EncodedRoutes: Sendable, Equatable {
     package var segments: Set<String> { Set(digests.keys) }
 }
 
-/// Builds a scope's `RouteConfiguration` (the same content and order as
-/// ``XDSTranslator/routeConfigurations(system:apis:settings:)``) from ``EncodedRoutes``, and the scope carrying it.
+/// Builds a scope's `RouteConfiguration` from ``EncodedRoutes``, and the scope carrying it: the one route-configuration
+/// builder (golden tests decode what it assembles). Within a virtual host: system routes, then the versioned routes of
+/// each API (``XDSTranslator/precedes(_:_:)`` order), then the default-version routes in the same order.
 package enum RouteAssembly {
     // Field numbers in envoy.config.route.v3: RouteConfiguration.virtual_hosts = 2, VirtualHost.routes = 3,
     // ScopedRouteConfiguration.route_configuration = 5.
@@ -48,10 +50,10 @@ package enum RouteAssembly {
     private static let inlineRouteConfigurationTag: UInt8 = 5 << 3 | 2
 
     /// Routes as repeated `VirtualHost.routes` fields.
-    static func encode(_ routes: [Envoy_Config_Route_V3_Route]) -> Data {
+    static func encode(_ routes: [Envoy_Config_Route_V3_Route], encoder: ProtoEncoder) throws -> Data {
         var data = Data()
         for route in routes {
-            let bytes: Data = (try? route.serializedBytes(options: AnyPacking.options)) ?? Data()
+            let bytes = try encoder.encode(route)
             data.append(routesTag)
             appendVarint(UInt64(bytes.count), to: &data)
             data.append(bytes)
@@ -62,8 +64,9 @@ package enum RouteAssembly {
     /// The encoded route configuration of the scope `segment` and its version (a digest of the parts' digests);
     /// `apis` may include APIs without routes in the scope (they contribute nothing).
     package static func assemble(
-        segment: String, system: EncodedRoutes, apis: [EncodedRoutes], settings: XDSSettings
-    ) -> (bytes: Data, version: String) {
+        segment: String, system: EncodedRoutes, apis: [EncodedRoutes], settings: XDSSettings,
+        encoder: ProtoEncoder = .deterministic
+    ) throws -> (bytes: Data, version: String) {
         let ordered = apis.filter { $0.digests[segment] != nil }
             .sorted { XDSTranslator.precedes(($0.basePath, $0.id), ($1.basePath, $1.id)) }
         var hosts: [String: [(Data, String)]] = [:]
@@ -74,12 +77,12 @@ package enum RouteAssembly {
         for api in ordered { add(api.versioned, digest: "v" + api.id + (api.digests[segment] ?? "")) }
         for api in ordered { add(api.defaultVersion, digest: "d" + api.id + (api.digests[segment] ?? "")) }
         let shell = XDSTranslator.routeConfigurationShell(segment: segment, settings: settings)
-        var value: Data = (try? shell.serializedBytes(options: AnyPacking.options)) ?? Data()
+        var value = try encoder.encode(shell)
         var hasher = SHA256()
         hasher.update(data: value)
         for host in hosts.keys.sorted() {
             let vhost = XDSTranslator.virtualHost(host, hasRoutes: { hosts[$0] != nil }, settings: settings)
-            let vhostHeader: Data = (try? vhost.serializedBytes(options: AnyPacking.options)) ?? Data()
+            let vhostHeader = try encoder.encode(vhost)
             let parts = hosts[host] ?? []
             let length = vhostHeader.count + parts.reduce(0) { $0 + $1.0.count }
             value.append(virtualHostsTag)
@@ -96,9 +99,11 @@ package enum RouteAssembly {
     }
 
     /// The packed scope of `segment` carrying `routeConfiguration` (an assembled RouteConfiguration's bytes) inline.
-    package static func scope(segment: String, routeConfiguration: Data, settings: XDSSettings) -> Google_Protobuf_Any {
+    package static func scope(
+        segment: String, routeConfiguration: Data, settings: XDSSettings, encoder: ProtoEncoder = .deterministic
+    ) throws -> Google_Protobuf_Any {
         let shell = XDSTranslator.scopeShell(segment: segment, settings: settings)
-        var value: Data = (try? shell.serializedBytes(options: AnyPacking.options)) ?? Data()
+        var value = try encoder.encode(shell)
         value.append(inlineRouteConfigurationTag)
         appendVarint(UInt64(routeConfiguration.count), to: &value)
         value.append(routeConfiguration)

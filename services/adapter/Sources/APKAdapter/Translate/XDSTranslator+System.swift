@@ -1,0 +1,75 @@
+import EnvoyProtos
+import Foundation
+import SwiftProtobuf
+
+// Gateway-wide: the control plane's own routes and clusters (deployer, config, token endpoint).
+extension XDSTranslator {
+    /// System clusters (deployer, config service) and their routes per system hostname (contract §10, issue 4).
+    package static func systemResources(
+        settings: XDSSettings, encoder: ProtoEncoder = .deterministic
+    ) throws -> APIResources {
+        var result = APIResources(id: "apk-system", basePath: "/")
+        var routes: [RouteKey: [Envoy_Config_Route_V3_Route]] = [:]
+        func key(_ host: String, _ path: String) -> RouteKey {
+            RouteKey(segment: ScopedRouting.segment(basePath: path, pathSegment: "") ?? "", host: host)
+        }
+        func prefixRoute(_ name: String, _ prefix: String, cluster: String) -> Envoy_Config_Route_V3_Route {
+            var route = Envoy_Config_Route_V3_Route()
+            route.name = "apk-system/\(name)"
+            route.match.prefix = prefix
+            var action = Envoy_Config_Route_V3_RouteAction()
+            action.cluster = cluster
+            action.timeout = Google_Protobuf_Duration(seconds: 60)
+            route.route = action
+            return route
+        }
+        if let deployer = settings.systemDeployer {
+            let name = "apk-system/deployer"
+            result.clusters.append(try systemCluster(name: name, upstream: deployer, settings: settings, encoder: encoder))
+            routes[key("idp.am.wso2.com", "/oauth2/"), default: []].append(prefixRoute("oauth2", "/oauth2/", cluster: name))
+            routes[key("api.am.wso2.com", "/api/"), default: []] += [
+                prefixRoute("deployer", "/api/deployer/", cluster: name),
+                prefixRoute("runtime", "/api/runtime/", cluster: name),
+            ]
+        }
+        if let config = settings.systemConfig {
+            let name = "apk-system/config"
+            result.clusters.append(try systemCluster(name: name, upstream: config, settings: settings, encoder: encoder))
+            routes[key("api.am.wso2.com", "/api/"), default: []].append(prefixRoute("configurator", "/api/configurator/", cluster: name))
+        }
+        var health = Envoy_Config_Route_V3_Route()
+        health.name = "apk-system/health"
+        health.match.path = "/health"
+        var header = Envoy_Config_Route_V3_HeaderMatcher()
+        header.name = ":method"
+        header.stringMatch.exact = "GET"
+        health.match.headers = [header]
+        health.directResponse.status = 200
+        health.directResponse.body.inlineString = #"{"status": "healthy"}"#
+        health.responseHeadersToAdd = [headerOption("content-type", "application/json")]
+        routes[key("localhost", "/health"), default: []].append(health)
+        result.versionedRoutes = routes
+        return result
+    }
+
+    static func systemCluster(
+        name: String, upstream: XDSSettings.Upstream, settings: XDSSettings, encoder: ProtoEncoder
+    ) throws -> Envoy_Config_Cluster_V3_Cluster {
+        var cluster = upstreamCluster(name: name, host: upstream.host, port: upstream.port, settings: settings)
+        if upstream.tls {
+            var context = Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext()
+            context.sni = upstream.host
+            context.commonTlsContext.validationContext.trustedCa.filename = systemTrustStore
+            cluster.transportSocket = try transportSocket(upstream: context, encoder: encoder)
+        }
+        return cluster
+    }
+
+    static func headerOption(_ name: String, _ value: String) -> Envoy_Config_Core_V3_HeaderValueOption {
+        var option = Envoy_Config_Core_V3_HeaderValueOption()
+        option.header.key = name
+        option.header.value = value
+        option.appendAction = .overwriteIfExistsOrAdd
+        return option
+    }
+}
