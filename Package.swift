@@ -280,6 +280,7 @@ let package = Package(
                 "APKAdapter", "APKModel", "APKConversion", "APKStore", "APKSupport", "APKXDS", "EnvoyProtos", "APKTestSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "services/adapter/Tests/APKAdapterTests",
             swiftSettings: swiftSettings

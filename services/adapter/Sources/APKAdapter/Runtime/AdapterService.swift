@@ -1,4 +1,5 @@
 package import APKStore
+package import APKSupport
 package import APKXDS
 package import Logging
 import Metrics
@@ -21,6 +22,7 @@ package final class AdapterService: Service, Sendable {
     private let readyFlag = Atomic<Bool>(false)
     private let stats = Mutex(Stats())
     private let statusWriter: StatusWriter
+    private let backoff: Backoff
 
     /// Counters for ops and tests.
     package struct Stats: Sendable {
@@ -31,8 +33,13 @@ package final class AdapterService: Service, Sendable {
         package var snapshotsPublished = 0
     }
 
-    package init(store: any ResourceStore, cache: SnapshotCache, nodeID: String, state: GatewayState, logger: Logger) {
+    /// `backoff` paces retries while the store is unavailable (1 s doubling to 30 s, jittered, by default).
+    package init(
+        store: any ResourceStore, cache: SnapshotCache, nodeID: String, state: GatewayState, logger: Logger,
+        backoff: Backoff = Backoff(initial: .seconds(1), max: .seconds(30))
+    ) {
         self.store = store
+        self.backoff = backoff
         self.cache = cache
         self.nodeID = nodeID
         self.initial = state
@@ -80,10 +87,7 @@ package final class AdapterService: Service, Sendable {
 
     package func run() async throws {
         var state = initial
-        let snapshot: ResourceSnapshot
-        do {
-            snapshot = try await cancelWhenGracefulShutdown { try await self.listWithRetry() }
-        } catch {
+        guard let snapshot = await cancelWhenGracefulShutdown({ await self.listWithRetry() }) else {
             return  // shut down before the store was ever reachable
         }
         let started = ContinuousClock.now
@@ -142,31 +146,27 @@ package final class AdapterService: Service, Sendable {
         }
     }
 
-    /// Lists the namespace, retrying while the store is unavailable (1 s doubling to 30 s).
-    private func listWithRetry() async throws -> ResourceSnapshot {
+    /// Lists the namespace, retrying per ``backoff`` while the store is unavailable; nil when cancelled first.
+    private func listWithRetry() async -> ResourceSnapshot? {
         let watcher = ResourceWatcher(store: store)
-        var delay: Duration = .seconds(1)
-        while true {
-            do {
-                return try await watcher.snapshot(namespace: initial.namespace)
-            } catch {
+        return await backoff.retry(
+            onFailure: { error, _, wait in
                 logger.warning(
                     "resource store unavailable; retrying",
-                    metadata: ["error.description": "\(error)", "retry.after": "\(delay)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(30))
-            }
-        }
+                    metadata: ["error.description": "\(error)", "retry.after": "\(wait)"])
+            },
+            { try await watcher.snapshot(namespace: initial.namespace) })
     }
 
-    /// Reads the change feed after `cursor` and yields batches; parks in `waitForEvents` when caught up.
+    /// Reads the change feed after `cursor` and yields batches; parks in `waitForEvents` when caught up. Store
+    /// failures are retried per ``backoff`` (the count restarts after a success).
     private func followStore(from cursor: Int64, into inbox: Inbox) async {
         var cursor = cursor
-        var delay: Duration = .seconds(1)
+        var failures = 0
         while !Task.isCancelled {
             do {
                 let events = try await store.events(after: cursor, limit: 1000)
-                delay = .seconds(1)
+                failures = 0
                 if let last = events.last {
                     cursor = last.cursor
                     Counter(label: "apk_adapter_store_events_total").increment(by: events.count)
@@ -176,11 +176,12 @@ package final class AdapterService: Service, Sendable {
                 }
             } catch {
                 if Task.isCancelled { return }
+                let wait = backoff.delay(attempt: failures, random: Double.random(in: 0..<1))
+                failures += 1
                 logger.warning(
                     "resource store unavailable; the router keeps its configuration",
-                    metadata: ["error.description": "\(error)", "retry.after": "\(delay)", "store.cursor": "\(cursor)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(30))
+                    metadata: ["error.description": "\(error)", "retry.after": "\(wait)", "store.cursor": "\(cursor)"])
+                try? await Task.sleep(for: wait)
             }
         }
     }
