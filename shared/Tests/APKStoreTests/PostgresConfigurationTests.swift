@@ -70,7 +70,9 @@ import Testing
                     #expect(!message.contains("topsecret") && !message.contains("postgres://"))
                 }
             }
-            #expect(elapsed < .seconds(20))  // bounded by the connect timeout; slack for loaded machines
+            // A hang detector, not a speed target: the failure is bounded by the connect timeout and the pool's
+            // attempts, which took 23 s once in a CI run on a 2-core machine busy with a parallel build.
+            #expect(elapsed < .seconds(90))
             await #expect(throws: StoreError.self) { try await store.controlPlane.client(id: "x") }
             await #expect(throws: StoreError.self) { try await store.resources.apply(TestBundles.make(id: "a"), namespace: "n") }
             #expect(!store.isReady)
