@@ -13,13 +13,13 @@ import Testing
         try await fixture.deploy("golden/bundles/employee.yaml", api: GatewayStateTests.employee)
         let key = ResourceKey(kind: "API", namespace: "default", name: GatewayStateTests.employee)
         let writer = StatusWriter(store: fixture.store, namespace: "default", logger: Logger(label: "test"))
-        let failed = GatewayState.APIStatus(accepted: false, status: "Failed", message: "first")
-        let deployed = GatewayState.APIStatus(accepted: true, status: "Deployed", message: "second")
+        let failed = APIStatus(accepted: false, status: "Failed", message: "first")
+        let deployed = APIStatus(accepted: true, status: "Deployed", message: "second")
         // Queued before the writer runs, the second submission replaces the first; unknown APIs are skipped.
         writer.submit([GatewayStateTests.employee: failed, "no-such-api": failed])
         writer.submit([GatewayStateTests.employee: deployed])
         #expect(writer.backlog == 2)
-        var names: [String: GatewayState.APIStatus] = [:]
+        var names: [String: APIStatus] = [:]
         for index in 0..<(StatusWriter.batchSize + 5) { names["missing-\(index)"] = failed }
         writer.submit(names)  // more than one batch
         writer.finish()

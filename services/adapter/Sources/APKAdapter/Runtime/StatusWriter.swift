@@ -16,7 +16,7 @@ package final class StatusWriter: Sendable {
     private let store: any ResourceStore
     private let namespace: String
     private let logger: Logger
-    private let pending = Mutex<[String: GatewayState.APIStatus]>([:])
+    private let pending = Mutex<[String: APIStatus]>([:])
     private let wake: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
     private let written = Atomic<Int>(0)
 
@@ -28,7 +28,7 @@ package final class StatusWriter: Sendable {
     }
 
     /// Queues statuses (API name → status); returns at once.
-    package func submit(_ statuses: [String: GatewayState.APIStatus]) {
+    package func submit(_ statuses: [String: APIStatus]) {
         guard !statuses.isEmpty else { return }
         pending.withLock { $0.merge(statuses) { $1 } }
         wake.continuation.yield()
@@ -55,7 +55,7 @@ package final class StatusWriter: Sendable {
     /// Ends ``run()`` once what is queued has been written.
     package func finish() { wake.continuation.finish() }
 
-    private func takeBatch() -> [(String, GatewayState.APIStatus)]? {
+    private func takeBatch() -> [(String, APIStatus)]? {
         pending.withLock { pending in
             guard !pending.isEmpty else { return nil }
             let names = pending.keys.sorted().prefix(Self.batchSize)
@@ -63,7 +63,7 @@ package final class StatusWriter: Sendable {
         }
     }
 
-    private func write(_ batch: [(String, GatewayState.APIStatus)]) async {
+    private func write(_ batch: [(String, APIStatus)]) async {
         let now = Date()
         let updates = batch.map { name, status in
             (key: ResourceKey(kind: "API", namespace: namespace, name: name), status: status.document(at: now))

@@ -1,0 +1,88 @@
+import APKModel
+package import APKStore
+
+/// The watched namespace as the adapter last saw it: every stored resource by (kind, name), which APIs read which
+/// resources, and the store cursor. Only store events change it; the per-API translations read it, and every
+/// discovery snapshot (Envoy's now, the enforcer's and the ratelimiter's next) is built from what it holds.
+package struct ResourceIndex {
+    /// What identifies the content of a stored resource for translation: status-only writes change neither.
+    struct Input: Hashable {
+        var uid: String
+        var generation: Int64
+    }
+
+    package let namespace: String
+    private var objects: [ReferenceKey: StoredResource] = [:]
+    /// Resource → the APIs whose translation read it.
+    private var referencedBy: [ReferenceKey: Set<String>] = [:]
+    /// The store cursor the index reflects.
+    package private(set) var cursor: Int64 = 0
+
+    package init(namespace: String) {
+        self.namespace = namespace
+    }
+
+    package subscript(key: ReferenceKey) -> StoredResource? { objects[key] }
+
+    /// The names of every stored API.
+    var apiNames: Set<String> { Set(objects.keys.filter { $0.kind == CRKind.api.rawValue }.map(\.name)) }
+
+    /// The stored API CR of that name.
+    func api(named name: String) -> StoredResource? { objects[ReferenceKey(kind: CRKind.api.rawValue, name: name)] }
+
+    /// A lookup over a copy of the current resources (what a translator reads).
+    var lookup: @Sendable (ReferenceKey) -> K8sResource? {
+        let objects = objects
+        return { objects[$0]?.resource }
+    }
+
+    /// Replaces everything with a listed state (start-up or relist); returns every stored API.
+    mutating func load(_ snapshot: ResourceSnapshot) -> Set<String> {
+        objects = [:]
+        referencedBy = [:]
+        for resource in snapshot.resources.values where resource.namespace == namespace {
+            objects[ReferenceKey(kind: resource.resource.kind, name: resource.resource.name)] = resource
+        }
+        cursor = snapshot.cursor
+        return apiNames
+    }
+
+    /// Applies store events (any order of kinds; events of other namespaces and stale events are ignored); returns
+    /// the APIs that may need translating again: changed APIs, owners of changed resources, and readers of them.
+    mutating func apply(_ events: [ResourceEvent]) -> Set<String> {
+        var dirty: Set<String> = []
+        for event in events {
+            cursor = max(cursor, event.cursor)
+            let stored = event.resource
+            guard stored.namespace == namespace else { continue }
+            let key = ReferenceKey(kind: stored.resource.kind, name: stored.resource.name)
+            if let held = objects[key], held.resourceVersion >= stored.resourceVersion, event.type != .deleted { continue }
+            switch event.type {
+            case .added, .modified: objects[key] = stored
+            case .deleted: objects[key] = nil
+            }
+            if key.kind == CRKind.api.rawValue { dirty.insert(key.name) }
+            if let owner = stored.owner { dirty.insert(owner) }
+            dirty.formUnion(referencedBy[key] ?? [])
+        }
+        return dirty
+    }
+
+    /// Records which resources an API's translation read now (empty: the API is gone).
+    mutating func setReferences(of api: String, from old: Set<ReferenceKey>, to new: Set<ReferenceKey>) {
+        for reference in old.subtracting(new) {
+            referencedBy[reference]?.remove(api)
+            if referencedBy[reference]?.isEmpty == true { referencedBy[reference] = nil }
+        }
+        for reference in new { referencedBy[reference, default: []].insert(api) }
+    }
+
+    /// uid + generation of each reference (nil: it does not exist).
+    func inputs(of references: Set<ReferenceKey>) -> [ReferenceKey: Input?] {
+        var inputs: [ReferenceKey: Input?] = [:]
+        for reference in references {
+            inputs[reference] = objects[reference].map { Input(uid: $0.uid, generation: $0.generation) }
+        }
+        return inputs
+    }
+}
