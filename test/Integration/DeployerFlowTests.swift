@@ -5,12 +5,12 @@ import Testing
 /// The "done when" path through the real binaries: config service → apk-conf, token from the deployer's
 /// issuer, deploy, list (runtime and deployer), generate-key, undeploy, plus the error answers, against the real
 /// PostgreSQL started by `./build-apk.sh test`.
-@Suite(.enabled(if: IntegrationEnvironment.databaseURL != nil, IntegrationEnvironment.skipMessage), .serialized)
+@Suite(.enabled(if: TestEnvironment.databaseURL != nil, SkipMessage.database), .serialized)
 struct DeployerFlowTests {
     static let devClient = "45f1c5c8-a92e-11ed-afa1-0242ac120002:4fbd62ec-a92e-11ed-afa1-0242ac120002"
 
     /// A deployer on its own namespace of the shared test database.
-    func startDeployer(namespace: String, databaseURL: String? = IntegrationEnvironment.databaseURL) async throws -> ServiceProcess {
+    func startDeployer(namespace: String, databaseURL: String? = TestEnvironment.databaseURL) async throws -> ServiceProcess {
         let deployer = try ServiceProcess(executable: "apk-deployer", environment: [
             "DATABASE_URL": databaseURL ?? "", "SEED_DEV_CLIENT": "true", "DEPLOY_NAMESPACE": namespace,
         ])
@@ -131,16 +131,17 @@ struct DeployerFlowTests {
     }
 }
 
-enum IntegrationEnvironment {
-    static let databaseURL = ProcessInfo.processInfo.environment["APK_TEST_DATABASE_URL"]
-    static let skipMessage: Comment = "APK_TEST_DATABASE_URL is not set: integration tests skipped (./build-apk.sh test sets it)"
+/// Why a suite was skipped (the values come from ``TestEnvironment``).
+enum SkipMessage {
+    static let database: Comment = "APK_TEST_DATABASE_URL is not set: integration tests skipped (./build-apk.sh test sets it)"
+    static let gateway: Comment = "APK_TEST_DATABASE_URL or APK_ENVOY_BIN is not set: gateway tests skipped (./build-apk.sh test sets both)"
 }
 
 /// 20 concurrent deploys through the real deployer into the real PostgreSQL: 10 redeploys of one API racing 10
 /// deploys of different APIs. Every request succeeds and exactly one API per name is listed afterwards. (That each
 /// API's children match one complete bundle is asserted at the store level, against PostgreSQL too, by the
 /// conformance suite in shared/Tests/APKStoreTests.)
-@Suite(.enabled(if: IntegrationEnvironment.databaseURL != nil, IntegrationEnvironment.skipMessage))
+@Suite(.enabled(if: TestEnvironment.databaseURL != nil, SkipMessage.database))
 struct ConcurrentDeployTests {
     @Test func twentyConcurrentDeploysEndConsistent() async throws {
         let flow = DeployerFlowTests()

@@ -7,7 +7,7 @@ import Testing
 
 /// Deployed APIs through the real data path: deployer REST → PostgreSQL → apk-adapter → ADS → Envoy 1.40 → apk-echo.
 /// Every call goes through Envoy on its HTTPS listener (SNI + Host) or its HTTP listener (Host).
-@Suite(.enabled(if: GatewayStack.available, GatewayStack.skipMessage), .serialized)
+@Suite(.enabled(if: GatewayStack.available, SkipMessage.gateway), .serialized)
 struct GatewayFlowTests {
     static let flow = DeployerFlowTests()
 
@@ -230,7 +230,7 @@ struct GatewayFlowTests {
     func withStore(_ body: (PostgresStore) async throws -> Void) async throws {
         var logger = Logger(label: "apk.it.store")
         logger.logLevel = .error
-        let url = try #require(IntegrationEnvironment.databaseURL)
+        let url = try #require(TestEnvironment.databaseURL)
         let store = PostgresStore(configuration: try PostgresStore.Configuration(url: url), logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await store.makeService(migrate: false).run() }

@@ -1,4 +1,4 @@
-package import APKAuth
+import APKAuth
 import APKSupport
 package import AsyncHTTPClient
 import NIOCore

@@ -1,5 +1,5 @@
 package import APKSupport
-package import Foundation
+import Foundation
 
 extension PostgresStore.Configuration {
     /// The PostgreSQL settings every APK service reads the same way: `DATABASE_URL` when set, else `POSTGRES_HOST`

@@ -1,4 +1,5 @@
 import APKStore
+import APKTestSupport
 import Foundation
 import Testing
 
@@ -56,7 +57,7 @@ import Testing
 
     /// Nothing listens on the port: operations fail fast with `.unavailable`, and the message holds no secret.
     @Test func unreachableDatabaseIsUnavailable() async throws {
-        var configuration = Configuration(host: "127.0.0.1", port: try FreePort.find(), username: "apk",
+        var configuration = Configuration(host: "127.0.0.1", port: try FreePort.next(), username: "apk",
                                           password: "topsecret", database: "apk")
         configuration.connectTimeout = .milliseconds(800)
         let store = PostgresStore(configuration: configuration, logger: PostgresTestDatabase.logger)

@@ -10,7 +10,7 @@ import Testing
 struct PostgresRecoveryTests {
     @Test(.timeLimit(.minutes(3)))
     func storesRecoverWhenTheDatabaseComesBack() async throws {
-        let cluster = try await ScriptCluster.start()
+        let cluster = try await PostgresCluster.start(label: "apk-store-recovery")
         do {
             try await exercise(cluster)
             try await cluster.destroy()
@@ -20,7 +20,7 @@ struct PostgresRecoveryTests {
         }
     }
 
-    private func exercise(_ cluster: ScriptCluster) async throws {
+    private func exercise(_ cluster: PostgresCluster) async throws {
         var configuration = try PostgresStore.Configuration(url: cluster.url)
         configuration.connectTimeout = .seconds(5)  // generous: CI machines are loaded while tests run in parallel
         let store = PostgresStore(configuration: configuration, logger: PostgresTestDatabase.logger)
@@ -64,53 +64,5 @@ struct PostgresRecoveryTests {
             print("APKStore: change-feed listener reconnected \(clock.now - restarted) after the restart")
             #expect(try await store.resources.events(after: 0, limit: 100).count == 12)
         }
-    }
-}
-
-/// A cluster of `scripts/postgres.sh` in a temporary folder on a free port.
-struct ScriptCluster {
-    let directory: String
-    let port: Int
-    var url: String { "postgres://apk@127.0.0.1:\(port)/apk" }
-
-    static func start() async throws -> ScriptCluster {
-        let cluster = ScriptCluster(
-            directory: FileManager.default.temporaryDirectory.appendingPathComponent("apk-store-recovery-\(UUID().uuidString)").path,
-            port: try FreePort.find())
-        try await cluster.run("start")
-        return cluster
-    }
-
-    /// Runs `scripts/postgres.sh <command>` for this cluster.
-    func run(_ command: String) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Fixtures.repositoryRoot.appendingPathComponent("scripts/postgres.sh").path, command]
-        var environment = ProcessInfo.processInfo.environment
-        environment["APK_PG_DIR"] = directory
-        environment["APK_PG_PORT"] = String(port)
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        guard status == 0 else { throw StoreError.failed("scripts/postgres.sh \(command) exited with \(status)") }
-    }
-
-    func destroy() async throws {
-        try await run("stop")
-        try FileManager.default.removeItem(atPath: directory)
-    }
-}
-
-/// A TCP port that nothing listens on (bound to port 0 by the kernel, then released).
-enum FreePort {
-    static func find() throws -> Int {
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).wait()
-        defer { try? channel.close().wait() }
-        guard let port = channel.localAddress?.port else { throw StoreError.failed("no local port") }
-        return port
     }
 }

@@ -1,4 +1,5 @@
 import APKStore
+import APKTestSupport
 import Foundation
 import Logging
 import PostgresNIO
@@ -8,10 +9,7 @@ import Testing
 /// `scripts/postgres.sh test-env`). Each test gets a fresh database (`apk_test_<random>`) that is dropped afterwards,
 /// so tests run in parallel without seeing each other's rows or cursors.
 enum PostgresTestDatabase {
-    static let url: String? = {
-        let value = ProcessInfo.processInfo.environment["APK_TEST_DATABASE_URL"] ?? ""
-        return value.isEmpty ? nil : value
-    }()
+    static var url: String? { TestEnvironment.databaseURL }
 
     static var isAvailable: Bool { url != nil }
     static let skipMessage: Comment = "APK_TEST_DATABASE_URL is not set: PostgreSQL store tests skipped (./build-apk.sh test sets it)"

@@ -1,4 +1,4 @@
-package import APKRuntime
+import APKRuntime
 package import APKSupport
 package import Hummingbird
 package import Logging

@@ -1,4 +1,4 @@
-package import APKModel
+import APKModel
 /// The apk-conf schema (contract §4), equivalent to APK 1.3's `apk-schema.json`: closed objects at every level,
 /// strict types, lengths, patterns, enumerations and tagged `oneOf` blocks for authentication and policies.
 package enum ApkConfSchema {

@@ -1,4 +1,4 @@
-package import APKModel
+import APKModel
 import Foundation
 import OpenAPIKit
 

@@ -1,4 +1,4 @@
-package import APKModel
+import APKModel
 import CZlib
 package import Foundation
 

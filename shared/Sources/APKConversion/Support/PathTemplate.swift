@@ -1,4 +1,4 @@
-package import APKModel
+import APKModel
 /// REST operation targets (`/pets/{id}`, `/files/*`, `/`) and their HTTPRoute match regex and rewrite (§5.3).
 package enum PathTemplate {
     /// Why a REST target is not a usable path template, or `nil` when it is.

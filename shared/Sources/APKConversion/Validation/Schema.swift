@@ -1,4 +1,4 @@
-package import APKModel
+import APKModel
 import Foundation
 
 /// A JSON-Schema subset, written as Swift values: what the apk-conf validation needs and nothing more.

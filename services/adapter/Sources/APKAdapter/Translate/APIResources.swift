@@ -1,6 +1,6 @@
 package import EnvoyProtos
 import Foundation
-package import SwiftProtobuf
+import SwiftProtobuf
 
 /// Where a route lives in Envoy: its scope (the first segment of the paths it matches, see ``ScopedRouting``) and
 /// its virtual host.

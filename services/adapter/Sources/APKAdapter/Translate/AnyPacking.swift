@@ -1,4 +1,4 @@
-package import EnvoyProtos
+import EnvoyProtos
 package import Foundation
 package import SwiftProtobuf
 

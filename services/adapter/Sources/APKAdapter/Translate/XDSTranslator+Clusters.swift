@@ -1,6 +1,6 @@
 package import EnvoyProtos
 import Foundation
-package import SwiftProtobuf
+import SwiftProtobuf
 
 // One cluster per Backend, and the upstream TLS they share with the system clusters.
 extension XDSTranslator {

@@ -1,0 +1,133 @@
+package import Foundation
+
+/// The data path of one test: apk-echo, apk-deployer, apk-adapter and a real Envoy, each on free loopback ports,
+/// sharing the test PostgreSQL in a namespace of their own. `stop()` ends exactly these processes.
+package final class GatewayStack: @unchecked Sendable {  // used from one test task
+    package let namespace: String
+    package let nodeID: String
+    package let echo: ServiceProcess
+    package let deployer: ServiceProcess
+    package private(set) var adapter: ServiceProcess
+    package let envoy: EnvoyProcess
+    package let xdsPort: Int
+    package let httpsPort: Int
+    package let httpPort: Int
+    package let directory: URL
+    private let adapterEnvironment: [String: String]
+
+    /// True when the test environment names a PostgreSQL and an Envoy binary (`./build-apk.sh test` sets both).
+    package static var available: Bool { TestEnvironment.databaseURL != nil && TestEnvironment.envoyBinary != nil }
+
+    package init(label: String) async throws {
+        guard let databaseURL = TestEnvironment.databaseURL, let envoyBinary = TestEnvironment.envoyBinary else {
+            throw TestSupportError("APK_TEST_DATABASE_URL and APK_ENVOY_BIN are required")
+        }
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        namespace = "it-\(label)-\(suffix)"
+        nodeID = "gw-\(label)-\(suffix)"
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("apk-gw-\(suffix)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try await Self.makeCertificate(in: directory)
+
+        echo = try ServiceProcess(executable: "apk-echo", environment: [:])
+        deployer = try ServiceProcess(executable: "apk-deployer", environment: [
+            "DATABASE_URL": databaseURL, "SEED_DEV_CLIENT": "true", "DEPLOY_NAMESPACE": namespace,
+        ])
+        xdsPort = try FreePort.next()
+        httpsPort = try FreePort.next()
+        httpPort = try FreePort.next()
+        adapterEnvironment = [
+            "DATABASE_URL": databaseURL, "WATCH_NAMESPACE": namespace, "GATEWAY_NAME": nodeID,
+            "XDS_PORT": String(xdsPort), "GATEWAY_LISTENER_ADDRESS": "127.0.0.1",
+            "GATEWAY_HTTPS_PORT": String(httpsPort), "GATEWAY_HTTP_PORT": String(httpPort),
+            "GATEWAY_TLS_CERTIFICATE": directory.appendingPathComponent("gateway.crt").path,
+            "GATEWAY_TLS_KEY": directory.appendingPathComponent("gateway.key").path,
+            "SYSTEM_DEPLOYER_URL": deployer.baseURL, "SYSTEM_CONFIG_URL": "none",
+        ]
+        adapter = try ServiceProcess(executable: "apk-adapter", environment: adapterEnvironment)
+        try await echo.waitUntil(path: "/get")
+        try await deployer.waitUntil(path: "/ready")
+        try await adapter.waitUntil(path: "/ready")
+        envoy = try EnvoyProcess(binary: envoyBinary, nodeID: nodeID, xdsPort: xdsPort, directory: directory)
+        try await envoy.waitUntilReady()
+    }
+
+    /// Stops the adapter (it must exit on SIGTERM although Envoy holds an ADS stream open) and starts a new one on
+    /// the same ports (Envoy keeps running).
+    package func restartAdapter() async throws {
+        guard adapter.stop() else { throw TestSupportError("apk-adapter ignored SIGTERM for 10 s:\n\(adapter.logTail())") }
+        adapter = try ServiceProcess(executable: "apk-adapter", environment: adapterEnvironment, port: adapter.port)
+        try await adapter.waitUntil(path: "/ready")
+    }
+
+    package func stop() {
+        envoy.stop()
+        adapter.stop()
+        deployer.stop()
+        echo.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// A development certificate for the gateway hostnames (openssl, self-signed).
+    package static func makeCertificate(in directory: URL) async throws {
+        let status = try await Command.run([
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=apk-it",
+            "-keyout", directory.appendingPathComponent("gateway.key").path,
+            "-out", directory.appendingPathComponent("gateway.crt").path,
+            "-addext", "subjectAltName=DNS:*.gw.wso2.com,DNS:gw.wso2.com,DNS:*.sandbox.gw.wso2.com,DNS:api.am.wso2.com,DNS:idp.am.wso2.com,DNS:localhost",
+        ]).status
+        guard status == 0 else { throw TestSupportError("openssl failed (\(status))") }
+    }
+
+    // MARK: calls through Envoy
+
+    /// One request through the gateway with curl: HTTPS (HTTP/2 by ALPN, or HTTP/1.1 when `http1`) with SNI = `host`
+    /// (resolved to 127.0.0.1), or plain HTTP/1.1 with `Host: host`. Returns status 0 when curl failed; the body
+    /// then holds curl's error message.
+    ///
+    /// Use `http1: true` for a request with a body that the gateway answers itself (no route, and later 401/403/429):
+    /// Envoy sends such a reply as soon as it has the headers and then resets the stream with NO_ERROR, which
+    /// RFC 9113 §8.1 allows and says must not invalidate the response. curl 7.88 (Debian 12) fails such a transfer
+    /// with exit code 92 in about one run in four (curl/curl#22984, fixed in later curl): it is the client's bug,
+    /// not the gateway's, and HTTP/1.1 has no such race.
+    package func call(
+        _ path: String, method: String = "GET", host: String, https: Bool = true, http1: Bool = false,
+        headers: [String: String] = [:], body: String? = nil
+    ) async throws -> HTTP.Response {
+        var arguments = ["curl", "-sSk", "--max-time", "10", "-X", method, "-w", "\n%{http_code}"]
+        if http1 { arguments.append("--http1.1") }
+        let url: String
+        if https {
+            arguments += ["--resolve", "\(host):\(httpsPort):127.0.0.1"]
+            url = "https://\(host):\(httpsPort)\(path)"
+        } else {
+            arguments += ["-H", "Host: \(host)"]
+            url = "http://127.0.0.1:\(httpPort)\(path)"
+        }
+        for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
+        if let body { arguments += ["--data-binary", body] }
+        let result = try await Command.run(arguments + [url], includeErrors: true)
+        var lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        let status = Int(lines.popLast() ?? "") ?? 0
+        return HTTP.Response(status: status, body: Data(lines.joined(separator: "\n").utf8))
+    }
+
+    /// Polls until `path` on `host` answers `status` (each poll is a request); returns the answer and the time taken.
+    @discardableResult
+    package func waitFor(
+        _ path: String, host: String, status: Int, https: Bool = true, within seconds: Double = 30
+    ) async throws -> (response: HTTP.Response, elapsed: Duration) {
+        let start = ContinuousClock.now
+        let deadline = start + .seconds(seconds)
+        var last = HTTP.Response(status: 0, body: Data())
+        while ContinuousClock.now < deadline {
+            last = try await call(path, host: host, https: https)
+            if last.status == status { return (last, ContinuousClock.now - start) }
+            try await Task.sleep(for: .milliseconds(20))  // poll interval
+        }
+        throw TestSupportError(
+            "\(host)\(path) did not answer \(status) within \(seconds)s (last: \(last.status) \(last.text.prefix(300)))\n"
+                + "adapter log:\n\(adapter.logTail())\nenvoy log:\n\(envoy.logTail())")
+    }
+}
+
