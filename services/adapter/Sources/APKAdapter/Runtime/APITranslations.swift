@@ -14,8 +14,8 @@ struct APIOutput: Equatable {
 
     /// Identity of the contribution (equal identities, equal snapshot content).
     var identity: [String] {
-        let digests = routes?.digests ?? [:]
-        return digests.keys.sorted().map { "\($0)=\(digests[$0] ?? "")" } + clusters.map { $0.name + "=" + $0.digest }
+        let scopes = (routes?.digests ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return scopes + clusters.map { $0.name + "=" + $0.digest }
     }
 }
 
