@@ -114,6 +114,24 @@ let package = Package(
             path: "shared/Sources/APKAuth",
             swiftSettings: swiftSettings
         ),
+        // The gateway's security decisions: per-API auth plans from the CRs and the evaluator that decides a request
+        // (compiled by the adapter into Envoy's native filters; evaluated by the enforcer). Data plane: no YAML/OpenAPI.
+        .target(
+            name: "APKAuthPlan",
+            dependencies: ["APKAuth", "APKModel"],
+            path: "shared/Sources/APKAuthPlan",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKAuthPlanTests",
+            dependencies: [
+                "APKAuthPlan", "APKAuth", "APKModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "shared/Tests/APKAuthPlanTests",
+            swiftSettings: swiftSettings
+        ),
         // The shared outbound HTTP client (one per process, as a Service) and what fetches through it.
         .target(
             name: "APKHTTPClient",

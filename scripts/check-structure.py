@@ -37,7 +37,7 @@ GENERATED_MARKER = "GENERATED"  # on line 1 of every generated Swift file (scrip
 # needed only for linking). Keep it empty or nearly so.
 UNUSED_EXEMPTIONS: dict[tuple[str, str], str] = {}
 
-RESTRICTED_TARGETS = {"APKAdapter", "APKAdapterMain", "APKXDS"}
+RESTRICTED_TARGETS = {"APKAdapter", "APKAdapterMain", "APKXDS", "APKAuthPlan"}
 RESTRICTED_PREFIXES = ("APKEnforcer", "APKRatelimiter")
 FORBIDDEN_PACKAGES = {"yams", "openapikit"}  # package names (identities), compared in lower case
 FORBIDDEN_PRODUCT_PREFIXES = ("Yams", "OpenAPIKit")  # when dump-package names no package (a by-name dependency)

@@ -61,22 +61,30 @@ package struct TokenVerifier: Sendable {
     /// The verified token; throws ``TokenRejection``, or the key source's error when its keys cannot be read.
     package func verify(_ token: String) async throws -> VerifiedToken {
         let jws = try CompactJWS.parse(token)
-        let algorithm = jws.algorithm
-        guard VerificationKey.supportedAlgorithms.contains(algorithm) else {
-            throw TokenRejection.unsupportedAlgorithm(algorithm)
+        guard VerificationKey.supportedAlgorithms.contains(jws.algorithm) else {
+            throw TokenRejection.unsupportedAlgorithm(jws.algorithm)
         }
         guard let issuer = jws.string("iss") else { throw TokenRejection.missingClaim("iss") }
         guard let source = issuers[issuer] else { throw TokenRejection.unknownIssuer }
-        let candidates = try await source.keys(kid: jws.keyID).filter { $0.algorithm == algorithm }
-        guard !candidates.isEmpty else { throw TokenRejection.unknownKey }
-        guard candidates.prefix(8).contains(where: { $0.verify(signature: jws.signature, signingInput: jws.signingInput) })
-        else { throw TokenRejection.badSignature }
-        try checkClaims(jws)
+        let candidates = try await source.keys(kid: jws.keyID)
+        let audiences = try Self.check(jws, candidates: candidates, now: now().timeIntervalSince1970, leeway: leeway)
+        guard !audiences.contains(Self.internalKeyAudience) else { throw TokenRejection.notAnAccessToken }
         return VerifiedToken(issuer: issuer, claims: jws.claims)
     }
 
-    private func checkClaims(_ jws: CompactJWS) throws(TokenRejection) {
-        let current = now().timeIntervalSince1970
+    /// The synchronous core every verifier shares (the deployer's caller tokens, the gateway's auth evaluator):
+    /// algorithm RS256/ES256, a signature by one of `candidates` (keys of the token's issuer whose `kid` matched;
+    /// at most 8 are tried), `exp` required and in the future, `nbf`/`iat` not in the future (each with `leeway`
+    /// seconds), a non-empty `sub`. Returns the token's audiences (`aud` as a string or an array).
+    package static func check(
+        _ jws: CompactJWS, candidates: [VerificationKey], now current: Double, leeway: Double
+    ) throws(TokenRejection) -> [String] {
+        let algorithm = jws.algorithm
+        guard VerificationKey.supportedAlgorithms.contains(algorithm) else { throw .unsupportedAlgorithm(algorithm) }
+        let usable = candidates.filter { $0.algorithm == algorithm }
+        guard !usable.isEmpty else { throw .unknownKey }
+        guard usable.prefix(8).contains(where: { $0.verify(signature: jws.signature, signingInput: jws.signingInput) })
+        else { throw .badSignature }
         guard let expiry = jws.numericDate("exp") else { throw .missingClaim("exp") }
         guard current < expiry + leeway else { throw .expired }
         if jws.claims["nbf"] != nil {
@@ -85,12 +93,10 @@ package struct TokenVerifier: Sendable {
         }
         if let issuedAt = jws.numericDate("iat"), issuedAt > current + leeway { throw .notYetValid }
         guard let subject = jws.string("sub"), !subject.isEmpty else { throw .missingClaim("sub") }
-        let audiences: [String] =
-            switch jws.claims["aud"] {
-            case .string(let value): [value]
-            case .array(let values): values.compactMap(\.stringValue)
-            default: []
-            }
-        guard !audiences.contains(Self.internalKeyAudience) else { throw .notAnAccessToken }
+        return switch jws.claims["aud"] {
+        case .string(let value): [value]
+        case .array(let values): values.compactMap(\.stringValue)
+        default: []
+        }
     }
 }

@@ -1,0 +1,159 @@
+package import APKAuth
+package import APKModel
+
+/// The keys the evaluator trusts, resolved beforehand (no I/O while deciding).
+package struct TrustedKeys: Sendable {
+    package struct Entry: Sendable {
+        package var kid: String?
+        package var key: VerificationKey
+
+        package init(kid: String?, key: VerificationKey) {
+            self.kid = kid
+            self.key = key
+        }
+    }
+
+    /// Access-token issuers of the API's organization: `iss` → its keys.
+    package var accessTokenIssuers: [String: [Entry]]
+    /// `iss` of internal keys (never an access-token issuer) and the keys that sign them.
+    package var internalKeyIssuer: String
+    package var internalKeys: [Entry]
+
+    package init(accessTokenIssuers: [String: [Entry]], internalKeyIssuer: String, internalKeys: [Entry]) {
+        self.accessTokenIssuers = accessTokenIssuers
+        self.internalKeyIssuer = internalKeyIssuer
+        self.internalKeys = internalKeys
+    }
+
+    /// Keys of `entries` a token with `kid` may be signed with (every key when the token names none).
+    static func candidates(_ entries: [Entry], kid: String?) -> [VerificationKey] {
+        guard let kid else { return entries.map(\.key) }
+        return entries.filter { $0.kid == kid }.map(\.key)
+    }
+}
+
+/// One request as the evaluator sees it.
+package struct AuthRequest: Sendable {
+    package var method: String
+    /// Header names in lower case, in arrival order (repeated names kept).
+    package var headers: [(name: String, value: String)]
+
+    package init(method: String, headers: [(name: String, value: String)]) {
+        self.method = method.uppercased()
+        self.headers = headers.map { ($0.name.lowercased(), $0.value) }
+    }
+
+    func values(_ name: String) -> [String] { headers.filter { $0.name == name }.map(\.value) }
+}
+
+/// Who a request authenticated as.
+package struct Identity: Sendable, Hashable {
+    package enum Kind: String, Sendable, Hashable { case oauth2, internalKey }
+    package var kind: Kind
+    package var issuer: String
+    package var subject: String
+    package var scopes: [String]
+    package var claims: JSONObject
+}
+
+/// What happens to an allowed request before it goes upstream.
+package struct Allowance: Sendable, Hashable {
+    /// Request headers to remove: every client-sent `x-apk-*` header, and tokens not sent upstream.
+    package var removeHeaders: [String]
+    /// nil when the operation is not secured (or authentication is disabled).
+    package var identity: Identity?
+}
+
+package enum Decision: Sendable, Hashable {
+    case allow(Allowance)
+    case deny(Denial)
+}
+
+/// The gateway's authentication and authorization decision, evaluated in Swift. The adapter compiles the same plan
+/// into Envoy's native filters with the same outcome (`docs/enforcer-design.md`):
+///
+/// 1. every client-sent `x-apk-*` header is removed; 2. `OPTIONS` passes (CORS preflights); 3. a disabled API or an
+/// unsecured operation passes; 4. each present credential of the plan is verified and **any** valid one
+/// authenticates (the reference: "at least one enabled type must succeed"; Envoy's `requires_any`); none valid ⇒
+/// 401 900903; 5. an OAuth2 token must hold **all** the operation's scopes, an internal key must be of this API and
+/// environment; an OAuth2 token that authenticated but lacks scopes ⇒ 403 900910, otherwise ⇒ 401 900903.
+package enum AuthEvaluator {
+    /// Clock skew allowed on `exp`/`nbf` (Envoy `jwt_authn` `clock_skew_seconds` is set to the same value).
+    package static let clockSkewSeconds = 30
+
+    package static func decide(
+        api: APIAuthPlan, operation: OperationAuthPlan, keyType: KeyType, request: AuthRequest,
+        keys: TrustedKeys, now: Double
+    ) -> Decision {
+        var removed = Set(request.headers.map(\.name).filter { $0.hasPrefix("x-apk-") })
+        func allow(_ identity: Identity?) -> Decision {
+            .allow(Allowance(removeHeaders: removed.sorted(), identity: identity))
+        }
+        if request.method == "OPTIONS" || api.disabled || !operation.secured { return allow(nil) }
+        var scopeDenied = false
+        for credential in api.credentials {
+            let values = request.values(credential.header)
+            guard values.count == 1, let value = values.first else { continue }  // absent, or sent twice (ambiguous)
+            switch credential {
+            case .oauth2(_, let sendToUpstream):
+                guard let token = bearerToken(value), let identity = verifyAccessToken(token, keys: keys, now: now)
+                else { continue }
+                guard operation.scopes.allSatisfy(identity.scopes.contains) else {
+                    scopeDenied = true
+                    continue
+                }
+                if !sendToUpstream { removed.insert(credential.header) }
+                return allow(identity)
+            case .internalKey:
+                guard let identity = verifyInternalKey(value, api: api, keyType: keyType, keys: keys, now: now)
+                else { continue }
+                return allow(identity)
+            }
+        }
+        return .deny(scopeDenied ? .missingScope(target: operation.target) : .invalidCredentials)
+    }
+
+    /// `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
+    static func bearerToken(_ value: String) -> String? {
+        guard value.count > 7, value.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = value.dropFirst(7).drop { $0 == " " }
+        return token.isEmpty ? nil : String(token)
+    }
+
+    static func verifyAccessToken(_ token: String, keys: TrustedKeys, now: Double) -> Identity? {
+        guard let jws = try? CompactJWS.parse(token), let issuer = jws.string("iss"), issuer != keys.internalKeyIssuer,
+            let entries = keys.accessTokenIssuers[issuer],
+            let audiences = try? TokenVerifier.check(
+                jws, candidates: TrustedKeys.candidates(entries, kid: jws.keyID), now: now,
+                leeway: Double(clockSkewSeconds)),
+            !audiences.contains(TokenVerifier.internalKeyAudience)
+        else { return nil }
+        return Identity(
+            kind: .oauth2, issuer: issuer, subject: jws.string("sub") ?? "", scopes: scopes(of: jws.claims),
+            claims: jws.claims)
+    }
+
+    static func verifyInternalKey(
+        _ token: String, api: APIAuthPlan, keyType: KeyType, keys: TrustedKeys, now: Double
+    ) -> Identity? {
+        guard let jws = try? CompactJWS.parse(token), jws.string("iss") == keys.internalKeyIssuer,
+            let audiences = try? TokenVerifier.check(
+                jws, candidates: TrustedKeys.candidates(keys.internalKeys, kid: jws.keyID), now: now,
+                leeway: Double(clockSkewSeconds)),
+            audiences.contains(TokenVerifier.internalKeyAudience),
+            jws.string("apiId") == api.apiID, jws.string("keytype") == keyType.rawValue
+        else { return nil }
+        return Identity(
+            kind: .internalKey, issuer: keys.internalKeyIssuer, subject: jws.string("sub") ?? "", scopes: [],
+            claims: jws.claims)
+    }
+
+    /// `scope`: a space-separated string (normalised the way `jwt_authn` does) or an array of strings.
+    static func scopes(of claims: JSONObject) -> [String] {
+        switch claims["scope"] {
+        case .string(let text): text.split(separator: " ").map(String.init)
+        case .array(let items): items.compactMap(\.stringValue)
+        default: []
+        }
+    }
+}

@@ -1,0 +1,76 @@
+// The gateway's security decisions for one API, independent of Envoy: built once from the API's CRs
+// (``AuthPlanBuilder``), compiled by the adapter into Envoy's native filters and evaluated by ``AuthEvaluator``
+// wherever Swift decides a request itself. Plain Codable values with a stable JSON form (golden files, and later
+// the enforcer's discovery payload).
+
+/// What a request to one API must present, and what is checked after authentication.
+package struct APIAuthPlan: Sendable, Hashable, Codable {
+    /// The API CR name (the `apiId` claim of its internal keys).
+    package var apiID: String
+    package var organization: String
+    /// Authentication switched off for the whole API (`Authentication` `default.disabled: true`).
+    package var disabled: Bool
+    /// Accepted credentials, in the order they are tried; the first one present decides.
+    package var credentials: [Credential]
+    /// `APIPolicy` `subscriptionValidation`.
+    package var subscriptionValidation: Bool
+
+    package init(
+        apiID: String, organization: String, disabled: Bool, credentials: [Credential], subscriptionValidation: Bool
+    ) {
+        self.apiID = apiID
+        self.organization = organization
+        self.disabled = disabled
+        self.credentials = credentials
+        self.subscriptionValidation = subscriptionValidation
+    }
+}
+
+/// One way a caller may authenticate.
+package enum Credential: Sendable, Hashable, Codable {
+    /// An access token as `<header>: Bearer <jwt>` from a trusted issuer of the API's organization.
+    case oauth2(header: String, sendToUpstream: Bool)
+    /// An internal key minted by `generate-key` in `<header>` (raw JWT): signed by the built-in issuer's keys,
+    /// audience `apk-internal-key`, `apiId` = this API, `keytype` = the environment of the route.
+    case internalKey(header: String)
+
+    /// The header the credential is read from (lower-case).
+    package var header: String {
+        switch self {
+        case .oauth2(let header, _), .internalKey(let header): header.lowercased()
+        }
+    }
+}
+
+/// One operation (HTTPRoute rule match) of an API.
+package struct OperationAuthPlan: Sendable, Hashable, Codable {
+    /// The resource path template as the 900910 description shows it (`/employee/{id}`).
+    package var target: String
+    /// False when the operation references the API's `…-no-authentication` Authentication (`secured: false`).
+    package var secured: Bool
+    /// Every one of these must be granted to an OAuth2 token (empty: no scope check).
+    package var scopes: [String]
+
+    package init(target: String, secured: Bool, scopes: [String]) {
+        self.target = target
+        self.secured = secured
+        self.scopes = scopes
+    }
+}
+
+/// Production or sandbox: the `keytype` an internal key must carry.
+package enum KeyType: String, Sendable, Hashable, Codable {
+    case production = "PRODUCTION"
+    case sandbox = "SANDBOX"
+}
+
+/// Why an API's plan cannot be built: the API must not be served (never without its security).
+package struct AuthPlanError: Error, Sendable, Hashable, CustomStringConvertible {
+    package var message: String
+
+    package init(_ message: String) {
+        self.message = message
+    }
+
+    package var description: String { message }
+}

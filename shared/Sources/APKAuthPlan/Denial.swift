@@ -1,0 +1,63 @@
+/// A refused request: status, APK error code and the exact body of contract §7.6.
+package struct Denial: Sendable, Hashable {
+    package var status: Int
+    package var code: Int
+    package var message: String
+    package var description: String
+    /// Response headers besides `Content-Type` (`WWW-Authenticate` on 401).
+    package var headers: [Header]
+
+    package struct Header: Sendable, Hashable {
+        package var name: String
+        package var value: String
+    }
+
+    /// `Content-Type` of every denial (the reference's spelling).
+    package static let contentType = "Application/json"
+    /// RFC 6750 challenge sent with every 401.
+    package static let challenge = Header(name: "www-authenticate", value: #"Bearer realm="APK""#)
+
+    /// 401 900903: a credential is missing, malformed, expired, of another issuer, API or environment.
+    package static let invalidCredentials = Denial(
+        status: 401, code: 900903, message: "Invalid Credentials",
+        description: "Make sure you have provided the correct security credentials", headers: [challenge])
+
+    /// 403 900910: the token lacks a scope the operation requires.
+    package static func missingScope(target: String) -> Denial {
+        Denial(
+            status: 403, code: 900910, message: "The access token does not allow you to access the requested resource",
+            description: scopeDescription(target: target), headers: [])
+    }
+
+    /// The 900910 description; `target` may also be an Envoy substitution command (the adapter's local reply).
+    package static func scopeDescription(target: String) -> String {
+        "User is NOT authorized to access the Resource: \(target). Scope validation failed."
+    }
+
+    /// The body: JSON pretty-printed with two spaces, keys `error_message`, `code` (a number), `error_description`.
+    package var body: String { Self.body(message: message, code: code, description: description) }
+
+    /// The body for any message and description (already escaped text is not re-escaped: pass raw strings).
+    package static func body(message: String, code: Int, description: String) -> String {
+        "{\n  \"error_message\": \(quoted(message)),\n  \"code\": \(code),\n  \"error_description\": \(quoted(description))\n}"
+    }
+
+    /// A JSON string literal.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
