@@ -1,3 +1,5 @@
+import APKModel
+
 /// A refused request: status, APK error code and the exact body of contract §7.6.
 package struct Denial: Sendable, Hashable {
     package var status: Int
@@ -42,22 +44,6 @@ package struct Denial: Sendable, Hashable {
         "{\n  \"error_message\": \(quoted(message)),\n  \"code\": \(code),\n  \"error_description\": \(quoted(description))\n}"
     }
 
-    /// A JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (the model's one JSON writer escapes it).
+    static func quoted(_ text: String) -> String { DocumentWriter.json(.string(text)) }
 }
