@@ -16,6 +16,11 @@ package struct VerifiedToken: Sendable {
     package var issuer: String
     package var claims: JSONObject
 
+    package init(issuer: String, claims: JSONObject) {
+        self.issuer = issuer
+        self.claims = claims
+    }
+
     /// `sub`.
     package var subject: String { claims["sub"]?.stringValue ?? "" }
 

@@ -52,8 +52,17 @@ package struct Identity: Sendable, Hashable {
     package var kind: Kind
     package var issuer: String
     package var subject: String
+    /// Granted scopes (``VerifiedToken/scopes``; none for internal keys, which are not scope-checked).
     package var scopes: [String]
     package var claims: JSONObject
+
+    init(kind: Kind, token: VerifiedToken) {
+        self.kind = kind
+        issuer = token.issuer
+        subject = token.subject
+        scopes = kind == .oauth2 ? token.scopes : []
+        claims = token.claims
+    }
 }
 
 /// What happens to an allowed request before it goes upstream.
@@ -66,7 +75,8 @@ package struct Allowance: Sendable, Hashable {
 
 package enum Decision: Sendable, Hashable {
     case allow(Allowance)
-    case deny(Denial)
+    /// `reason`: why, as a low-cardinality label for logs and metrics (never sent to the client, never the token).
+    case deny(Denial, reason: String)
 }
 
 /// The gateway's authentication and authorization decision, evaluated in Swift. The adapter compiles the same plan
@@ -91,26 +101,54 @@ package enum AuthEvaluator {
         }
         if request.method == "OPTIONS" || api.disabled || !operation.secured { return allow(nil) }
         var scopeDenied = false
+        var reason = "missing"
         for credential in api.credentials {
             let values = request.values(credential.header)
-            guard values.count == 1, let value = values.first else { continue }  // absent, or sent twice (ambiguous)
+            guard !values.isEmpty else { continue }
+            guard values.count == 1, let value = values.first else {
+                reason = "duplicate_header"  // sent twice: ambiguous, counts as not sent
+                continue
+            }
             switch credential {
             case .oauth2(_, let sendToUpstream):
-                guard let token = bearerToken(value), let identity = verifyAccessToken(token, keys: keys, now: now)
-                else { continue }
-                guard operation.scopes.allSatisfy(identity.scopes.contains) else {
+                guard let token = bearerToken(value) else {
+                    reason = "not_bearer"
+                    continue
+                }
+                let verified: VerifiedToken
+                switch verify(token, keys: keys, now: now, asInternalKey: false) {
+                case .success(let token): verified = token
+                case .failure(let rejection):
+                    reason = rejection
+                    continue
+                }
+                guard operation.scopes.allSatisfy(verified.scopes.contains) else {
                     scopeDenied = true
                     continue
                 }
                 if !sendToUpstream { removed.insert(credential.header) }
-                return allow(identity)
+                return allow(Identity(kind: .oauth2, token: verified))
             case .internalKey:
-                guard let identity = verifyInternalKey(value, api: api, keyType: keyType, keys: keys, now: now)
-                else { continue }
-                return allow(identity)
+                let verified: VerifiedToken
+                switch verify(value, keys: keys, now: now, asInternalKey: true) {
+                case .success(let token): verified = token
+                case .failure(let rejection):
+                    reason = rejection
+                    continue
+                }
+                guard verified.claims["apiId"]?.stringValue == api.apiID else {
+                    reason = "internal_key_of_another_api"
+                    continue
+                }
+                guard verified.claims["keytype"]?.stringValue == keyType.rawValue else {
+                    reason = "internal_key_of_another_environment"
+                    continue
+                }
+                return allow(Identity(kind: .internalKey, token: verified))
             }
         }
-        return .deny(scopeDenied ? .missingScope(target: operation.target) : .invalidCredentials)
+        if scopeDenied { return .deny(.missingScope(target: operation.target), reason: "missing_scope") }
+        return .deny(.invalidCredentials, reason: reason)
     }
 
     /// `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
@@ -120,40 +158,31 @@ package enum AuthEvaluator {
         return token.isEmpty ? nil : String(token)
     }
 
-    static func verifyAccessToken(_ token: String, keys: TrustedKeys, now: Double) -> Identity? {
-        guard let jws = try? CompactJWS.parse(token), let issuer = jws.string("iss"), issuer != keys.internalKeyIssuer,
-            let entries = keys.accessTokenIssuers[issuer],
-            let audiences = try? TokenVerifier.check(
+    /// Signature, validity and issuer of a token: an access token from a trusted issuer that is not an internal key
+    /// (`asInternalKey: false`), or an internal key of the internal-key issuer (`asInternalKey: true`). Failure: the reason.
+    static func verify(_ token: String, keys: TrustedKeys, now: Double, asInternalKey: Bool) -> Verification {
+        do throws(TokenRejection) {
+            let jws = try CompactJWS.parse(token)
+            let issuer = jws.string("iss") ?? ""
+            let entries = asInternalKey
+                ? (issuer == keys.internalKeyIssuer ? keys.internalKeys : nil)
+                : (issuer == keys.internalKeyIssuer ? nil : keys.accessTokenIssuers[issuer])
+            guard let entries else { throw .unknownIssuer }
+            let audiences = try TokenVerifier.check(
                 jws, candidates: TrustedKeys.candidates(entries, kid: jws.keyID), now: now,
-                leeway: Double(clockSkewSeconds)),
-            !audiences.contains(TokenVerifier.internalKeyAudience)
-        else { return nil }
-        return Identity(
-            kind: .oauth2, issuer: issuer, subject: jws.string("sub") ?? "", scopes: scopes(of: jws.claims),
-            claims: jws.claims)
-    }
-
-    static func verifyInternalKey(
-        _ token: String, api: APIAuthPlan, keyType: KeyType, keys: TrustedKeys, now: Double
-    ) -> Identity? {
-        guard let jws = try? CompactJWS.parse(token), jws.string("iss") == keys.internalKeyIssuer,
-            let audiences = try? TokenVerifier.check(
-                jws, candidates: TrustedKeys.candidates(keys.internalKeys, kid: jws.keyID), now: now,
-                leeway: Double(clockSkewSeconds)),
-            audiences.contains(TokenVerifier.internalKeyAudience),
-            jws.string("apiId") == api.apiID, jws.string("keytype") == keyType.rawValue
-        else { return nil }
-        return Identity(
-            kind: .internalKey, issuer: keys.internalKeyIssuer, subject: jws.string("sub") ?? "", scopes: [],
-            claims: jws.claims)
-    }
-
-    /// `scope`: a space-separated string (normalised the way `jwt_authn` does) or an array of strings.
-    static func scopes(of claims: JSONObject) -> [String] {
-        switch claims["scope"] {
-        case .string(let text): text.split(separator: " ").map(String.init)
-        case .array(let items): items.compactMap(\.stringValue)
-        default: []
+                leeway: Double(clockSkewSeconds))
+            guard audiences.contains(TokenVerifier.internalKeyAudience) == asInternalKey else {
+                return .failure(asInternalKey ? "not_an_internal_key" : TokenRejection.notAnAccessToken.reason)
+            }
+            return .success(VerifiedToken(issuer: issuer, claims: jws.claims))
+        } catch {
+            return .failure(error.reason)
         }
+    }
+
+    /// A verified token, or the reason label of its rejection.
+    enum Verification {
+        case success(VerifiedToken)
+        case failure(String)
     }
 }

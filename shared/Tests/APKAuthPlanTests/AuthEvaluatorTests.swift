@@ -80,7 +80,7 @@ struct AuthEvaluatorTests {
     }
 
     func denial(_ decision: Decision) -> Denial? {
-        if case .deny(let denial) = decision { denial } else { nil }
+        if case .deny(let denial, _) = decision { denial } else { nil }
     }
 
     @Test("a valid access token with the scopes, and a valid internal key, are allowed")
@@ -182,6 +182,26 @@ struct AuthEvaluatorTests {
             return
         }
         #expect(removed.removeHeaders == ["authorization"])
+    }
+
+    @Test("each refusal names its reason for logs and metrics", arguments: [
+        ("expired", "expired"), ("alg none", "unsupported_algorithm"), ("wrong issuer", "unknown_issuer"),
+        ("unknown kid", "unknown_key"), ("tampered payload", "bad_signature"), ("64 KiB token", "malformed"),
+        ("internal key of another API", "internal_key_of_another_api"),
+        ("sandbox internal key on production", "internal_key_of_another_environment"),
+        ("internal key sent as a bearer token", "unknown_issuer"),
+        ("access token with the internal-key audience", "not_an_access_token"),
+        ("not a bearer token", "not_bearer"), ("internal key sent twice", "duplicate_header"),
+    ])
+    func reasons(_ name: String, _ reason: String) throws {
+        let item = try #require(HostileCase.all.first { $0.name == name })
+        guard case .deny(_, let given) = decide(item.headers) else {
+            Issue.record("\(name) was allowed")
+            return
+        }
+        #expect(given == reason, "\(name)")
+        guard case .deny(_, let none) = decide([]) else { return }
+        #expect(none == "missing")
     }
 
     @Test("spoofed x-apk-* headers never authenticate")
