@@ -273,7 +273,7 @@ let package = Package(
         .target(
             name: "APKAdapter",
             dependencies: [
-                "APKModel", "APKRuntime", "APKStore", "APKSupport", "APKXDS", "EnvoyProtos",
+                "APKAuthPlan", "APKModel", "APKRuntime", "APKStore", "APKSupport", "APKXDS", "EnvoyProtos",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -295,7 +295,7 @@ let package = Package(
         .testTarget(
             name: "APKAdapterTests",
             dependencies: [
-                "APKAdapter", "APKModel", "APKConversion", "APKStore", "APKSupport", "APKXDS", "EnvoyProtos", "APKTestSupport",
+                "APKAdapter", "APKAuthPlan", "APKModel", "APKConversion", "APKStore", "APKSupport", "APKXDS", "EnvoyProtos", "APKTestSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -84,7 +84,7 @@ struct PropagationBenchmark {
                 loaded = target
                 // Wait until the last preloaded API is routable: the adapter has caught up.
                 let started = ContinuousClock.now
-                try await Self.waitRoutable(client: client, gatewayURL: env.gatewayURL, name: "pre-\(target - 1)", within: .seconds(600))
+                try await Self.waitRoutable(client: client, gatewayURL: env.gatewayURL, token: token, name: "pre-\(target - 1)", within: .seconds(600))
                 print(String(format: "  adapter + Envoy caught up with %d APIs in %.1f s", target, Self.ms(ContinuousClock.now - started) / 1000))
             }
             let rssLoaded = Self.residentMiB(pid: env.adapterPID)
@@ -96,7 +96,7 @@ struct PropagationBenchmark {
             for _ in 0..<deploys {
                 if let warm {
                     let started = ContinuousClock.now
-                    try await Self.waitRoutable(client: client, gatewayURL: env.gatewayURL, name: warm, within: .seconds(10))
+                    try await Self.waitRoutable(client: client, gatewayURL: env.gatewayURL, token: token, name: warm, within: .seconds(10))
                     baseline.append(Self.ms(ContinuousClock.now - started))
                 }
                 serial += 1
@@ -105,7 +105,7 @@ struct PropagationBenchmark {
                 try await Self.deploy(client: client, deployerURL: env.deployerURL, token: token, name: name, echoURL: env.echoURL)
                 let responded = ContinuousClock.now
                 deployCalls.append(Self.ms(responded - call))
-                try await Self.waitRoutable(client: client, gatewayURL: env.gatewayURL, name: name, within: .seconds(30))
+                try await Self.waitRoutable(client: client, gatewayURL: env.gatewayURL, token: token, name: name, within: .seconds(30))
                 subject.append(Self.ms(ContinuousClock.now - responded))
             }
             let rss = Self.residentMiB(pid: env.adapterPID)
@@ -177,11 +177,15 @@ struct PropagationBenchmark {
         guard response.status == .ok else { throw BenchError("deploy of \(name) failed: \(response.status) \(text.prefix(300))") }
     }
 
-    /// Polls `GET /<name>/1.0/items` through Envoy (Host `default.gw.wso2.com`) until it answers 200.
-    static func waitRoutable(client: HTTPClient, gatewayURL: String, name: String, within limit: Duration) async throws {
+    /// Polls `GET /<name>/1.0/items` through Envoy (Host `default.gw.wso2.com`, the operation is secured: with the
+    /// bearer `token`, verified by Envoy's `jwt_authn`) until it answers 200.
+    static func waitRoutable(
+        client: HTTPClient, gatewayURL: String, token: String, name: String, within limit: Duration
+    ) async throws {
         let deadline = ContinuousClock.now + limit
         var request = HTTPClientRequest(url: "\(gatewayURL)/\(name)/1.0/items")
         request.headers.add(name: "Host", value: "default.gw.wso2.com")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
         while ContinuousClock.now < deadline {
             if let response = try? await client.execute(request, timeout: .seconds(5)) {
                 _ = try? await response.body.collect(upTo: 1 << 20)

@@ -55,6 +55,7 @@ struct GatewayFlowTests {
         let stack = try await GatewayStack(label: "flow")
         defer { stack.stop() }
         let token = try await Self.flow.token(stack.deployer)
+        stack.credentials = ["Authorization": "Bearer \(token)"]  // any valid token: the operations have no scopes
         let name = "gw-flow-\(UUID().uuidString.prefix(6).lowercased())"
         let id = try await deploy(stack, token: token, name: name)
 
@@ -134,6 +135,7 @@ struct GatewayFlowTests {
         let stack = try await GatewayStack(label: "faults")
         defer { stack.stop() }
         let token = try await Self.flow.token(stack.deployer)
+        stack.credentials = ["Authorization": "Bearer \(token)"]
         let name = "gw-faults-\(UUID().uuidString.prefix(6).lowercased())"
         _ = try await deploy(stack, token: token, name: name)
         try await stack.waitFor("/\(name)/1.0.8/get", host: "gw.wso2.com", status: 200)

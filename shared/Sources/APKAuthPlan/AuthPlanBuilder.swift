@@ -1,3 +1,4 @@
+import APKAuth
 package import APKModel
 
 /// Builds ``APIAuthPlan`` / ``OperationAuthPlan`` from the CR specs the adapter reads. Pure.
@@ -7,6 +8,8 @@ package import APKModel
 package enum AuthPlanBuilder {
     /// Header internal keys are read from (contract §7.3: the JWT auth type's CRD default header).
     package static let internalKeyHeader = "internal-key"
+    /// The audience every internal key carries (and no access token may).
+    package static let internalKeyAudience = TokenVerifier.internalKeyAudience
 
     /// The API-level plan. `authentication`: the Authentication whose `targetRef` is the API (nil: none — OAuth2 on
     /// `Authorization`, as the reference does with no Authentication, plus internal keys); `policy`: the API-level
@@ -76,7 +79,7 @@ package enum AuthPlanBuilder {
     }
 
     /// RFC 7230 token characters (header names).
-    static func isHeaderName(_ name: String) -> Bool {
+    package static func isHeaderName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 128 && name.utf8.allSatisfy { byte in
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),

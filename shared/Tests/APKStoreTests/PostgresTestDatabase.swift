@@ -50,7 +50,12 @@ enum PostgresTestDatabase {
     /// A migrated ``PostgresStore`` on a fresh database with its service running (listener connected).
     static func withStore<T: Sendable>(_ body: (PostgresStore) async throws -> T) async throws -> T {
         try await withDatabase { configuration in
-            try await run(PostgresStore(configuration: configuration, logger: logger)) { store in
+            // These tests check outcomes, not how long a lease waits (PostgresConfigurationTests does): 20 concurrent
+            // applies, which commit one at a time, share a pool of 10 connections, and on a loaded 2-core CI run
+            // (three gateway stacks beside them) the last ones waited more than the 5 s default.
+            var configuration = configuration
+            configuration.connectTimeout = .seconds(60)
+            return try await run(PostgresStore(configuration: configuration, logger: logger)) { store in
                 try await store.migrate()
                 try await waitUntilListening(store)
                 return try await body(store)

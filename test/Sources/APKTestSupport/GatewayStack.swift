@@ -14,6 +14,9 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     package let httpPort: Int
     package let directory: URL
     private let adapterEnvironment: [String: String]
+    /// Headers every call sends unless it passes the same header itself or `credentials: false` (APIs are secured:
+    /// tests set a bearer token or an internal key here once they have one).
+    package var credentials: [String: String] = [:]
 
     /// True when the test environment names a PostgreSQL and an Envoy binary (`./build-apk.sh test` sets both).
     package static var available: Bool { TestEnvironment.databaseURL != nil && TestEnvironment.envoyBinary != nil }
@@ -92,7 +95,7 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     /// not the gateway's, and HTTP/1.1 has no such race.
     package func call(
         _ path: String, method: String = "GET", host: String, https: Bool = true, http1: Bool = false,
-        headers: [String: String] = [:], body: String? = nil
+        headers: [String: String] = [:], credentials sendCredentials: Bool = true, body: String? = nil
     ) async throws -> HTTP.Response {
         var arguments = ["curl", "-sSk", "--max-time", "10", "-X", method, "-w", "\n%{http_code}"]
         if http1 { arguments.append("--http1.1") }
@@ -104,7 +107,12 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
             arguments += ["-H", "Host: \(host)"]
             url = "http://127.0.0.1:\(httpPort)\(path)"
         }
-        for (name, value) in headers { arguments += ["-H", "\(name): \(value)"] }
+        var all = sendCredentials ? credentials : [:]
+        for (name, value) in headers {
+            all = all.filter { $0.key.lowercased() != name.lowercased() }
+            all[name] = value
+        }
+        for (name, value) in all.sorted(by: { $0.key < $1.key }) { arguments += ["-H", "\(name): \(value)"] }
         if let body { arguments += ["--data-binary", body] }
         let result = try await Command.run(arguments + [url], includeErrors: true)
         var lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)

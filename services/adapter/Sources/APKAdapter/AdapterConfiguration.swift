@@ -1,3 +1,4 @@
+import APKAuthPlan
 package import APKRuntime
 import Foundation
 package import Logging
@@ -41,6 +42,10 @@ package struct AdapterConfiguration: Sendable {
     /// | `system.deployer.url` | `SYSTEM_DEPLOYER_URL` | `http://127.0.0.1:9444` (`none`: no route) |
     /// | `system.config.url` | `SYSTEM_CONFIG_URL` | `http://127.0.0.1:9443` (`none`: no route) |
     /// | `store.backend` | `STORE_BACKEND` | `postgres` (`DATABASE_URL` or `POSTGRES_*`) |
+    /// | `auth.issuer` | `AUTH_ISSUER` | `https://idp.am.wso2.com/token` (the deployer's `TOKEN_ISSUER`) |
+    /// | `auth.internal.key.issuer` | `AUTH_INTERNAL_KEY_ISSUER` | `https://idp.am.wso2.com/internal-key` (the deployer's `INTERNAL_KEY_ISSUER`) |
+    /// | `auth.oauth2.headers` | `AUTH_OAUTH2_HEADERS` | `authorization` (comma list: headers OAuth2 tokens may come in) |
+    /// | `auth.jwks.cache.ttl` | `AUTH_JWKS_CACHE_TTL` | `5m` |
     package init(reader: ConfigReader) throws {
         self.init()
         ops = try HTTPServerSettings(reader: reader, defaultHost: ops.host, defaultPort: ops.port)
@@ -64,6 +69,20 @@ package struct AdapterConfiguration: Sendable {
         xds.connectTimeoutSeconds = max(1, Int(timeout.components.seconds))
         xds.systemDeployer = try Self.upstream(reader, "system.deployer.url", default: "http://127.0.0.1:9444")
         xds.systemConfig = try Self.upstream(reader, "system.config.url", default: "http://127.0.0.1:9443")
+        xds.auth.issuer = reader.string("auth.issuer", default: xds.auth.issuer)
+        xds.auth.internalKeyIssuer = reader.string("auth.internal.key.issuer", default: xds.auth.internalKeyIssuer)
+        guard !xds.auth.issuer.isEmpty, xds.auth.internalKeyIssuer != xds.auth.issuer else {
+            throw ConfigReader.Failure(key: "auth.internal.key.issuer", reason: "must differ from AUTH_ISSUER")
+        }
+        let headers = reader.list("auth.oauth2.headers", default: xds.auth.oauth2Headers).map { $0.lowercased() }
+        guard !headers.isEmpty, headers.allSatisfy(AuthPlanBuilder.isHeaderName),
+            !headers.contains(AuthPlanBuilder.internalKeyHeader)
+        else {
+            throw ConfigReader.Failure(key: "auth.oauth2.headers", reason: "expected header names other than internal-key")
+        }
+        xds.auth.oauth2Headers = Array(Set(headers)).sorted()
+        let ttl = try reader.duration("auth.jwks.cache.ttl", default: .seconds(xds.auth.jwksCacheSeconds))
+        xds.auth.jwksCacheSeconds = max(1, Int(ttl.components.seconds))
         let backend = reader.string("store.backend", default: storeBackend.rawValue).lowercased()
         guard let parsed = StoreBackend(rawValue: backend) else {
             throw ConfigReader.Failure(key: "store.backend", reason: "expected postgres or memory, found \"\(backend)\"")

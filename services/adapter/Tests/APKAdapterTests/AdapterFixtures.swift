@@ -48,6 +48,10 @@ enum AdapterFixtures {
     static let registerAnyTypes: Void = {
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_Router_V3_Router.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtAuthentication.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_JwtAuthn_V3_PerRouteConfig.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_Rbac_V3_RBAC.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_Rbac_V3_RBACPerRoute.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_TransportSockets_Tls_V3_DownstreamTlsContext.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_Http_EarlyHeaderMutation_HeaderMutation_V3_HeaderMutation.self)

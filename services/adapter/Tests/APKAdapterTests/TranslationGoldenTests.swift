@@ -15,20 +15,26 @@ import Testing
     static let inputs = [
         ("employee", "golden/bundles/employee.yaml"),
         ("full", "golden/bundles/full.yaml"),
+        // The same bundle without its API-level Authentications and APIPolicies (API keys and subscription validation
+        // are refused, so "full" is not served): every other feature of the bundle through both stages, with the
+        // default OAuth2 + internal-key security.
+        ("full-default-security", "golden/bundles/full.yaml"),
         ("edge-cases", "adapter/edge-cases.in.yaml"),
     ]
 
     @Test(arguments: inputs)
     func storeToIRToXDS(name: String, input: String) throws {
-        let resources = try AdapterFixtures.resources(input)
-        let byKey = Dictionary(
-            resources.map { (ReferenceKey(kind: $0.kind, name: $0.name), $0) }, uniquingKeysWith: { first, _ in first })
+        var resources = try AdapterFixtures.resources(input)
+        if name == "full-default-security" {
+            resources.removeAll { ["Authentication", "APIPolicy"].contains($0.kind) && ResourceLookup.targetAPI(of: $0) != nil }
+        }
+        let lookup = ResourceLookup(resources)
         let translator = ResourceTranslator()
         var irDocument = JSONObject()
         var apis: [APIResources] = []
         var clusters: [JSONValue] = []
         for api in resources.filter({ $0.kind == "API" }).sorted(by: { $0.name < $1.name }) {
-            let translation = translator.translate(api: api, namespace: "default", lookup: { byKey[$0] })
+            let translation = translator.translate(api: api, namespace: "default", lookup: lookup)
             irDocument[api.name] = .object(JSONObject([
                 ("api", try translation.api.map { try JSONValueCoding.encode($0) } ?? .null),
                 ("problems", .array(translation.problems.map(JSONValue.string))),
@@ -111,10 +117,10 @@ import Testing
 
     @Test func edgeCasesReportEveryProblemAndKeepTheRest() throws {
         let resources = try AdapterFixtures.resources("adapter/edge-cases.in.yaml")
-        let byKey = Dictionary(resources.map { (ReferenceKey(kind: $0.kind, name: $0.name), $0) }, uniquingKeysWith: { a, _ in a })
+        let lookup = ResourceLookup(resources)
         func translate(_ name: String) throws -> APITranslation {
             let api = try #require(resources.first(where: { $0.kind == "API" && $0.name == name }))
-            return ResourceTranslator().translate(api: api, namespace: "default", lookup: { byKey[$0] })
+            return ResourceTranslator().translate(api: api, namespace: "default", lookup: lookup)
         }
         let edge = try translate("edge")
         let api = try #require(edge.api)

@@ -51,7 +51,7 @@ package struct Deployer: Sendable {
         let form = DeployForm(maxBodyBytes: configuration.maxBodyBytes, limits: configuration.multipart)
         DeployController<Context>(service: apis, authenticator: authenticator, form: form).addRoutes(to: router)
         RuntimeController<Context>(
-            service: apis, authenticator: authenticator, keys: keys, issuer: configuration.token.issuer,
+            service: apis, authenticator: authenticator, keys: keys, issuer: configuration.internalKeyIssuer,
             keyTTL: configuration.internalKeyTTL, now: now
         ).addRoutes(to: router)
         OAuthController<Context>(issuer: issuer, keys: keys, maxBodyBytes: configuration.tokenMaxBodyBytes)

@@ -26,6 +26,7 @@ extension DeployerConfiguration {
     /// | `signing.key.max.age` | `SIGNING_KEY_MAX_AGE` | duration | `720h` (30 days) |
     /// | `signing.key.cache.ttl` | `SIGNING_KEY_CACHE_TTL` | duration | `60s` |
     /// | `internal.key.ttl` | `INTERNAL_KEY_TTL` | duration | `24h` |
+    /// | `internal.key.issuer` | `INTERNAL_KEY_ISSUER` | string (`iss` of internal keys; ≠ `token.issuer`) | `https://idp.am.wso2.com/internal-key` |
     /// | `seed.dev.client` | `SEED_DEV_CLIENT` | bool | `false` (development fixture, see README) |
     /// | `auth.issuers` | `AUTH_ISSUERS` | comma list of `<issuer>\|<jwks-url>` | empty (built-in issuer only) |
     /// | `auth.jwks.cache.ttl` | `AUTH_JWKS_CACHE_TTL` | duration | `10m` |
@@ -52,6 +53,10 @@ extension DeployerConfiguration {
         signingKeys.maxAge = try reader.duration("signing.key.max.age", default: signingKeys.maxAge)
         signingKeys.cacheTTL = try reader.duration("signing.key.cache.ttl", default: signingKeys.cacheTTL)
         internalKeyTTL = try reader.duration("internal.key.ttl", default: internalKeyTTL)
+        internalKeyIssuer = reader.string("internal.key.issuer", default: internalKeyIssuer)
+        guard internalKeyIssuer != token.issuer, !internalKeyIssuer.isEmpty else {
+            throw InvalidConfiguration(key: "internal.key.issuer", reason: "must be set and differ from TOKEN_ISSUER")
+        }
         seedDevClient = try reader.bool("seed.dev.client", default: seedDevClient)
         auth.externalIssuers = try Self.externalIssuers(reader.list("auth.issuers", default: []))
         if auth.externalIssuers.contains(where: { $0.issuer == token.issuer }) {

@@ -60,6 +60,9 @@ package struct DeployerConfiguration: Sendable {
     package var signingKeys = SigningKeyManager.Settings()
     /// Lifetime of internal keys minted by generate-key.
     package var internalKeyTTL: Duration = .seconds(86_400)
+    /// `iss` of internal keys: distinct from `token.issuer`, so that the router's access-token provider never accepts
+    /// an internal key (the adapter's `auth.internal.key.issuer` must be the same value).
+    package var internalKeyIssuer = "https://idp.am.wso2.com/internal-key"
     /// DEVELOPMENT ONLY: seed the reference quick-start client (``DevelopmentClient``).
     package var seedDevClient = false
     package var auth = Auth()

@@ -35,7 +35,7 @@ import Testing
             #expect(claims["keytype"] == "PRODUCTION")
             #expect(claims["organization"] == "default")
             #expect(claims["sub"] == .string(DevelopmentClient.clientID))
-            #expect(claims["iss"] == "https://idp.am.wso2.com/token")
+            #expect(claims["iss"] == "https://idp.am.wso2.com/internal-key", "never the access-token issuer")
             let issuedAt = try #require(claims["iat"]?.intValue)
             #expect(claims["exp"]?.intValue == issuedAt + 86_400)
             let jti = try #require(claims["jti"]?.stringValue)

@@ -1,3 +1,5 @@
+package import APKAuthPlan
+
 // The adapter's intermediate representation: what one API means for the gateway, independent of Envoy.
 //
 // Stage 1 (`ResourceTranslator`) builds one `APIIR` per API CR from the stored CRs; stage 2 (`XDSTranslator`) turns
@@ -20,9 +22,12 @@ package struct APIIR: Sendable, Hashable, Codable {
     package var environments: [EnvironmentIR]
     /// Upstreams referenced by the routes, sorted by name.
     package var backends: [BackendIR]
+    /// What every request must present (API-level `Authentication` / `APIPolicy`); each route has its own
+    /// ``RouteIR/auth``.
+    package var auth: APIAuthPlan
 
     package init(id: String, namespace: String, name: String, version: String, organization: String, basePath: String,
-                 isDefaultVersion: Bool, environments: [EnvironmentIR], backends: [BackendIR]) {
+                 isDefaultVersion: Bool, environments: [EnvironmentIR], backends: [BackendIR], auth: APIAuthPlan) {
         self.id = id
         self.namespace = namespace
         self.name = name
@@ -32,6 +37,7 @@ package struct APIIR: Sendable, Hashable, Codable {
         self.isDefaultVersion = isDefaultVersion
         self.environments = environments
         self.backends = backends
+        self.auth = auth
     }
 }
 
@@ -76,6 +82,8 @@ package struct RouteIR: Sendable, Hashable, Codable {
     package var responseHeaders: HeaderChanges?
     /// Cluster that receives a copy of every request (HTTPRoute RequestMirror).
     package var mirrorCluster: String?
+    /// The operation's security (`secured`, scopes) from the rule's `Authentication` / `Scope` extension refs.
+    package var auth: OperationAuthPlan
 
     /// Forward to `cluster`; `rewrite` is the substitution for the matched path (Backend base path + URLRewrite).
     package struct Forward: Sendable, Hashable, Codable {

@@ -92,6 +92,9 @@ struct APITranslations {
             } else {
                 status = APIStatus.of(translation)
             }
+        } catch let error as UnservableAPI {
+            output = .empty
+            status = .failed("not served: \(error)")
         } catch {
             // Not served at all (no routes, no clusters) rather than served with empty resources.
             output = .empty

@@ -15,6 +15,8 @@ package struct ResourceIndex {
     private var objects: [ReferenceKey: StoredResource] = [:]
     /// Resource → the APIs whose translation read it.
     private var referencedBy: [ReferenceKey: Set<String>] = [:]
+    /// ``ReferenceKey/targeting(_:api:)`` → the resources attached to that API by `spec.targetRef`.
+    private var attached: [ReferenceKey: Set<ReferenceKey>] = [:]
     /// The store cursor the index reflects.
     package private(set) var cursor: Int64 = 0
 
@@ -31,17 +33,37 @@ package struct ResourceIndex {
     func api(named name: String) -> StoredResource? { objects[ReferenceKey(kind: CRKind.api.rawValue, name: name)] }
 
     /// A lookup over a copy of the current resources (what a translator reads).
-    var lookup: @Sendable (ReferenceKey) -> K8sResource? {
+    var lookup: ResourceLookup {
         let objects = objects
-        return { objects[$0]?.resource }
+        let attached = attached
+        return ResourceLookup(
+            resource: { objects[$0]?.resource },
+            targeting: { kind, api in
+                (attached[.targeting(kind, api: api)] ?? []).sorted().compactMap { objects[$0]?.resource }
+            })
+    }
+
+    /// The targeting reference of a resource attached to an API by `spec.targetRef`.
+    private static func attachment(of stored: StoredResource) -> ReferenceKey? {
+        ResourceLookup.targetAPI(of: stored.resource).map { .targeting(stored.resource.kind, api: $0) }
+    }
+
+    private mutating func store(_ stored: StoredResource?, at key: ReferenceKey) {
+        if let old = objects[key], let attachment = Self.attachment(of: old) {
+            attached[attachment]?.remove(key)
+            if attached[attachment]?.isEmpty == true { attached[attachment] = nil }
+        }
+        objects[key] = stored
+        if let stored, let attachment = Self.attachment(of: stored) { attached[attachment, default: []].insert(key) }
     }
 
     /// Replaces everything with a listed state (start-up or relist); returns every stored API.
     mutating func load(_ snapshot: ResourceSnapshot) -> Set<String> {
         objects = [:]
         referencedBy = [:]
+        attached = [:]
         for resource in snapshot.resources.values where resource.namespace == namespace {
-            objects[ReferenceKey(kind: resource.resource.kind, name: resource.resource.name)] = resource
+            store(resource, at: ReferenceKey(kind: resource.resource.kind, name: resource.resource.name))
         }
         cursor = snapshot.cursor
         return apiNames
@@ -57,9 +79,13 @@ package struct ResourceIndex {
             guard stored.namespace == namespace else { continue }
             let key = ReferenceKey(kind: stored.resource.kind, name: stored.resource.name)
             if let held = objects[key], held.resourceVersion >= stored.resourceVersion, event.type != .deleted { continue }
+            // Readers of the attachment set it left and of the one it joins (a targetRef may change).
+            for attachment in [objects[key].flatMap(Self.attachment), Self.attachment(of: stored)].compactMap(\.self) {
+                dirty.formUnion(referencedBy[attachment] ?? [])
+            }
             switch event.type {
-            case .added, .modified: objects[key] = stored
-            case .deleted: objects[key] = nil
+            case .added, .modified: store(stored, at: key)
+            case .deleted: store(nil, at: key)
             }
             if key.kind == CRKind.api.rawValue { dirty.insert(key.name) }
             if let owner = stored.owner { dirty.insert(owner) }
@@ -77,11 +103,17 @@ package struct ResourceIndex {
         for reference in new { referencedBy[reference, default: []].insert(api) }
     }
 
-    /// uid + generation of each reference (nil: it does not exist).
+    /// uid + generation of each reference (nil: it does not exist); for a targeting reference, which resources are
+    /// attached (their own inputs are references of their own).
     func inputs(of references: Set<ReferenceKey>) -> [ReferenceKey: Input?] {
         var inputs: [ReferenceKey: Input?] = [:]
         for reference in references {
-            inputs[reference] = objects[reference].map { Input(uid: $0.uid, generation: $0.generation) }
+            if reference.targetingParts != nil {
+                let members = (attached[reference] ?? []).sorted().map(\.name)
+                inputs[reference] = Input(uid: members.joined(separator: "\u{0}"), generation: Int64(members.count))
+            } else {
+                inputs[reference] = objects[reference].map { Input(uid: $0.uid, generation: $0.generation) }
+            }
         }
         return inputs
     }

@@ -1,3 +1,4 @@
+import APKAuthPlan
 import EnvoyProtos
 import SwiftProtobuf
 
@@ -48,7 +49,7 @@ package enum LocalReplies {
 
     static func config() -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_LocalReplyConfig {
         var config = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_LocalReplyConfig()
-        config.mappers = mappings.map { mapping in
+        config.mappers = authMappers() + mappings.map { mapping in
             var mapper = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ResponseMapper()
             mapper.filter.responseFlagFilter.flags = [mapping.flag]
             mapper.statusCode = Google_Protobuf_UInt32Value(UInt32(mapping.status))
@@ -60,5 +61,53 @@ package enum LocalReplies {
             return mapper
         }
         return config
+    }
+
+    /// The security filters' replies as §7.6 denials (evaluated first; only `jwt_authn` answers 401 and only `rbac`
+    /// answers 403 locally):
+    /// 403 with a verified access token in metadata ⇒ 403 900910 naming the route's operation (`denial_target`);
+    /// any other 403 (an internal key of another API or environment) ⇒ 401 900903; 401 ⇒ 401 900903. Both 401s
+    /// carry `WWW-Authenticate: Bearer realm="APK"` (replacing `jwt_authn`'s own challenge).
+    static func authMappers() -> [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ResponseMapper] {
+        var tokenPresent = Envoy_Config_Accesslog_V3_AccessLogFilter()
+        tokenPresent.metadataFilter.matcher.filter = XDSTranslator.jwtFilterName
+        var segment = Envoy_Type_Matcher_V3_MetadataMatcher.PathSegment()
+        segment.key = XDSTranslator.tokenMetadataKey
+        tokenPresent.metadataFilter.matcher.path = [segment]
+        tokenPresent.metadataFilter.matcher.value.presentMatch = true
+        tokenPresent.metadataFilter.matchIfKeyNotFound = Google_Protobuf_BoolValue(false)
+        var scopeFilter = Envoy_Config_Accesslog_V3_AccessLogFilter()
+        scopeFilter.andFilter.filters = [status(403), tokenPresent]
+        let target = "%METADATA(ROUTE:\(XDSTranslator.metadataNamespace):\(XDSTranslator.denialTargetKey))%"
+        let scope = Denial.missingScope(target: "")
+        let scopeBody = Denial.body(
+            message: scope.message, code: scope.code, description: Denial.scopeDescription(target: target))
+        let invalid = Denial.invalidCredentials
+        return [
+            mapper(scopeFilter, status: scope.status, body: scopeBody, headers: scope.headers),
+            mapper(status(403), status: invalid.status, body: invalid.body, headers: invalid.headers),
+            mapper(status(401), status: invalid.status, body: invalid.body, headers: invalid.headers),
+        ]
+    }
+
+    private static func status(_ code: UInt32) -> Envoy_Config_Accesslog_V3_AccessLogFilter {
+        var filter = Envoy_Config_Accesslog_V3_AccessLogFilter()
+        filter.statusCodeFilter.comparison.op = .eq
+        filter.statusCodeFilter.comparison.value.defaultValue = code
+        filter.statusCodeFilter.comparison.value.runtimeKey = "apk.local_reply.status_\(code)"
+        return filter
+    }
+
+    private static func mapper(
+        _ filter: Envoy_Config_Accesslog_V3_AccessLogFilter, status: Int, body: String, headers: [Denial.Header]
+    ) -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ResponseMapper {
+        var mapper = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ResponseMapper()
+        mapper.filter = filter
+        mapper.statusCode = Google_Protobuf_UInt32Value(UInt32(status))
+        // `%` of the static text is not a command: only the scope body's target command is meant literally.
+        mapper.bodyFormatOverride.textFormatSource.inlineString = body
+        mapper.bodyFormatOverride.contentType = Denial.contentType
+        mapper.headersToAdd = headers.map { XDSTranslator.headerOption($0.name, $0.value) }
+        return mapper
     }
 }

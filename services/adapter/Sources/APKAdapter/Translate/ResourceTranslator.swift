@@ -1,3 +1,4 @@
+import APKAuthPlan
 package import APKModel
 import Foundation
 
@@ -5,12 +6,15 @@ import Foundation
 /// always gives the same output (golden-tested in `APKAdapterTests`).
 ///
 /// What is read: the `API` CR; the `HTTPRoute`s named by its `production`/`sandbox` route refs; the `Backend`s named
-/// by the rules' backend refs (and mirror filters); for upstream TLS, the `ConfigMap`/`Secret` a Backend points to.
+/// by the rules' backend refs (and mirror filters); for upstream TLS, the `ConfigMap`/`Secret` a Backend points to;
+/// for security, the `Authentication`s and `APIPolicy`s attached to the API by `targetRef` and the `Authentication`
+/// and `Scope` extension refs of each rule (``APKAuthPlan``). Security that cannot be built means the API is not
+/// served (never served without it).
 /// A missing or unreadable piece leaves out only what depends on it and is reported in
 /// ``APITranslation/problems`` (which the adapter writes into the API's status).
 package struct ResourceTranslator: Sendable {
-    /// Finds a resource of the watched namespace by kind and name.
-    package typealias Lookup = @Sendable (ReferenceKey) -> K8sResource?
+    /// Finds resources of the watched namespace.
+    package typealias Lookup = ResourceLookup
 
     package var defaults: Defaults
 
@@ -29,7 +33,7 @@ package struct ResourceTranslator: Sendable {
     }
 
     /// Translates the API CR `api` (of `namespace`).
-    package func translate(api: K8sResource, namespace: String, lookup: @escaping Lookup) -> APITranslation {
+    package func translate(api: K8sResource, namespace: String, lookup: Lookup) -> APITranslation {
         var context = Context(namespace: namespace, lookup: lookup, defaults: defaults)
         context.references.insert(ReferenceKey(kind: CRKind.api.rawValue, name: api.name))
         let result = context.translateAPI(api)
@@ -37,7 +41,7 @@ package struct ResourceTranslator: Sendable {
     }
 
     /// Accumulates references and problems while translating one API.
-    private struct Context {
+    struct Context {
         let namespace: String
         let lookup: Lookup
         let defaults: Defaults
@@ -46,7 +50,10 @@ package struct ResourceTranslator: Sendable {
         var backends: [String: BackendIR] = [:]
         var failedBackends: Set<String> = []
 
-        init(namespace: String, lookup: @escaping Lookup, defaults: Defaults) {
+        /// The API-level security plan (set before the routes are translated).
+        var authPlan: APIAuthPlan?
+
+        init(namespace: String, lookup: Lookup, defaults: Defaults) {
             self.namespace = namespace
             self.lookup = lookup
             self.defaults = defaults
@@ -65,6 +72,8 @@ package struct ResourceTranslator: Sendable {
                 problems.append("base path \"\(spec.basePath)\" is not a valid path (^/[a-zA-Z0-9~/_.-]*$)")
                 return nil
             }
+            guard let auth = apiAuthPlan(api: api.name, organization: spec.organization) else { return nil }
+            authPlan = auth
             var environments: [EnvironmentIR] = []
             for (kind, refs) in [(EnvironmentIR.Kind.production, spec.production), (.sandbox, spec.sandbox)] {
                 let names = (refs ?? []).flatMap(\.routeRefs)
@@ -79,7 +88,7 @@ package struct ResourceTranslator: Sendable {
             return APIIR(
                 id: api.name, namespace: namespace, name: spec.apiName, version: spec.apiVersion,
                 organization: spec.organization, basePath: spec.basePath, isDefaultVersion: spec.isDefaultVersion,
-                environments: environments, backends: backends.values.sorted { $0.cluster < $1.cluster })
+                environments: environments, backends: backends.values.sorted { $0.cluster < $1.cluster }, auth: auth)
         }
 
         mutating func translateEnvironment(_ kind: EnvironmentIR.Kind, routeNames: [String]) -> EnvironmentIR? {
@@ -89,7 +98,7 @@ package struct ResourceTranslator: Sendable {
             for routeName in routeNames {
                 let key = ReferenceKey(kind: "HTTPRoute", name: routeName)
                 references.insert(key)
-                guard let resource = lookup(key) else {
+                guard let resource = lookup.resource(key) else {
                     problems.append("HTTPRoute \(routeName) (\(environment)) does not exist")
                     continue
                 }
@@ -127,6 +136,8 @@ package struct ResourceTranslator: Sendable {
             var requestHeaders: RouteIR.HeaderChanges?
             var responseHeaders: RouteIR.HeaderChanges?
             var mirror: String?
+            var authentications: [AuthenticationSpec] = []
+            var scopes: [ScopeSpec] = []
             for filter in rule.filters ?? [] {
                 switch filter.type {
                 case "URLRewrite":
@@ -155,7 +166,20 @@ package struct ResourceTranslator: Sendable {
                             path: r.path?.replaceFullPath, statusCode: status)
                     }
                 case "ExtensionRef":
-                    continue  // Authentication, Scope, RateLimitPolicy, APIPolicy: enforcer and ratelimiter concerns
+                    guard let ref = filter.extensionRef else {
+                        problems.append("\(where_): an ExtensionRef filter without extensionRef; the rule is not served")
+                        return []
+                    }
+                    switch ref.kind {
+                    case CRKind.authentication.rawValue:
+                        guard let spec = extensionSpec(AuthenticationSpec.self, ref, in: where_) else { return [] }
+                        authentications.append(spec)
+                    case CRKind.scope.rawValue:
+                        guard let spec = extensionSpec(ScopeSpec.self, ref, in: where_) else { return [] }
+                        scopes.append(spec)
+                    default:
+                        continue  // RateLimitPolicy, APIPolicy: ratelimiter and enforcer concerns (issue 12 and later)
+                    }
                 default:
                     problems.append("\(where_): filter type \(filter.type) is not supported; the filter is ignored")
                 }
@@ -187,6 +211,14 @@ package struct ResourceTranslator: Sendable {
             }
             var routes: [RouteIR] = []
             for (matchIndex, match) in rule.matches.enumerated() {
+                let auth: OperationAuthPlan
+                do throws(AuthPlanError) {
+                    auth = try AuthPlanBuilder.operation(
+                        target: match.path.value, authentications: authentications, scopes: scopes)
+                } catch {
+                    problems.append("\(where_): \(error.message); the operation is not served")
+                    continue
+                }
                 guard let regex = Self.pathRegex(match.path) else {
                     problems.append("\(where_): path match type \(match.path.type) is not supported")
                     continue
@@ -203,7 +235,7 @@ package struct ResourceTranslator: Sendable {
                         pathSegment: ScopedRouting.pathSegment(matchType: match.path.type, value: match.path.value),
                         operation: "\(method ?? "*") \(match.path.value)",
                         forward: forward, redirect: redirect, requestHeaders: requestHeaders,
-                        responseHeaders: responseHeaders, mirrorCluster: mirror))
+                        responseHeaders: responseHeaders, mirrorCluster: mirror, auth: auth))
             }
             return routes
         }
@@ -216,7 +248,7 @@ package struct ResourceTranslator: Sendable {
             if failedBackends.contains(name) { return nil }
             let key = ReferenceKey(kind: "Backend", name: name)
             references.insert(key)
-            guard let resource = lookup(key) else {
+            guard let resource = lookup.resource(key) else {
                 failedBackends.insert(name)
                 problems.append("\(where_): Backend \(name) does not exist")
                 return nil
@@ -287,7 +319,7 @@ package struct ResourceTranslator: Sendable {
         mutating func configValue(kind: String, _ name: String, _ key: String, backend: String) -> String? {
             let ref = ReferenceKey(kind: kind, name: name)
             references.insert(ref)
-            guard let resource = lookup(ref), case .string(let raw)? = resource.body["data"]?.objectValue?[key] else {
+            guard let resource = lookup.resource(ref), case .string(let raw)? = resource.body["data"]?.objectValue?[key] else {
                 problems.append("Backend \(backend): \(kind) \(name) has no key \(key)")
                 return nil
             }

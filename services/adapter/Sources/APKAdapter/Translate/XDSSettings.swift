@@ -19,6 +19,24 @@ package struct XDSSettings: Sendable, Hashable {
     package var connectTimeoutSeconds = 10
     /// Name of the one route configuration both listeners use (RDS over ADS).
     package var routeConfigName = "apk_gateway_routes"
+    /// Token verification in the router (`jwt_authn` providers).
+    package var auth = Auth()
+
+    /// The issuers and credential locations the gateway's `jwt_authn` filter knows. Fixed per gateway (a deploy never
+    /// rewrites listeners); an API whose credentials are not among them is not served.
+    package struct Auth: Sendable, Hashable {
+        /// `iss` of access tokens of the built-in issuer (the deployer's `TOKEN_ISSUER`).
+        package var issuer = "https://idp.am.wso2.com/token"
+        /// `iss` of internal keys (the deployer's `INTERNAL_KEY_ISSUER`): never accepted as an access token.
+        package var internalKeyIssuer = "https://idp.am.wso2.com/internal-key"
+        /// Path of the built-in issuer's JWKS on the system deployer.
+        package var jwksPath = "/oauth2/jwks"
+        package var jwksCacheSeconds = 300
+        /// Headers OAuth2 access tokens may be sent in (lower case), `Authorization` by default.
+        package var oauth2Headers = ["authorization"]
+
+        package init() {}
+    }
 
     package struct ListenerTLS: Sendable, Hashable {
         package var certificatePath: String

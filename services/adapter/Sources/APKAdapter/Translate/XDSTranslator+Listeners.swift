@@ -56,8 +56,11 @@ extension XDSTranslator {
         copyPath.append.header.key = ScopedRouting.pathHeader
         copyPath.append.header.value = "%PATH(NQ)%"
         copyPath.append.appendAction = .overwriteIfExistsOrAdd
+        // Before anything reads them: no client decides what the gateway's own `x-apk-*` headers say.
+        var dropInternal = Envoy_Config_Common_MutationRules_V3_HeaderMutation()
+        dropInternal.removeOnMatch.keyMatcher.prefix = "x-apk-"
         var earlyMutation = Envoy_Extensions_Http_EarlyHeaderMutation_HeaderMutation_V3_HeaderMutation()
-        earlyMutation.mutations = [copyPath]
+        earlyMutation.mutations = [dropInternal, copyPath]
         var early = Envoy_Config_Core_V3_TypedExtensionConfig()
         early.name = "envoy.http.early_header_mutation.header_mutation"
         early.typedConfig = try AnyPacking.pack(earlyMutation, encoder: encoder)
@@ -65,7 +68,7 @@ extension XDSTranslator {
         var router = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
         router.name = "envoy.filters.http.router"
         router.typedConfig = try AnyPacking.pack(Envoy_Extensions_Filters_Http_Router_V3_Router(), encoder: encoder)
-        hcm.httpFilters = [router]
+        hcm.httpFilters = try authFilters(settings: settings, encoder: encoder) + [router]
         hcm.localReplyConfig = LocalReplies.config()
         hcm.streamIdleTimeout = Google_Protobuf_Duration(seconds: 300)
         hcm.commonHTTPProtocolOptions.idleTimeout = Google_Protobuf_Duration(seconds: 3600)

@@ -1,3 +1,4 @@
+import APKAuthPlan
 import EnvoyProtos
 import Foundation
 import SwiftProtobuf
@@ -13,7 +14,9 @@ extension XDSTranslator {
         for environment in api.environments {
             for ir in environment.routes {
                 if let segment = ScopedRouting.segment(basePath: api.basePath, pathSegment: ir.pathSegment) {
-                    let versioned = route(api: api, environment: environment, route: ir, basePath: api.basePath, suffix: "")
+                    let versioned = try route(
+                        api: api, environment: environment, route: ir, basePath: api.basePath, suffix: "",
+                        settings: settings, encoder: encoder)
                     for host in environment.hostnames {
                         result.versionedRoutes[RouteKey(segment: segment, host: host), default: []].append(versioned)
                     }
@@ -22,7 +25,9 @@ extension XDSTranslator {
                 }
                 guard let base = defaultBase else { continue }
                 if let segment = ScopedRouting.segment(basePath: base, pathSegment: ir.pathSegment) {
-                    let defaults = route(api: api, environment: environment, route: ir, basePath: base, suffix: "/default")
+                    let defaults = try route(
+                        api: api, environment: environment, route: ir, basePath: base, suffix: "/default",
+                        settings: settings, encoder: encoder)
                     for host in environment.hostnames {
                         result.defaultVersionRoutes[RouteKey(segment: segment, host: host), default: []].append(defaults)
                     }
@@ -48,8 +53,9 @@ extension XDSTranslator {
     }
 
     static func route(
-        api: APIIR, environment: EnvironmentIR, route ir: RouteIR, basePath: String, suffix: String
-    ) -> Envoy_Config_Route_V3_Route {
+        api: APIIR, environment: EnvironmentIR, route ir: RouteIR, basePath: String, suffix: String,
+        settings: XDSSettings, encoder: ProtoEncoder
+    ) throws -> Envoy_Config_Route_V3_Route {
         var route = Envoy_Config_Route_V3_Route()
         route.name = "\(api.id)/\(ir.name)\(suffix)"
         let regex = pathRegex(basePath: basePath, operationRegex: ir.pathRegex)
@@ -116,6 +122,8 @@ extension XDSTranslator {
             "environment": Google_Protobuf_Value(stringValue: environment.kind.rawValue),
             "operation": Google_Protobuf_Value(stringValue: ir.operation),
         ])
+        let keyType: KeyType = environment.kind == .production ? .production : .sandbox
+        try applyAuth(api.auth, ir.auth, keyType: keyType, to: &route, settings: settings, encoder: encoder)
         return route
     }
 

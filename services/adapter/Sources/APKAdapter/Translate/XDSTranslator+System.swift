@@ -24,7 +24,7 @@ extension XDSTranslator {
             return route
         }
         if let deployer = settings.systemDeployer {
-            let name = "apk-system/deployer"
+            let name = systemDeployerCluster
             result.clusters.append(try systemCluster(name: name, upstream: deployer, settings: settings, encoder: encoder))
             routes[key("idp.am.wso2.com", "/oauth2/"), default: []].append(prefixRoute("oauth2", "/oauth2/", cluster: name))
             routes[key("api.am.wso2.com", "/api/"), default: []] += [
@@ -51,6 +51,9 @@ extension XDSTranslator {
         result.versionedRoutes = routes
         return result
     }
+
+    /// The deployer's cluster (also the built-in issuer's JWKS source of `jwt_authn`).
+    static let systemDeployerCluster = "apk-system/deployer"
 
     static func systemCluster(
         name: String, upstream: XDSSettings.Upstream, settings: XDSSettings, encoder: ProtoEncoder

@@ -20,7 +20,7 @@ package struct RuntimeController<Context: RequestContext>: Sendable {
     package let service: APIService
     package let authenticator: CallerAuthenticator
     package let keys: SigningKeyManager
-    /// `iss` of internal keys (the built-in issuer).
+    /// `iss` of internal keys (`internal.key.issuer`, never the access-token issuer).
     package let issuer: String
     /// Lifetime of internal keys.
     package let keyTTL: Duration

@@ -1,0 +1,63 @@
+import APKAuthPlan
+import APKModel
+
+// The security part of stage 1: the API-level plan from the policies attached to the API, and the specs a rule's
+// `ExtensionRef` filters name. A missing or unreadable security resource never means "no security": the API (or the
+// operation) is left out and the status says why.
+extension ResourceTranslator.Context {
+    /// The API-level plan from the `Authentication`s and `APIPolicy`s whose `targetRef` is the API; nil (and a
+    /// problem) when it cannot be built.
+    mutating func apiAuthPlan(api: String, organization: String) -> APIAuthPlan? {
+        guard let authentications = attachedSpecs(AuthenticationSpec.self, kind: CRKind.authentication, api: api),
+            let policies = attachedSpecs(APIPolicySpec.self, kind: CRKind.apiPolicy, api: api)
+        else { return nil }
+        // The deployer writes one per environment with the same content; different contents are ambiguous.
+        let distinct = authentications.reduce(into: [AuthenticationSpec]()) { if !$0.contains($1) { $0.append($1) } }
+        guard distinct.count <= 1 else {
+            problems.append(
+                "\(distinct.count) different Authentications target the API; the API is not served until one remains")
+            return nil
+        }
+        let policy = policies.first { $0.default.subscriptionValidation == true } ?? policies.first
+        do throws(AuthPlanError) {
+            return try AuthPlanBuilder.api(
+                id: api, organization: organization, authentication: distinct.first, policy: policy)
+        } catch {
+            problems.append("security: \(error.message); the API is not served")
+            return nil
+        }
+    }
+
+    /// The decoded specs of the `kind` resources attached to `api` (recorded as references); nil when one is
+    /// unreadable.
+    private mutating func attachedSpecs<Spec: Decodable>(_ type: Spec.Type, kind: CRKind, api: String) -> [Spec]? {
+        references.insert(.targeting(kind.rawValue, api: api))
+        var specs: [Spec] = []
+        for resource in lookup.targeting(kind.rawValue, api) {
+            references.insert(ReferenceKey(kind: kind.rawValue, name: resource.name))
+            guard let value = resource.spec, let spec = try? JSONValueCoding.decode(Spec.self, from: value) else {
+                problems.append("\(kind.rawValue) \(resource.name) has an unreadable spec; the API is not served")
+                return nil
+            }
+            specs.append(spec)
+        }
+        return specs
+    }
+
+    /// The spec of the resource an `ExtensionRef` filter names; nil (and a problem) when it is missing or unreadable.
+    mutating func extensionSpec<Spec: Decodable>(
+        _ type: Spec.Type, _ ref: HTTPRouteSpec.ExtensionRef, in where_: String
+    ) -> Spec? {
+        let key = ReferenceKey(kind: ref.kind, name: ref.name)
+        references.insert(key)
+        guard let resource = lookup.resource(key) else {
+            problems.append("\(where_): \(ref.kind) \(ref.name) does not exist; the rule is not served")
+            return nil
+        }
+        guard let value = resource.spec, let spec = try? JSONValueCoding.decode(Spec.self, from: value) else {
+            problems.append("\(where_): \(ref.kind) \(ref.name) has an unreadable spec; the rule is not served")
+            return nil
+        }
+        return spec
+    }
+}

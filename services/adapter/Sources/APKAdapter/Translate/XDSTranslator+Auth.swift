@@ -1,0 +1,211 @@
+import APKAuthPlan
+import APKModel
+import EnvoyProtos
+import Foundation
+import SwiftProtobuf
+
+// The gateway's security compiled into Envoy's native filters (docs/enforcer-design.md), so that a secured request
+// makes no call to Swift:
+//   - `jwt_authn`: one provider per credential location (OAuth2 `Bearer` on each configured header, internal keys on
+//     `internal-key`), verified payloads in dynamic metadata (`apk_token`, `apk_internal_key`); routes name a
+//     requirement (`requires_any` of the API's credentials) or disable the filter (unsecured operations);
+//   - `rbac` per route: an OAuth2 token with every scope of the operation, or an internal key of this API and
+//     environment;
+//   - local reply mappers that turn the filters' replies into the §7.6 bodies (see ``AuthReplies``).
+// The same plan is evaluated by ``AuthEvaluator`` in Swift; both must give the same answers.
+extension XDSTranslator {
+    static let jwtFilterName = "envoy.filters.http.jwt_authn"
+    static let rbacFilterName = "envoy.filters.http.rbac"
+    /// Dynamic-metadata keys (namespace `envoy.filters.http.jwt_authn`) of the verified payloads.
+    static let tokenMetadataKey = "apk_token"
+    static let internalKeyMetadataKey = "apk_internal_key"
+    static let internalKeyProvider = "apk-internal-key"
+    /// Route metadata (`apk` namespace) read by the 900910 local reply: the operation, JSON-escaped.
+    static let denialTargetKey = "denial_target"
+
+    static func oauth2Provider(_ header: String) -> String { "apk-oauth2/\(header)" }
+
+    /// The name of the `jwt_authn` requirement a route with these credentials uses (one per credential list; the
+    /// gateway's filter defines one for every configured OAuth2 header).
+    static func requirementName(_ credentials: [Credential]) -> String {
+        credentials.map { credential in
+            switch credential {
+            case .oauth2(let header, _): oauth2Provider(header)
+            case .internalKey: internalKeyProvider
+            }
+        }.joined(separator: "+")
+    }
+
+    /// The credential lists every API plan can have (``AuthPlanBuilder``: OAuth2 on a header, plus internal keys).
+    static func requirements(settings: XDSSettings) -> [[Credential]] {
+        settings.auth.oauth2Headers.map { [.oauth2(header: $0, sendToUpstream: true), .internalKey(header: AuthPlanBuilder.internalKeyHeader)] }
+    }
+
+    /// The `jwt_authn` and `rbac` HTTP filters of the gateway listeners (before the router).
+    static func authFilters(
+        settings: XDSSettings, encoder: ProtoEncoder
+    ) throws -> [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter] {
+        var jwt = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtAuthentication()
+        for header in settings.auth.oauth2Headers {
+            var provider = baseProvider(issuer: settings.auth.issuer, settings: settings)
+            var location = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtHeader()
+            location.name = header
+            location.valuePrefix = "Bearer "
+            provider.fromHeaders = [location]
+            provider.forward = true  // removed per route when the API does not send it upstream
+            provider.payloadInMetadata = tokenMetadataKey
+            var normalize = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider.NormalizePayload()
+            normalize.spaceDelimitedClaims = ["scope"]
+            provider.normalizePayloadInMetadata = normalize
+            jwt.providers[oauth2Provider(header)] = provider
+        }
+        var internalKey = baseProvider(issuer: settings.auth.internalKeyIssuer, settings: settings)
+        var location = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtHeader()
+        location.name = AuthPlanBuilder.internalKeyHeader
+        internalKey.fromHeaders = [location]
+        internalKey.audiences = [AuthPlanBuilder.internalKeyAudience]
+        internalKey.forward = false  // never sent to a backend
+        internalKey.payloadInMetadata = internalKeyMetadataKey
+        jwt.providers[internalKeyProvider] = internalKey
+        for credentials in requirements(settings: settings) {
+            var any = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirementOrList()
+            any.requirements = credentials.map { credential in
+                var requirement = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirement()
+                requirement.providerName = requirementName([credential])
+                return requirement
+            }
+            var requirement = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirement()
+            requirement.requiresAny = any
+            jwt.requirementMap[requirementName(credentials)] = requirement
+        }
+        var jwtFilter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
+        jwtFilter.name = jwtFilterName
+        jwtFilter.typedConfig = try AnyPacking.pack(jwt, encoder: encoder)
+        // No global rules: only routes with an RBACPerRoute are checked.
+        var rbacFilter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
+        rbacFilter.name = rbacFilterName
+        rbacFilter.typedConfig = try AnyPacking.pack(Envoy_Extensions_Filters_Http_Rbac_V3_RBAC(), encoder: encoder)
+        return [jwtFilter, rbacFilter]
+    }
+
+    /// What every provider shares: issuer, key source, time rules (`exp` required, a non-empty `sub`, the
+    /// evaluator's clock skew) and a per-worker cache of verified tokens.
+    static func baseProvider(issuer: String, settings: XDSSettings) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider {
+        var provider = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider()
+        provider.issuer = issuer
+        provider.requireExpiration = true
+        var subject = Envoy_Type_Matcher_V3_StringMatcher()
+        subject.safeRegex.regex = ".+"
+        provider.subjects = subject
+        provider.clockSkewSeconds = UInt32(AuthEvaluator.clockSkewSeconds)
+        var cache = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtCacheConfig()
+        cache.jwtCacheSize = 1000
+        provider.jwtCacheConfig = cache
+        if settings.systemDeployer != nil {
+            var remote = Envoy_Extensions_Filters_Http_JwtAuthn_V3_RemoteJwks()
+            remote.httpUri.uri = "http://idp.am.wso2.com" + settings.auth.jwksPath
+            remote.httpUri.cluster = systemDeployerCluster
+            remote.httpUri.timeout = Google_Protobuf_Duration(seconds: 5)
+            remote.cacheDuration = Google_Protobuf_Duration(seconds: Int64(settings.auth.jwksCacheSeconds))
+            var fetch = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwksAsyncFetch()
+            fetch.failedRefetchDuration = Google_Protobuf_Duration(seconds: 2)
+            remote.asyncFetch = fetch
+            provider.remoteJwks = remote
+        } else {
+            provider.localJwks.inlineString = #"{"keys":[]}"#  // no issuer configured: every token fails (closed)
+        }
+        return provider
+    }
+
+    /// Per-route filter configuration and metadata of one operation (in `route`); throws when the plan cannot be
+    /// compiled with this gateway's providers.
+    static func applyAuth(
+        _ plan: APIAuthPlan, _ operation: OperationAuthPlan, keyType: KeyType, to route: inout Envoy_Config_Route_V3_Route,
+        settings: XDSSettings, encoder: ProtoEncoder
+    ) throws {
+        var perRoute = Envoy_Extensions_Filters_Http_JwtAuthn_V3_PerRouteConfig()
+        guard !plan.disabled, operation.secured else {
+            perRoute.disabled = true
+            route.typedPerFilterConfig[jwtFilterName] = try AnyPacking.pack(perRoute, encoder: encoder)
+            return
+        }
+        let name = requirementName(plan.credentials)
+        guard requirements(settings: settings).map(requirementName).contains(name) else {
+            throw UnservableAPI(
+                "its credentials (\(name)) are not configured on the gateway: OAuth2 headers other than "
+                    + settings.auth.oauth2Headers.joined(separator: ", ") + " need the adapter setting auth.oauth2.headers")
+        }
+        perRoute.requirementName = name
+        route.typedPerFilterConfig[jwtFilterName] = try AnyPacking.pack(perRoute, encoder: encoder)
+
+        var rules = Envoy_Config_Rbac_V3_RBAC()
+        rules.action = .allow
+        for credential in plan.credentials {
+            var policy = Envoy_Config_Rbac_V3_Policy()
+            var any = Envoy_Config_Rbac_V3_Permission()
+            any.any = true
+            policy.permissions = [any]
+            switch credential {
+            case .oauth2(let header, let sendToUpstream):
+                let matchers = operation.scopes.isEmpty
+                    ? [metadataPrincipal([tokenMetadataKey], present: true)]
+                    : operation.scopes.map { metadataPrincipal([tokenMetadataKey, "scope"], listContains: $0) }
+                policy.principals = [andPrincipal(matchers)]
+                rules.policies["oauth2"] = policy
+                if !sendToUpstream { route.requestHeadersToRemove.append(header) }
+            case .internalKey:
+                policy.principals = [andPrincipal([
+                    metadataPrincipal([internalKeyMetadataKey, "apiId"], equals: plan.apiID),
+                    metadataPrincipal([internalKeyMetadataKey, "keytype"], equals: keyType.rawValue),
+                ])]
+                rules.policies["internal-key"] = policy
+            }
+        }
+        var rbac = Envoy_Extensions_Filters_Http_Rbac_V3_RBACPerRoute()
+        rbac.rbac.rules = rules
+        route.typedPerFilterConfig[rbacFilterName] = try AnyPacking.pack(rbac, encoder: encoder)
+        route.metadata.filterMetadata[metadataNamespace, default: Google_Protobuf_Struct()].fields[denialTargetKey] =
+            Google_Protobuf_Value(stringValue: String(DocumentWriter.json(.string(operation.target)).dropFirst().dropLast()))
+    }
+
+    private static func andPrincipal(_ ids: [Envoy_Config_Rbac_V3_Principal]) -> Envoy_Config_Rbac_V3_Principal {
+        guard ids.count > 1 else { return ids[0] }
+        var principal = Envoy_Config_Rbac_V3_Principal()
+        principal.andIds.ids = ids
+        return principal
+    }
+
+    private static func metadataPrincipal(
+        _ path: [String], equals value: String? = nil, listContains element: String? = nil, present: Bool = false
+    ) -> Envoy_Config_Rbac_V3_Principal {
+        var matcher = Envoy_Type_Matcher_V3_MetadataMatcher()
+        matcher.filter = jwtFilterName
+        matcher.path = path.map { key in
+            var segment = Envoy_Type_Matcher_V3_MetadataMatcher.PathSegment()
+            segment.key = key
+            return segment
+        }
+        if let value {
+            matcher.value.stringMatch.exact = value
+        } else if let element {
+            var item = Envoy_Type_Matcher_V3_ValueMatcher()
+            item.stringMatch.exact = element
+            matcher.value.listMatch.oneOf = item
+        } else {
+            matcher.value.presentMatch = present
+        }
+        var principal = Envoy_Config_Rbac_V3_Principal()
+        principal.sourcedMetadata.metadataMatcher = matcher
+        principal.sourcedMetadata.metadataSource = .dynamic
+        return principal
+    }
+}
+
+/// An API the gateway cannot serve as configured (its status says why).
+package struct UnservableAPI: Error, CustomStringConvertible {
+    package var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

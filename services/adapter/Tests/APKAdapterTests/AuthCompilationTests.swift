@@ -1,0 +1,132 @@
+import APKAdapter
+import APKAuthPlan
+import APKModel
+import APKStore
+import APKXDS
+import EnvoyProtos
+import Foundation
+import SwiftProtobuf
+import Testing
+
+/// The security part of the adapter: policies attached by `targetRef` are found and followed, what cannot be
+/// enforced is not served (never served open), and every route names what Envoy's filters must check. The end-to-end
+/// behaviour through a real Envoy is `GatewayAuthTests` (test/Integration).
+@Suite struct AuthCompilationTests {
+    static let employee = GatewayStateTests.employee
+
+    static func authentication(_ name: String, api: String, _ details: JSONValue) -> K8sResource {
+        K8sResource(
+            apiVersion: "dp.wso2.com/v1alpha2", kind: "Authentication", metadata: ObjectMeta(name: name),
+            body: JSONObject([("spec", .object(JSONObject([
+                ("default", details),
+                ("targetRef", .object(JSONObject([
+                    ("group", .string("gateway.networking.k8s.io")), ("kind", .string("API")), ("name", .string(api)),
+                ]))),
+            ])))]))
+    }
+
+    static let disabled: JSONValue = .object(JSONObject([("disabled", .bool(true))]))
+    static let apiKeys: JSONValue = .object(JSONObject([("authTypes", .object(JSONObject([
+        ("apiKey", .object(JSONObject([("required", .string("optional")), ("keys", .array([.object(JSONObject([
+            ("in", .string("Header")), ("name", .string("apikey")), ("sendTokenToUpstream", .bool(false)),
+        ]))]))]))),
+    ])))]))
+    static func oauth2(header: String, sendToUpstream: Bool = true) -> JSONValue {
+        .object(JSONObject([("authTypes", .object(JSONObject([
+            ("oauth2", .object(JSONObject([
+                ("header", .string(header)), ("sendTokenToUpstream", .bool(sendToUpstream)), ("disabled", .bool(false)),
+                ("required", .string("mandatory")),
+            ]))),
+        ])))]))
+    }
+
+    /// The employee API's routes in a snapshot (jwt_authn per-route configs by route name).
+    static func jwtConfigs(_ snapshot: Snapshot) throws -> [String: Envoy_Extensions_Filters_Http_JwtAuthn_V3_PerRouteConfig] {
+        var configs: [String: Envoy_Extensions_Filters_Http_JwtAuthn_V3_PerRouteConfig] = [:]
+        for configuration in try GatewayStateTests.routeConfigurations(snapshot) {
+            for route in configuration.virtualHosts.flatMap(\.routes) where route.name.hasPrefix(employee) {
+                let any = try #require(route.typedPerFilterConfig["envoy.filters.http.jwt_authn"], "\(route.name)")
+                configs[route.name] = try Envoy_Extensions_Filters_Http_JwtAuthn_V3_PerRouteConfig(unpackingAny: any)
+            }
+        }
+        return configs
+    }
+
+    @Test func policiesAttachedByTargetRefAreFollowedAndUnenforceableOnesAreNotServed() async throws {
+        let fixture = InMemoryResourceStoreFixture()
+        var state = try GatewayState(namespace: "default", settings: AdapterFixtures.settings)
+        _ = state.load(try await fixture.snapshot())
+        let resources = try AdapterFixtures.resources("golden/bundles/employee.yaml")
+        func apply(_ extra: [K8sResource]) async throws -> GatewayState.Update {
+            _ = try await fixture.store.apply(
+                AdapterFixtures.bundle(resources + extra, api: Self.employee, organization: "default"), namespace: "default")
+            return state.apply(try await fixture.events(after: state.cursor))
+        }
+
+        // No Authentication: every route requires OAuth2 on Authorization or an internal key.
+        let secured = try #require(try await apply([]).snapshot)
+        let initial = try Self.jwtConfigs(secured)
+        #expect(!initial.isEmpty)
+        #expect(initial.values.allSatisfy { $0.requirementName == "apk-oauth2/authorization+apk-internal-key" })
+
+        // An Authentication that targets the API and disables authentication: the same API retranslates (the API CR
+        // itself did not change) and every route skips jwt_authn.
+        let open = try await apply([Self.authentication("employee-auth", api: Self.employee, Self.disabled)])
+        #expect(try Self.jwtConfigs(try #require(open.snapshot)).values.allSatisfy(\.disabled))
+
+        // API keys cannot be enforced yet: the API is not served at all, and its status says why.
+        let refused = try await apply([Self.authentication("employee-auth", api: Self.employee, Self.apiKeys)])
+        #expect(try Self.jwtConfigs(try #require(refused.snapshot)).isEmpty, "no route of the API is left")
+        let status = try #require(refused.statuses[Self.employee])
+        #expect(!status.accepted)
+        #expect(status.message.contains("API key authentication is not enforced"), "\(status.message)")
+
+        // A header the gateway's jwt_authn has no provider for: not served either (never served open).
+        let header = try await apply([Self.authentication("employee-auth", api: Self.employee, Self.oauth2(header: "x-token"))])
+        #expect(header.snapshot == nil, "still not served: nothing new for Envoy")
+        #expect(try #require(header.statuses[Self.employee]).message.contains("auth.oauth2.headers"))
+
+        // Two different Authentications on one API are ambiguous.
+        let two = try await apply([
+            Self.authentication("employee-auth", api: Self.employee, Self.disabled),
+            Self.authentication("employee-auth-2", api: Self.employee, Self.oauth2(header: "authorization")),
+        ])
+        #expect(try #require(two.statuses[Self.employee]).message.contains("different Authentications"))
+
+        // Removing it again serves the API with the default security.
+        let back = try await apply([])
+        #expect(try Self.jwtConfigs(try #require(back.snapshot)) == initial)
+    }
+
+    @Test func tokensNotSentUpstreamAreRemovedAndScopesAreAllRequired() throws {
+        var resources = try AdapterFixtures.resources("adapter/edge-cases.in.yaml")
+        resources.append(Self.authentication("edge-auth", api: "edge", Self.oauth2(header: "authorization", sendToUpstream: false)))
+        let translation = ResourceTranslator().translate(
+            api: try #require(resources.first { $0.kind == "API" && $0.name == "edge" }), namespace: "default",
+            lookup: ResourceLookup(resources))
+        let ir = try #require(translation.api, "\(translation.problems)")
+        #expect(ir.auth.credentials == [.oauth2(header: "authorization", sendToUpstream: false), .internalKey(header: "internal-key")])
+        let output = try XDSTranslator.resources(for: ir, settings: AdapterFixtures.settings)
+        let routes = output.versionedRoutes.values.flatMap(\.self)
+        #expect(!routes.isEmpty)
+        #expect(routes.allSatisfy { $0.requestHeadersToRemove.contains("authorization") })
+        let items = try #require(routes.first { $0.match.safeRegex.regex.contains("items") })
+        let rbac = try Envoy_Extensions_Filters_Http_Rbac_V3_RBACPerRoute(
+            unpackingAny: try #require(items.typedPerFilterConfig["envoy.filters.http.rbac"]))
+        let oauth2 = try #require(rbac.rbac.rules.policies["oauth2"]?.principals.first)
+        let required = oauth2.andIds.ids.map { $0.sourcedMetadata.metadataMatcher.value.listMatch.oneOf.stringMatch.exact }
+        #expect(required == ["edge:read", "edge:audit"], "every scope of the Scope resource, all required (and_ids)")
+        let internalKey = try #require(rbac.rbac.rules.policies["internal-key"]?.principals.first)
+        #expect(internalKey.andIds.ids.map { $0.sourcedMetadata.metadataMatcher.value.stringMatch.exact } == ["edge", "PRODUCTION"])
+    }
+
+    @Test func aMissingScopeResourceLeavesTheOperationOutInsteadOfServingItUnchecked() throws {
+        let resources = try AdapterFixtures.resources("adapter/edge-cases.in.yaml").filter { $0.kind != "Scope" }
+        let translation = ResourceTranslator().translate(
+            api: try #require(resources.first { $0.kind == "API" && $0.name == "edge" }), namespace: "default",
+            lookup: ResourceLookup(resources))
+        let ir = try #require(translation.api)
+        #expect(!ir.environments.flatMap(\.routes).contains { $0.pathRegex == "/items/(.*)" })
+        #expect(translation.problems.contains { $0.contains("Scope edge-scope does not exist; the rule is not served") })
+    }
+}
