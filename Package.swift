@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "APKAuthPlanTests",
             dependencies: [
-                "APKAuthPlan", "APKAuth", "APKModel",
+                "APKAuthPlan", "APKAuth", "APKModel", "APKTestTokens",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
@@ -346,7 +346,7 @@ let package = Package(
         .testTarget(
             name: "APKIntegrationTests",
             dependencies: [
-                "APKModel", "APKStore", "APKTestSupport",
+                "APKAuth", "APKAuthPlan", "APKModel", "APKStore", "APKTestSupport", "APKTestTokens",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "test/Integration",
@@ -389,6 +389,17 @@ let package = Package(
         .target(
             name: "APKTestSupport",
             path: "test/Sources/APKTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // Test tokens: valid and hostile JWTs signed by a test key, and its JWKS (evaluator and router tests).
+        .target(
+            name: "APKTestTokens",
+            dependencies: [
+                "APKAuth", "APKModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "test/Sources/APKTestTokens",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -28,6 +28,22 @@ struct DeployerFlowTests {
         return try #require(try response.json()["access_token"] as? String)
     }
 
+    /// Deploys and returns the API id from the deployer's answer (the apk-conf it stored).
+    func deployedID(_ deployer: ServiceProcess, token: String, conf: String, definition: String) async throws -> String {
+        let response = try await deploy(deployer, token: token, conf: Data(conf.utf8), definition: Data(definition.utf8))
+        #expect(response.status == 200, "\(response.text)")
+        return try #require(response.text.split(separator: "\n").first { $0.hasPrefix("id: ") }?.dropFirst(4)).description
+    }
+
+    /// An internal key for `api` from `generate-key`.
+    func internalKey(_ deployer: ServiceProcess, token: String, api: String) async throws -> String {
+        let response = try await HTTP.send(
+            "POST", "\(deployer.baseURL)/api/runtime/apis/\(api)/generate-key",
+            headers: ["Authorization": "Bearer \(token)"], body: nil)
+        #expect(response.status == 200, "\(response.text)")
+        return try #require(try response.json()["apikey"] as? String)
+    }
+
     func deploy(_ deployer: ServiceProcess, token: String, conf: Data, definition: Data) async throws -> HTTP.Response {
         let form = HTTP.multipart([("apkConfiguration", "api.apk-conf.yaml", conf), ("definitionFile", "api.yaml", definition)])
         return try await HTTP.send("POST", "\(deployer.baseURL)/api/deployer/apis/deploy",

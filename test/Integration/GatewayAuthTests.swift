@@ -47,17 +47,9 @@ struct GatewayAuthTests {
 
     func deploy(_ stack: GatewayStack, token: String, name: String) async throws -> String {
         let files = Self.apkConf(name: name, echo: stack.echo)
-        let response = try await Self.flow.deploy(stack.deployer, token: token, conf: files.conf, definition: files.definition)
-        #expect(response.status == 200, "\(response.text)")
-        return try #require(response.text.split(separator: "\n").first { $0.hasPrefix("id: ") }?.dropFirst(4)).description
-    }
-
-    func internalKey(_ stack: GatewayStack, token: String, api: String) async throws -> String {
-        let response = try await HTTP.send(
-            "POST", "\(stack.deployer.baseURL)/api/runtime/apis/\(api)/generate-key",
-            headers: ["Authorization": "Bearer \(token)"], body: nil)
-        #expect(response.status == 200, "\(response.text)")
-        return try #require(try response.json()["apikey"] as? String)
+        return try await Self.flow.deployedID(
+            stack.deployer, token: token, conf: String(decoding: files.conf, as: UTF8.self),
+            definition: String(decoding: files.definition, as: UTF8.self))
     }
 
     func expectInvalidCredentials(_ response: HTTP.Response, _ comment: Comment) {
@@ -106,8 +98,8 @@ struct GatewayAuthTests {
 
         // Internal keys: this API's key on production → 200 and never forwarded; another API's key → 401; a
         // production key on sandbox → 401; an internal key as a bearer token → 401.
-        let key = try await internalKey(stack, token: token, api: id)
-        let otherKey = try await internalKey(stack, token: token, api: otherID)
+        let key = try await Self.flow.internalKey(stack.deployer, token: token, api: id)
+        let otherKey = try await Self.flow.internalKey(stack.deployer, token: token, api: otherID)
         let withKey = try await stack.call(get, host: "gw.wso2.com", headers: ["Internal-Key": key])
         #expect(withKey.status == 200, "\(withKey.text)")
         let forwarded = try withKey.json()["headers"] as? [String: Any] ?? [:]

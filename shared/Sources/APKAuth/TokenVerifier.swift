@@ -26,14 +26,19 @@ package struct VerifiedToken: Sendable {
 
     /// The `scope` claim: a space-separated string or an array of strings (`scp` as a fallback).
     package var scopes: [String] {
-        for name in ["scope", "scp"] {
-            switch claims[name] {
-            case .string(let text): return text.split(separator: " ").map(String.init)
-            case .array(let items): return items.compactMap(\.stringValue)
-            default: continue
-            }
+        for name in ["scope", "scp"] where claims[name] != nil && claims[name] != .null {
+            return scopes(fromClaim: name)
         }
         return []
+    }
+
+    /// The scopes in one claim: a space-delimited string or an array of strings.
+    package func scopes(fromClaim name: String) -> [String] {
+        switch claims[name] {
+        case .string(let text): text.split(separator: " ").map(String.init)
+        case .array(let items): items.compactMap(\.stringValue)
+        default: []
+        }
     }
 
     /// The `organization` claim, else `default` (contract §3.1).
@@ -80,9 +85,11 @@ package struct TokenVerifier: Sendable {
     /// The synchronous core every verifier shares (the deployer's caller tokens, the gateway's auth evaluator):
     /// algorithm RS256/ES256, a signature by one of `candidates` (keys of the token's issuer whose `kid` matched;
     /// at most 8 are tried), `exp` required and in the future, `nbf`/`iat` not in the future (each with `leeway`
-    /// seconds), a non-empty `sub`. Returns the token's audiences (`aud` as a string or an array).
+    /// seconds; `iat` only with `checksIssuedAt` — Envoy's `jwt_authn` ignores it, so the gateway's evaluator does
+    /// too), a non-empty `sub`. Returns the token's audiences (`aud` as a string or an array).
     package static func check(
-        _ jws: CompactJWS, candidates: [VerificationKey], now current: Double, leeway: Double
+        _ jws: CompactJWS, candidates: [VerificationKey], now current: Double, leeway: Double,
+        checksIssuedAt: Bool = true
     ) throws(TokenRejection) -> [String] {
         let algorithm = jws.algorithm
         guard VerificationKey.supportedAlgorithms.contains(algorithm) else { throw .unsupportedAlgorithm(algorithm) }
@@ -96,7 +103,7 @@ package struct TokenVerifier: Sendable {
             guard let notBefore = jws.numericDate("nbf") else { throw .missingClaim("nbf") }
             guard notBefore <= current + leeway else { throw .notYetValid }
         }
-        if let issuedAt = jws.numericDate("iat"), issuedAt > current + leeway { throw .notYetValid }
+        if checksIssuedAt, let issuedAt = jws.numericDate("iat"), issuedAt > current + leeway { throw .notYetValid }
         guard let subject = jws.string("sub"), !subject.isEmpty else { throw .missingClaim("sub") }
         return switch jws.claims["aud"] {
         case .string(let value): [value]

@@ -60,7 +60,7 @@ package struct Identity: Sendable, Hashable {
         self.kind = kind
         issuer = token.issuer
         subject = token.subject
-        scopes = kind == .oauth2 ? token.scopes : []
+        scopes = kind == .oauth2 ? token.scopes(fromClaim: AuthEvaluator.scopesClaim) : []
         claims = token.claims
     }
 }
@@ -83,13 +83,16 @@ package enum Decision: Sendable, Hashable {
 /// into Envoy's native filters with the same outcome (`docs/enforcer-design.md`):
 ///
 /// 1. every client-sent `x-apk-*` header is removed; 2. `OPTIONS` passes (CORS preflights); 3. a disabled API or an
-/// unsecured operation passes; 4. each present credential of the plan is verified and **any** valid one
-/// authenticates (the reference: "at least one enabled type must succeed"; Envoy's `requires_any`); none valid ⇒
-/// 401 900903; 5. an OAuth2 token must hold **all** the operation's scopes, an internal key must be of this API and
-/// environment; an OAuth2 token that authenticated but lacks scopes ⇒ 403 900910, otherwise ⇒ 401 900903.
+/// unsecured operation passes; 4. the present credentials are verified in plan order (OAuth2, then the internal key)
+/// and the **first valid one decides** (Envoy's `requires_any` stops there; the reference: "at least one enabled
+/// type must succeed"); none valid ⇒ 401 900903; 5. an OAuth2 token must hold **all** the operation's scopes (else
+/// 403 900910, even when a valid internal key follows); an internal key must be of this API and environment (else
+/// 401 900903). `AuthDifferentialTests` (test/Integration) holds the compiled filters to the same answers.
 package enum AuthEvaluator {
     /// Clock skew allowed on `exp`/`nbf` (Envoy `jwt_authn` `clock_skew_seconds` is set to the same value).
     package static let clockSkewSeconds = 30
+    /// The claim granted scopes are read from (string, space-delimited, or array), as `jwt_authn` normalises it.
+    package static let scopesClaim = "scope"
 
     package static func decide(
         api: APIAuthPlan, operation: OperationAuthPlan, keyType: KeyType, request: AuthRequest,
@@ -100,7 +103,6 @@ package enum AuthEvaluator {
             .allow(Allowance(removeHeaders: removed.sorted(), identity: identity))
         }
         if request.method == "OPTIONS" || api.disabled || !operation.secured { return allow(nil) }
-        var scopeDenied = false
         var reason = "missing"
         for credential in api.credentials {
             let values = request.values(credential.header)
@@ -122,9 +124,9 @@ package enum AuthEvaluator {
                     reason = rejection
                     continue
                 }
-                guard operation.scopes.allSatisfy(verified.scopes.contains) else {
-                    scopeDenied = true
-                    continue
+                // The first valid credential decides (Envoy's requires_any stops there): no fall-through to a key.
+                guard operation.scopes.allSatisfy(verified.scopes(fromClaim: Self.scopesClaim).contains) else {
+                    return .deny(.missingScope(target: operation.target), reason: "missing_scope")
                 }
                 if !sendToUpstream { removed.insert(credential.header) }
                 return allow(Identity(kind: .oauth2, token: verified))
@@ -147,13 +149,13 @@ package enum AuthEvaluator {
                 return allow(Identity(kind: .internalKey, token: verified))
             }
         }
-        if scopeDenied { return .deny(.missingScope(target: operation.target), reason: "missing_scope") }
         return .deny(.invalidCredentials, reason: reason)
     }
 
-    /// `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
+    /// `Bearer <token>`, the scheme spelled exactly so: RFC 6750 allows any case, but Envoy's `jwt_authn` matches the
+    /// prefix exactly and both modes must answer the same (docs/enforcer-design.md).
     static func bearerToken(_ value: String) -> String? {
-        guard value.count > 7, value.prefix(7).lowercased() == "bearer " else { return nil }
+        guard value.count > 7, value.hasPrefix("Bearer ") else { return nil }
         let token = value.dropFirst(7).drop { $0 == " " }
         return token.isEmpty ? nil : String(token)
     }
@@ -170,9 +172,11 @@ package enum AuthEvaluator {
             guard let entries else { throw .unknownIssuer }
             let audiences = try TokenVerifier.check(
                 jws, candidates: TrustedKeys.candidates(entries, kid: jws.keyID), now: now,
-                leeway: Double(clockSkewSeconds))
-            guard audiences.contains(TokenVerifier.internalKeyAudience) == asInternalKey else {
-                return .failure(asInternalKey ? "not_an_internal_key" : TokenRejection.notAnAccessToken.reason)
+                leeway: Double(clockSkewSeconds), checksIssuedAt: false)
+            // Internal keys are kept out of the access-token path by their own issuer (never an access-token
+            // issuer); an access token's audience is not checked (as in jwt_authn without `audiences`).
+            guard !asInternalKey || audiences.contains(TokenVerifier.internalKeyAudience) else {
+                return .failure("not_an_internal_key")
             }
             return .success(VerifiedToken(issuer: issuer, claims: jws.claims))
         } catch {

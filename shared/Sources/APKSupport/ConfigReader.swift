@@ -111,3 +111,24 @@ package struct ConfigReader: Sendable {
         return .milliseconds(Int64((value * scale * 1000).rounded()))
     }
 }
+
+extension ConfigReader {
+    /// `<issuer>|<http(s) JWKS URL>` entries (the `auth.issuers` lists of the deployer and the adapter); throws
+    /// ``Failure`` naming `key` for a malformed entry or an issuer listed twice.
+    package func issuerList(_ key: String) throws -> [(issuer: String, jwksURL: String)] {
+        var issuers: [(issuer: String, jwksURL: String)] = []
+        for entry in list(key, default: []) {
+            let fields = entry.split(separator: "|", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count == 2, !fields[0].isEmpty,
+                fields[1].hasPrefix("https://") || fields[1].hasPrefix("http://")
+            else {
+                throw Failure(key: key, reason: "expected <issuer>|<http(s) JWKS URL>, found \"\(entry)\"")
+            }
+            guard !issuers.contains(where: { $0.issuer == fields[0] }) else {
+                throw Failure(key: key, reason: "issuer \(fields[0]) is listed twice")
+            }
+            issuers.append((fields[0], fields[1]))
+        }
+        return issuers
+    }
+}

@@ -4,67 +4,27 @@ import APKModel
 import Crypto
 import CryptoExtras
 import Foundation
+import APKTestTokens
 import Testing
 
-/// Keys, issuers and token helpers shared by the evaluator tests (RSA keys are slow to make: once per process).
-enum TokenFixtures {
-    static let issuer = "https://idp.am.wso2.com/token"
-    static let internalIssuer = "https://idp.am.wso2.com/internal-key"
-    static let otherIssuer = "https://other.example/issuer"
-    static let key = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
-    static let otherKey = try! _RSA.Signing.PrivateKey(keySize: .bits2048)
-    static let signer = RS256Signer(keyID: "k1", privateKey: key)
-    static let now = 1_800_000_000.0
+/// The evaluator's tokens on a fixed clock (APKTestTokens; one RSA key pair per process).
+let F = try! TokenFactory(
+    issuer: "https://idp.am.wso2.com/token", internalIssuer: "https://idp.am.wso2.com/internal-key", now: 1_800_000_000)
 
-    static var keys: TrustedKeys {
-        let entry = TrustedKeys.Entry(kid: "k1", key: .rs256(key.publicKey))
-        return TrustedKeys(
-            accessTokenIssuers: [issuer: [entry]], internalKeyIssuer: internalIssuer, internalKeys: [entry])
+extension TokenFactory {
+    /// The keys the evaluator trusts: the factory's key for access tokens and internal keys.
+    var keys: TrustedKeys {
+        let entry = TrustedKeys.Entry(kid: keyID, key: verificationKey)
+        return TrustedKeys(accessTokenIssuers: [issuer: [entry]], internalKeyIssuer: internalIssuer, internalKeys: [entry])
     }
+}
 
-    static func claims(_ extra: [(String, JSONValue)] = [], issuer: String = issuer) -> JSONObject {
-        let issuedAt: JSONValue = .int(Int(now) - 10)
-        let expiry: JSONValue = .int(Int(now) + 3600)
-        var claims = JSONObject()
-        claims["iss"] = .string(issuer)
-        claims["sub"] = .string("alice")
-        claims["aud"] = .string("aud1")
-        claims["iat"] = issuedAt
-        claims["exp"] = expiry
-        claims["scope"] = .string("orders:read orders:write")
-        for (name, value) in extra { claims[name] = value }
-        return claims
-    }
-
-    static func internalKey(api: String = "api-1", keyType: String = "PRODUCTION") -> String {
-        var claims = claims([("aud", "apk-internal-key"), ("apiId", .string(api)), ("keytype", .string(keyType))],
-                            issuer: internalIssuer)
-        claims["scope"] = nil
-        return try! signer.sign(claims)
-    }
-
-    static func token(_ claims: JSONObject = claims()) -> String { try! signer.sign(claims) }
-
-    /// A token with any header, payload and raw signature bytes.
-    static func raw(header: String, payload: String, signature: [UInt8] = []) -> String {
-        b64(Array(header.utf8)) + "." + b64(Array(payload.utf8)) + "." + b64(signature)
-    }
-
-    static func b64(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
-
-    /// Replaces the payload of a signed token, keeping its header and signature.
-    static func tampered(_ token: String, payload: String) -> String {
-        let parts = token.split(separator: ".")
-        return parts[0] + "." + b64(Array(payload.utf8)) + "." + parts[2]
-    }
+extension HostileCase {
+    static var all: [HostileCase] { F.hostileCases(api: "api-1", otherAPI: "api-2") }
 }
 
 @Suite("Auth evaluator")
 struct AuthEvaluatorTests {
-    typealias F = TokenFixtures
 
     let api = try! AuthPlanBuilder.api(id: "api-1", organization: "default", authentication: nil, policy: nil)
     let operation = OperationAuthPlan(target: "/orders/1.0/orders/(.*)", secured: true, scopes: ["orders:read"])
@@ -91,13 +51,14 @@ struct AuthEvaluatorTests {
         }
         #expect(allowance.identity?.kind == .oauth2)
         #expect(allowance.identity?.subject == "alice")
-        guard case .allow(let viaKey) = decide([("Internal-Key", F.internalKey())]) else {
+        guard case .allow(let viaKey) = decide([("Internal-Key", F.internalKey(api: "api-1"))]) else {
             Issue.record("internal key denied")
             return
         }
         #expect(viaKey.identity?.kind == .internalKey)
-        // Scheme is case-insensitive (RFC 6750).
-        #expect(denial(decide([("authorization", "bearer " + F.token())])) == nil)
+        // The header name is case-insensitive; the scheme is matched exactly, as Envoy's jwt_authn does.
+        #expect(denial(decide([("authorization", "Bearer " + F.token())])) == nil)
+        #expect(denial(decide([("Authorization", "bearer " + F.token())]))?.code == 900903)
     }
 
     /// The hostile inputs of issue 11: each is 401 900903 with the exact §7.6 body and the challenge.
@@ -129,7 +90,23 @@ struct AuthEvaluatorTests {
         none["scope"] = nil
         #expect(denial(decide([("Authorization", "Bearer " + F.token(none))]))?.code == 900910)
         // Internal keys carry no scopes and are not scope-checked.
-        #expect(denial(decide([("Internal-Key", F.internalKey())], operation: all)) == nil)
+        #expect(denial(decide([("Internal-Key", F.internalKey(api: "api-1"))], operation: all)) == nil)
+        // The first valid credential decides, as jwt_authn's requires_any: a valid token without the scope is 403
+        // although a valid internal key follows it.
+        let both = [("Authorization", "Bearer " + F.token()), ("Internal-Key", F.internalKey(api: "api-1"))]
+        #expect(denial(decide(both, operation: all))?.code == 900910)
+        // Only the `scope` claim counts (what jwt_authn normalises), not `scp`.
+        var scp = F.claims([("scp", ["orders:read"])])
+        scp["scope"] = nil
+        #expect(denial(decide([("Authorization", "Bearer " + F.token(scp))]))?.code == 900910)
+    }
+
+    @Test("what jwt_authn does not check is not checked here either: iat, and the audience of access tokens")
+    func sameRulesAsTheRouter() {
+        let future = F.token(F.claims([("iat", .int(Int(F.now) + 3600))]))
+        #expect(denial(decide([("Authorization", "Bearer " + future)])) == nil)
+        let audience = F.token(F.claims([("aud", "apk-internal-key")]))
+        #expect(denial(decide([("Authorization", "Bearer " + audience)])) == nil)
     }
 
     @Test("missing credentials: the exact 401 body of contract §7.6")
@@ -190,7 +167,7 @@ struct AuthEvaluatorTests {
         ("internal key of another API", "internal_key_of_another_api"),
         ("sandbox internal key on production", "internal_key_of_another_environment"),
         ("internal key sent as a bearer token", "unknown_issuer"),
-        ("access token with the internal-key audience", "not_an_access_token"),
+        ("access token sent as an internal key", "unknown_issuer"),
         ("not a bearer token", "not_bearer"), ("internal key sent twice", "duplicate_header"),
     ])
     func reasons(_ name: String, _ reason: String) throws {
@@ -207,61 +184,5 @@ struct AuthEvaluatorTests {
     @Test("spoofed x-apk-* headers never authenticate")
     func spoofedHeaders() {
         #expect(denial(decide([("x-apk-consumer-key", "abc"), ("x-apk-auth", "ok")]))?.code == 900903)
-    }
-}
-
-/// One hostile request of the issue's list.
-struct HostileCase: Sendable, CustomTestStringConvertible {
-    var name: String
-    var headers: [(String, String)]
-    var testDescription: String { name }
-
-    typealias F = TokenFixtures
-
-    static var all: [HostileCase] {
-        let publicDER = F.key.publicKey.derRepresentation
-        let hsInput = F.b64(Array(#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#.utf8)) + "."
-            + F.b64(Array(DocumentWriter.json(.object(F.claims())).utf8))
-        let hmac = HMAC<SHA256>.authenticationCode(for: Array(hsInput.utf8), using: SymmetricKey(data: publicDER))
-        let payload = DocumentWriter.json(.object(F.claims()))
-        var manyClaims = F.claims()
-        for index in 0..<10_000 { manyClaims["c\(index)"] = .int(index) }
-        var noSub = F.claims()
-        noSub["sub"] = nil
-        var noExp = F.claims()
-        noExp["exp"] = nil
-        let bearer = { (token: String) in [("Authorization", "Bearer " + token)] }
-        return [
-            HostileCase(name: "alg none", headers: bearer(F.raw(header: #"{"alg":"none"}"#, payload: payload))),
-            HostileCase(name: "HS256 signed with the RSA public key", headers: bearer(hsInput + "." + F.b64(Array(hmac)))),
-            HostileCase(name: "expired", headers: bearer(F.token(F.claims([("exp", .int(Int(F.now) - 120))])))),
-            HostileCase(name: "nbf in the future", headers: bearer(F.token(F.claims([("nbf", .int(Int(F.now) + 600))])))),
-            HostileCase(name: "no exp", headers: bearer(F.token(noExp))),
-            HostileCase(name: "no sub", headers: bearer(F.token(noSub))),
-            HostileCase(name: "wrong issuer", headers: bearer(F.token(F.claims(issuer: F.otherIssuer)))),
-            HostileCase(
-                name: "signed by another key",
-                headers: bearer(try! RS256Signer(keyID: "k1", privateKey: F.otherKey).sign(F.claims()))),
-            HostileCase(
-                name: "tampered payload",
-                headers: bearer(F.tampered(F.token(), payload: DocumentWriter.json(.object(F.claims([("sub", "root")])))))),
-            HostileCase(
-                name: "unknown kid", headers: bearer(try! RS256Signer(keyID: "k9", privateKey: F.key).sign(F.claims()))),
-            HostileCase(
-                name: "64 KiB token",
-                headers: bearer(F.token(F.claims([("pad", .string(String(repeating: "a", count: 64 * 1024)))])))),
-            HostileCase(name: "10,000 claims", headers: bearer(F.token(manyClaims))),
-            HostileCase(name: "non-base64 garbage", headers: bearer("%%%.@@@.!!!")),
-            HostileCase(name: "not a bearer token", headers: [("Authorization", "Basic YWxpY2U6c2VjcmV0")]),
-            HostileCase(name: "empty bearer", headers: [("Authorization", "Bearer ")]),
-            HostileCase(name: "internal key of another API", headers: [("Internal-Key", F.internalKey(api: "api-2"))]),
-            HostileCase(name: "sandbox internal key on production", headers: [("Internal-Key", F.internalKey(keyType: "SANDBOX"))]),
-            HostileCase(name: "internal key sent as a bearer token", headers: bearer(F.internalKey())),
-            HostileCase(
-                name: "access token with the internal-key audience",
-                headers: bearer(F.token(F.claims([("aud", "apk-internal-key")])))),
-            HostileCase(name: "access token sent as an internal key", headers: [("Internal-Key", F.token())]),
-            HostileCase(name: "internal key sent twice", headers: [("Internal-Key", F.internalKey()), ("Internal-Key", F.internalKey())]),
-        ]
     }
 }

@@ -4,11 +4,13 @@ package import Hummingbird
 package import Logging
 package import ServiceLifecycle
 
-/// apk-echo's settings: `HTTP_HOST` (`127.0.0.1`), `HTTP_PORT` (`8088`), `LOG_LEVEL`.
+/// apk-echo's settings: `HTTP_HOST` (`127.0.0.1`), `HTTP_PORT` (`8088`), `LOG_LEVEL`, and `JWKS_FILE` (unset: a test
+/// token issuer's JWKS file, served at `GET /.well-known/jwks.json`).
 package struct EchoConfiguration: ServiceConfiguration {
     package var host = "127.0.0.1"
     package var port = 8088
     package var logLevel: Logger.Level = .info
+    package var jwksFile: String?
 
     package init() {}
 
@@ -16,6 +18,7 @@ package struct EchoConfiguration: ServiceConfiguration {
         host = reader.string("http.host", default: host)
         port = try reader.int("http.port", default: port, range: 0...65535)
         logLevel = try APKLogging.level(from: reader)
+        jwksFile = reader.string("jwks.file")
     }
 }
 
@@ -31,7 +34,7 @@ package struct EchoApplication: ServiceApplication {
 /// Builds apk-echo: ``EchoRouter`` on the configured address.
 package func buildApplication(configuration: EchoConfiguration, logger: Logger) -> EchoApplication {
     let http = Application(
-        router: EchoRouter.build(),
+        router: EchoRouter.build(jwksFile: configuration.jwksFile),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "apk-echo"),
         logger: logger)
     return EchoApplication(configuration: configuration, http: http)

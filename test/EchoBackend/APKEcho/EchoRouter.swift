@@ -1,5 +1,6 @@
 package import APKModel
 package import Hummingbird
+import Foundation
 import NIOCore
 
 /// An httpbin-like backend for gateway tests: every request is answered with JSON describing it (method, path,
@@ -7,14 +8,23 @@ import NIOCore
 ///
 /// - `/status/<code>` answers with that status (100–599) and the echo body;
 /// - `/delay/<seconds>` waits (at most 10 s) before answering, for upstream-timeout tests;
+/// - `GET /.well-known/jwks.json` serves the `JWKS_FILE` (read on every request) when one is configured: the key set
+///   of a test token issuer;
 /// - every other path and method echoes.
 package enum EchoRouter {
     /// Largest request body echoed back; larger bodies get 413.
     package static let maxBodyBytes = 1 << 20
 
-    package static func build() -> Router<BasicRequestContext> {
+    package static func build(jwksFile: String? = nil) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.get("/health") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: #"{"health":"Ok"}"#))) }
+        if let jwksFile {
+            router.get("/.well-known/jwks.json") { _, _ in
+                guard let data = FileManager.default.contents(atPath: jwksFile) else { return Response(status: .notFound) }
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            }
+        }
         router.on("**", method: .get, use: echo)
         for method in [HTTPRequest.Method.post, .put, .delete, .patch, .head, .options] {
             router.on("**", method: method, use: echo)

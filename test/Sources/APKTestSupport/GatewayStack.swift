@@ -21,7 +21,9 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     /// True when the test environment names a PostgreSQL and an Envoy binary (`./build-apk.sh test` sets both).
     package static var available: Bool { TestEnvironment.databaseURL != nil && TestEnvironment.envoyBinary != nil }
 
-    package init(label: String) async throws {
+    /// `testIssuer`: an extra token issuer the router trusts (`AUTH_ISSUERS`), its JWKS served by apk-echo at
+    /// `/.well-known/jwks.json` from a file in ``directory``.
+    package init(label: String, testIssuer: (issuer: String, jwks: String)? = nil) async throws {
         guard let databaseURL = TestEnvironment.databaseURL, let envoyBinary = TestEnvironment.envoyBinary else {
             throw TestSupportError("APK_TEST_DATABASE_URL and APK_ENVOY_BIN are required")
         }
@@ -32,14 +34,20 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try await Self.makeCertificate(in: directory)
 
-        echo = try ServiceProcess(executable: "apk-echo", environment: [:])
+        var echoEnvironment: [String: String] = [:]
+        if let testIssuer {
+            let file = directory.appendingPathComponent("test-issuer.jwks.json")
+            try Data(testIssuer.jwks.utf8).write(to: file)
+            echoEnvironment["JWKS_FILE"] = file.path
+        }
+        echo = try ServiceProcess(executable: "apk-echo", environment: echoEnvironment)
         deployer = try ServiceProcess(executable: "apk-deployer", environment: [
             "DATABASE_URL": databaseURL, "SEED_DEV_CLIENT": "true", "DEPLOY_NAMESPACE": namespace,
         ])
         xdsPort = try FreePort.next()
         httpsPort = try FreePort.next()
         httpPort = try FreePort.next()
-        adapterEnvironment = [
+        var adapterEnvironment = [
             "DATABASE_URL": databaseURL, "WATCH_NAMESPACE": namespace, "GATEWAY_NAME": nodeID,
             "XDS_PORT": String(xdsPort), "GATEWAY_LISTENER_ADDRESS": "127.0.0.1",
             "GATEWAY_HTTPS_PORT": String(httpsPort), "GATEWAY_HTTP_PORT": String(httpPort),
@@ -47,6 +55,8 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
             "GATEWAY_TLS_KEY": directory.appendingPathComponent("gateway.key").path,
             "SYSTEM_DEPLOYER_URL": deployer.baseURL, "SYSTEM_CONFIG_URL": "none",
         ]
+        if let testIssuer { adapterEnvironment["AUTH_ISSUERS"] = "\(testIssuer.issuer)|\(echo.baseURL)/.well-known/jwks.json" }
+        self.adapterEnvironment = adapterEnvironment
         adapter = try ServiceProcess(executable: "apk-adapter", environment: adapterEnvironment)
         try await echo.waitUntil(path: "/get")
         try await deployer.waitUntil(path: "/ready")
@@ -95,7 +105,8 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     /// not the gateway's, and HTTP/1.1 has no such race.
     package func call(
         _ path: String, method: String = "GET", host: String, https: Bool = true, http1: Bool = false,
-        headers: [String: String] = [:], credentials sendCredentials: Bool = true, body: String? = nil
+        headers: [String: String] = [:], credentials sendCredentials: Bool = true, repeatedHeaders: [(String, String)] = [],
+        body: String? = nil
     ) async throws -> HTTP.Response {
         var arguments = ["curl", "-sSk", "--max-time", "10", "-X", method, "-w", "\n%{http_code}"]
         if http1 { arguments.append("--http1.1") }
@@ -113,6 +124,13 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
             all[name] = value
         }
         for (name, value) in all.sorted(by: { $0.key < $1.key }) { arguments += ["-H", "\(name): \(value)"] }
+        // In order, repeats kept, from a file (`-H @file`): a hostile token can be longer than one argument may be.
+        let headerFile = directory.appendingPathComponent("headers-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: headerFile) }
+        if !repeatedHeaders.isEmpty {
+            try Data(repeatedHeaders.map { "\($0.0): \($0.1)\n" }.joined().utf8).write(to: headerFile)
+            arguments += ["-H", "@\(headerFile.path)"]
+        }
         if let body { arguments += ["--data-binary", body] }
         let result = try await Command.run(arguments + [url], includeErrors: true)
         var lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)

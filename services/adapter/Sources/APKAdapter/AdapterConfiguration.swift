@@ -46,6 +46,7 @@ package struct AdapterConfiguration: Sendable {
     /// | `auth.internal.key.issuer` | `AUTH_INTERNAL_KEY_ISSUER` | `https://idp.am.wso2.com/internal-key` (the deployer's `INTERNAL_KEY_ISSUER`) |
     /// | `auth.oauth2.headers` | `AUTH_OAUTH2_HEADERS` | `authorization` (comma list: headers OAuth2 tokens may come in) |
     /// | `auth.jwks.cache.ttl` | `AUTH_JWKS_CACHE_TTL` | `5m` |
+    /// | `auth.issuers` | `AUTH_ISSUERS` | empty (comma list of `<issuer>\|<http(s) JWKS URL>`, trusted for every API) |
     package init(reader: ConfigReader) throws {
         self.init()
         ops = try HTTPServerSettings(reader: reader, defaultHost: ops.host, defaultPort: ops.port)
@@ -81,6 +82,14 @@ package struct AdapterConfiguration: Sendable {
             throw ConfigReader.Failure(key: "auth.oauth2.headers", reason: "expected header names other than internal-key")
         }
         xds.auth.oauth2Headers = Array(Set(headers)).sorted()
+        xds.auth.externalIssuers = try reader.issuerList("auth.issuers").map { entry in
+            guard entry.issuer != xds.auth.issuer, entry.issuer != xds.auth.internalKeyIssuer,
+                let issuer = XDSSettings.ExternalIssuer(issuer: entry.issuer, jwksURL: entry.jwksURL)
+            else {
+                throw ConfigReader.Failure(key: "auth.issuers", reason: "\(entry.issuer): not a separate issuer with an http(s)://host[:port]/path JWKS URL")
+            }
+            return issuer
+        }
         let ttl = try reader.duration("auth.jwks.cache.ttl", default: .seconds(xds.auth.jwksCacheSeconds))
         xds.auth.jwksCacheSeconds = max(1, Int(ttl.components.seconds))
         let backend = reader.string("store.backend", default: storeBackend.rawValue).lowercased()

@@ -58,7 +58,7 @@ extension DeployerConfiguration {
             throw InvalidConfiguration(key: "internal.key.issuer", reason: "must be set and differ from TOKEN_ISSUER")
         }
         seedDevClient = try reader.bool("seed.dev.client", default: seedDevClient)
-        auth.externalIssuers = try Self.externalIssuers(reader.list("auth.issuers", default: []))
+        auth.externalIssuers = try reader.issuerList("auth.issuers").map { ExternalIssuer(issuer: $0.issuer, jwksURL: $0.jwksURL) }
         if auth.externalIssuers.contains(where: { $0.issuer == token.issuer }) {
             throw InvalidConfiguration(key: "auth.issuers", reason: "\(token.issuer) is the built-in issuer (TOKEN_ISSUER)")
         }
@@ -72,24 +72,6 @@ extension DeployerConfiguration {
             throw InvalidConfiguration(key: "store.backend", reason: "expected postgres or memory, found \"\(backend)\"")
         }
         storeBackend = parsed
-    }
-
-    /// `issuer|jwks-url` entries; the URL must be http(s) and the issuer distinct from every other.
-    static func externalIssuers(_ entries: [String]) throws(InvalidConfiguration) -> [ExternalIssuer] {
-        var issuers: [ExternalIssuer] = []
-        for entry in entries {
-            let fields = entry.split(separator: "|", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard fields.count == 2, !fields[0].isEmpty,
-                fields[1].hasPrefix("https://") || fields[1].hasPrefix("http://")
-            else {
-                throw InvalidConfiguration(key: "auth.issuers", reason: "expected <issuer>|<http(s) JWKS URL>, found \"\(entry)\"")
-            }
-            guard !issuers.contains(where: { $0.issuer == fields[0] }) else {
-                throw InvalidConfiguration(key: "auth.issuers", reason: "issuer \(fields[0]) is listed twice")
-            }
-            issuers.append(ExternalIssuer(issuer: fields[0], jwksURL: fields[1]))
-        }
-        return issuers
     }
 }
 

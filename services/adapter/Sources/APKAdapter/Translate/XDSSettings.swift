@@ -34,8 +34,35 @@ package struct XDSSettings: Sendable, Hashable {
         package var jwksCacheSeconds = 300
         /// Headers OAuth2 access tokens may be sent in (lower case), `Authorization` by default.
         package var oauth2Headers = ["authorization"]
+        /// Issuers trusted besides the built-in one (the deployer's `AUTH_ISSUERS` equivalent), in order.
+        package var externalIssuers: [ExternalIssuer] = []
 
         package init() {}
+    }
+
+    /// A token issuer whose keys Envoy fetches from `jwks` + `path` (cluster `apk-system/jwks/<index>`).
+    package struct ExternalIssuer: Sendable, Hashable {
+        package var issuer: String
+        package var jwks: Upstream
+        package var path: String
+
+        package init(issuer: String, jwks: Upstream, path: String) {
+            self.issuer = issuer
+            self.jwks = jwks
+            self.path = path
+        }
+
+        /// From `<issuer>` and an `http(s)://host[:port]/path` URL; nil when the URL is not one.
+        package init?(issuer: String, jwksURL: String) {
+            let scheme = jwksURL.hasPrefix("https://") ? "https://" : "http://"
+            let rest = jwksURL.dropFirst(scheme.count)
+            let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+            let path = String(rest[slash...])
+            guard jwksURL.hasPrefix(scheme), !path.contains(" "), !path.contains("#"),
+                let upstream = Upstream(url: scheme + rest[..<slash])
+            else { return nil }
+            self.init(issuer: issuer, jwks: upstream, path: path.isEmpty ? "/" : path)
+        }
     }
 
     package struct ListenerTLS: Sendable, Hashable {

@@ -24,6 +24,10 @@ extension XDSTranslator {
     static let denialTargetKey = "denial_target"
 
     static func oauth2Provider(_ header: String) -> String { "apk-oauth2/\(header)" }
+    /// The provider of external issuer number `index` (``XDSSettings/Auth/externalIssuers``) on `header`.
+    static func oauth2Provider(_ header: String, external index: Int) -> String { "apk-oauth2/\(header)/\(index + 1)" }
+    /// The cluster Envoy fetches external issuer number `index`'s JWKS through.
+    static func jwksCluster(_ index: Int) -> String { "apk-system/jwks/\(index + 1)" }
 
     /// The name of the `jwt_authn` requirement a route with these credentials uses (one per credential list; the
     /// gateway's filter defines one for every configured OAuth2 header).
@@ -47,17 +51,27 @@ extension XDSTranslator {
     ) throws -> [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter] {
         var jwt = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtAuthentication()
         for header in settings.auth.oauth2Headers {
-            var provider = baseProvider(issuer: settings.auth.issuer, settings: settings)
-            var location = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtHeader()
-            location.name = header
-            location.valuePrefix = "Bearer "
-            provider.fromHeaders = [location]
-            provider.forward = true  // removed per route when the API does not send it upstream
-            provider.payloadInMetadata = tokenMetadataKey
-            var normalize = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider.NormalizePayload()
-            normalize.spaceDelimitedClaims = ["scope"]
-            provider.normalizePayloadInMetadata = normalize
-            jwt.providers[oauth2Provider(header)] = provider
+            func accessTokenProvider(_ base: Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider {
+                var provider = base
+                var location = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtHeader()
+                location.name = header
+                location.valuePrefix = "Bearer "
+                provider.fromHeaders = [location]
+                provider.forward = true  // removed per route when the API does not send it upstream
+                provider.payloadInMetadata = tokenMetadataKey
+                var normalize = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider.NormalizePayload()
+                normalize.spaceDelimitedClaims = ["scope"]
+                provider.normalizePayloadInMetadata = normalize
+                return provider
+            }
+            jwt.providers[oauth2Provider(header)] = accessTokenProvider(baseProvider(issuer: settings.auth.issuer, settings: settings))
+            for (index, external) in settings.auth.externalIssuers.enumerated() {
+                var base = baseProvider(issuer: external.issuer, settings: settings)
+                base.remoteJwks = remoteJwks(
+                    cluster: jwksCluster(index), uri: "\(external.jwks.tls ? "https" : "http")://\(external.jwks.host)\(external.path)",
+                    settings: settings)
+                jwt.providers[oauth2Provider(header, external: index)] = accessTokenProvider(base)
+            }
         }
         var internalKey = baseProvider(issuer: settings.auth.internalKeyIssuer, settings: settings)
         var location = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtHeader()
@@ -69,10 +83,16 @@ extension XDSTranslator {
         jwt.providers[internalKeyProvider] = internalKey
         for credentials in requirements(settings: settings) {
             var any = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirementOrList()
-            any.requirements = credentials.map { credential in
-                var requirement = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirement()
-                requirement.providerName = requirementName([credential])
-                return requirement
+            any.requirements = credentials.flatMap { credential -> [Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirement] in
+                var names = [requirementName([credential])]
+                if case .oauth2(let header, _) = credential {
+                    names += settings.auth.externalIssuers.indices.map { oauth2Provider(header, external: $0) }
+                }
+                return names.map { name in
+                    var requirement = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirement()
+                    requirement.providerName = name
+                    return requirement
+                }
             }
             var requirement = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirement()
             requirement.requiresAny = any
@@ -102,19 +122,28 @@ extension XDSTranslator {
         cache.jwtCacheSize = 1000
         provider.jwtCacheConfig = cache
         if settings.systemDeployer != nil {
-            var remote = Envoy_Extensions_Filters_Http_JwtAuthn_V3_RemoteJwks()
-            remote.httpUri.uri = "http://idp.am.wso2.com" + settings.auth.jwksPath
-            remote.httpUri.cluster = systemDeployerCluster
-            remote.httpUri.timeout = Google_Protobuf_Duration(seconds: 5)
-            remote.cacheDuration = Google_Protobuf_Duration(seconds: Int64(settings.auth.jwksCacheSeconds))
-            var fetch = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwksAsyncFetch()
-            fetch.failedRefetchDuration = Google_Protobuf_Duration(seconds: 2)
-            remote.asyncFetch = fetch
-            provider.remoteJwks = remote
+            provider.remoteJwks = remoteJwks(
+                cluster: systemDeployerCluster, uri: "http://idp.am.wso2.com" + settings.auth.jwksPath, settings: settings)
         } else {
             provider.localJwks.inlineString = #"{"keys":[]}"#  // no issuer configured: every token fails (closed)
         }
         return provider
+    }
+
+    /// Keys fetched through `cluster` (at listener start, then every `AUTH_JWKS_CACHE_TTL`; a failed fetch is
+    /// retried after 2 s).
+    static func remoteJwks(
+        cluster: String, uri: String, settings: XDSSettings
+    ) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_RemoteJwks {
+        var remote = Envoy_Extensions_Filters_Http_JwtAuthn_V3_RemoteJwks()
+        remote.httpUri.uri = uri
+        remote.httpUri.cluster = cluster
+        remote.httpUri.timeout = Google_Protobuf_Duration(seconds: 5)
+        remote.cacheDuration = Google_Protobuf_Duration(seconds: Int64(settings.auth.jwksCacheSeconds))
+        var fetch = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwksAsyncFetch()
+        fetch.failedRefetchDuration = Google_Protobuf_Duration(seconds: 2)
+        remote.asyncFetch = fetch
+        return remote
     }
 
     /// Per-route filter configuration and metadata of one operation (in `route`); throws when the plan cannot be

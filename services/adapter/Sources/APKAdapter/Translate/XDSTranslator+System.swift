@@ -32,6 +32,10 @@ extension XDSTranslator {
                 prefixRoute("runtime", "/api/runtime/", cluster: name),
             ]
         }
+        for (index, issuer) in settings.auth.externalIssuers.enumerated() {
+            result.clusters.append(
+                try systemCluster(name: jwksCluster(index), upstream: issuer.jwks, settings: settings, encoder: encoder))
+        }
         if let config = settings.systemConfig {
             let name = "apk-system/config"
             result.clusters.append(try systemCluster(name: name, upstream: config, settings: settings, encoder: encoder))
