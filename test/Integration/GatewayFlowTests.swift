@@ -155,7 +155,7 @@ struct GatewayFlowTests {
         }
         try await stack.restartAdapter()
         // After reconnecting, Envoy runs the same configuration (same content-hash versions: nothing to resend).
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + Poll.hangLimit
         while try await stack.envoy.configVersions() != versionsBefore, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))  // poll interval
         }
@@ -175,7 +175,7 @@ struct GatewayFlowTests {
             let bad = Self.badBundle(name: "gw-bad-\(UUID().uuidString.prefix(6).lowercased())", echo: stack.echo)
             _ = try await store.resources.apply(bad, namespace: stack.namespace)
             let key = ResourceKey(kind: "API", namespace: stack.namespace, name: bad.apiID)
-            let deadline = ContinuousClock.now + .seconds(30)
+            let deadline = ContinuousClock.now + Poll.hangLimit
             var message = ""
             while ContinuousClock.now < deadline {
                 let stored = try await store.resources.get(key)

@@ -1,5 +1,6 @@
 import APKModel
 import APKStore
+import APKTestSupport
 import Foundation
 import PostgresNIO
 import Testing
@@ -109,7 +110,7 @@ struct PostgresStoreTests {
 
     /// Waits until `store` has a parked waiter (bounded; yields, never sleeps).
     static func untilParked(_ store: PostgresStore) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + Poll.hangLimit
         while store.parkedWaiters == 0 {
             guard ContinuousClock.now < deadline else { throw StoreError.unavailable("waiter never parked") }
             await Task.yield()

@@ -73,7 +73,7 @@ enum PostgresTestDatabase {
     }
 
     /// Waits (event-driven: the listener bumps the signal's epoch when it connects) until the LISTEN connection is up.
-    static func waitUntilListening(_ store: PostgresStore, timeout: Duration = .seconds(20)) async throws {
+    static func waitUntilListening(_ store: PostgresStore, timeout: Duration = Poll.hangLimit) async throws {
         let deadline = ContinuousClock.now + timeout
         while !store.isListening {
             guard ContinuousClock.now < deadline else { throw StoreError.unavailable("listener did not connect") }

@@ -2,6 +2,7 @@ import APKAdapter
 import APKModel
 import APKStore
 import APKSupport
+import APKTestSupport
 import APKXDS
 import Foundation
 import Logging
@@ -59,14 +60,9 @@ final class FlakyResourceStore: ResourceStore {
     static let node = "gw-test"
     static let fast = Backoff(initial: .milliseconds(5), max: .milliseconds(40), jitter: 0)
 
-    /// Polls `condition` every 10 ms until it holds or `seconds` pass.
-    static func eventually(within seconds: Double = 10, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return try await condition()
+    /// Polls `condition` until it holds (``Poll``: the bound only detects a hang).
+    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        try await Poll.until(condition)
     }
 
     static func routeNames(_ cache: SnapshotCache) throws -> [String] {
