@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "apk-config", targets: ["APKConfigMain"]),
         .executable(name: "apk-deployer", targets: ["APKDeployerMain"]),
         .executable(name: "apk-adapter", targets: ["APKAdapterMain"]),
+        .executable(name: "apk-enforcer", targets: ["APKEnforcerMain"]),
         .executable(name: "apk-bench", targets: ["APKBench"]),
         .executable(name: "apk-echo", targets: ["APKEchoMain"]),
     ],
@@ -301,6 +302,37 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "services/adapter/Tests/APKAdapterTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: enforcer (Envoy ext_authz: the auth plan evaluated in Swift, `enforcer` mode)
+        .target(
+            name: "APKEnforcer",
+            dependencies: [
+                "APKAuth", "APKAuthPlan", "APKHTTPClient", "APKRuntime", "APKSupport", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "services/enforcer/Sources/APKEnforcer",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "APKEnforcerMain",
+            dependencies: ["APKEnforcer", "APKRuntime"],
+            path: "services/enforcer/Sources/APKEnforcerMain",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKEnforcerTests",
+            dependencies: [
+                "APKEnforcer", "APKAuth", "APKAuthPlan", "APKModel", "APKTestTokens", "EnvoyProtos",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "services/enforcer/Tests/APKEnforcerTests",
             swiftSettings: swiftSettings
         ),
 

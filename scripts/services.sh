@@ -6,7 +6,7 @@
 
 # The services of the stack in start order (`down` stops them in reverse order; PostgreSQL is started before and
 # stopped after them).
-STACK_SERVICES=(config deployer echo adapter router)
+STACK_SERVICES=(config deployer echo enforcer adapter router)
 
 pid_file() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
 

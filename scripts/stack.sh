@@ -23,14 +23,22 @@ sample_conf_for() {
     echo "${copy#"$ROOT"/}"
 }
 
+# dev_token TOKEN_URL [CURL_ARG…]: an access token (scope apk:api_create) of the development client of the reference
+# quick start from the issuer at TOKEN_URL; prints it on stdout.
+dev_token() {
+    local url="$1"
+    shift
+    curl -fsS --max-time 10 "$@" -u "$DEV_CLIENT_ID:$DEV_CLIENT_SECRET" \
+        -d 'grant_type=client_credentials&scope=apk:api_create' "$url" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+
 # deploy_sample DEPLOYER_URL APK_CONF: deploys the quick-start sample API (with test/fixtures/quickstart's definition)
 # through the deployer with the development client's token. Deploying the same API again updates it in place (its id
 # is derived from organization, name and version), so this is safe on every `up`. Prints the API id on stdout.
 deploy_sample() {
     local d="$1" conf="$2" token status response="$RUN_DIR/http-bin-api.deployed.yaml"
-    token="$(curl -fsS --max-time 10 -u "$DEV_CLIENT_ID:$DEV_CLIENT_SECRET" \
-        -d 'grant_type=client_credentials&scope=apk:api_create' "$d/oauth2/token" |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')" ||
+    token="$(dev_token "$d/oauth2/token")" ||
         die "could not get a token for the development client from $d/oauth2/token; see $LOG_DIR/deployer.log"
     status="$(curl -sS --max-time 30 -o "$response" -w '%{http_code}' -X POST "$d/api/deployer/apis/deploy" \
         -H "Authorization: Bearer $token" -F "apkConfiguration=@$conf" -F "definitionFile=@$SAMPLE_DEFINITION")" ||
@@ -39,19 +47,34 @@ deploy_sample() {
     sed -n 's/^id: *//p' "$response" | head -n 1 | tr -d "\"'"
 }
 
-# Polls the sample API's URL (through the router's HTTPS listener) until it answers 200; fails after SAMPLE_TIMEOUT.
+# sample_key DEPLOYER_URL API_ID: an internal key for the sample API (the runtime API's generate-key); prints it.
+sample_key() {
+    local d="$1" id="$2" token
+    token="$(dev_token "$d/oauth2/token")" || die "could not get a token from $d/oauth2/token"
+    curl -fsS --max-time 10 -X POST "$d/api/runtime/apis/$id/generate-key" -H "Authorization: Bearer $token" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["apikey"])' ||
+        die "generate-key failed for the sample API $id; see $LOG_DIR/deployer.log"
+}
+
+# wait_for_sample URL KEY: polls the sample API's URL (through the router's HTTPS listener) with the internal key KEY
+# until it answers 200 (fails after SAMPLE_TIMEOUT), then checks that it answers 401 without a credential: the
+# sample's operations are secured, as in the reference quick start.
 wait_for_sample() {
-    local url="$1" code="" deadline=$((SECONDS + SAMPLE_TIMEOUT))
-    log "waiting for $url (Host: gw.wso2.com) to answer 200 through the router"
+    local url="$1" key="$2" code="" deadline=$((SECONDS + SAMPLE_TIMEOUT))
+    log "waiting for $url (Host: gw.wso2.com, Internal-Key) to answer 200 through the router"
     while ((SECONDS < deadline)); do
-        code="$(curl -sk --max-time 2 -o /dev/null -w '%{http_code}' -H 'Host: gw.wso2.com' "$url" 2>/dev/null || true)"
-        [ "$code" = 200 ] && return 0
+        code="$(curl -sk --max-time 2 -o /dev/null -w '%{http_code}' -H 'Host: gw.wso2.com' -H "Internal-Key: $key" \
+            "$url" 2>/dev/null || true)"
+        [ "$code" = 200 ] && break
         is_running adapter || die "apk-adapter exited; see $LOG_DIR/adapter.log"
         is_running router || die "the router (Envoy) exited; see $LOG_DIR/router.log"
         sleep 0.2   # poll interval, not a synchronisation delay
     done
-    die "the sample API did not answer 200 through the router within ${SAMPLE_TIMEOUT}s (last status: ${code:-none});" \
-        "see $LOG_DIR/adapter.log, $LOG_DIR/router.log and curl -s http://127.0.0.1:$ROUTER_ADMIN_PORT/config_dump"
+    [ "$code" = 200 ] || die "the sample API did not answer 200 through the router within ${SAMPLE_TIMEOUT}s" \
+        "(last status: ${code:-none}); see $LOG_DIR/adapter.log, $LOG_DIR/router.log and" \
+        "curl -s http://127.0.0.1:$ROUTER_ADMIN_PORT/config_dump"
+    code="$(curl -sk --max-time 5 -o /dev/null -w '%{http_code}' -H 'Host: gw.wso2.com' "$url" || true)"
+    [ "$code" = 401 ] || die "the sample API answered $code without a credential (expected 401): it is not secured"
 }
 
 cmd_up() {
@@ -60,7 +83,7 @@ cmd_up() {
     local envoy product
     envoy="$(ensure_envoy)"
     log "building $UP_CONFIGURATION binaries"
-    for product in apk-config apk-deployer apk-echo apk-adapter; do
+    for product in apk-config apk-deployer apk-echo apk-enforcer apk-adapter; do
         swift build -c "$UP_CONFIGURATION" --product "$product" || die "could not build $product ($UP_CONFIGURATION)"
     done
     local bin database_url
@@ -75,10 +98,11 @@ cmd_up() {
         touch "$RUN_DIR/postgres.managed"
         database_url="$(APK_PG_PORT="${APK_PG_PORT:-5432}" scripts/postgres.sh url)"
     fi
-    local config_url deployer_url echo_url adapter_url admin_url gateway_host https http
+    local config_url deployer_url echo_url enforcer_url adapter_url admin_url gateway_host https http
     config_url="http://$(connect_host "$CONFIG_HOST"):$CONFIG_PORT"
     deployer_url="http://$(connect_host "$DEPLOYER_HOST"):$DEPLOYER_PORT"
     echo_url="http://$(connect_host "$ECHO_HOST"):$ECHO_PORT"
+    enforcer_url="http://$(connect_host "$ENFORCER_HOST"):$ENFORCER_PORT"
     adapter_url="http://$(connect_host "$ADAPTER_HOST"):$ADAPTER_PORT"
     admin_url="http://127.0.0.1:$ROUTER_ADMIN_PORT"
     gateway_host="$(connect_host "$GATEWAY_ADDRESS")"
@@ -98,13 +122,22 @@ cmd_up() {
     wait_for_health echo "$echo_url/health"
     log "apk-config is up on $config_url, apk-deployer on $deployer_url, apk-echo on $echo_url"
 
+    # The enforcer after the deployer: it is ready once it holds the deployer's signing keys. The router calls it
+    # in `enforcer` mode (APK_AUTH_ENFORCEMENT=enforcer); in `native` mode it decides nothing but is kept running.
+    start_service enforcer "$bin/apk-enforcer" HTTP_HOST="$ENFORCER_HOST" HTTP_PORT="$ENFORCER_PORT" \
+        GRPC_HOST="$ENFORCER_HOST" GRPC_PORT="$ENFORCER_GRPC_PORT" AUTH_JWKS_URL="$deployer_url/oauth2/jwks"
+    echo "$enforcer_url/ready" >"$RUN_DIR/enforcer.health"
+    wait_for_health enforcer "$enforcer_url/ready"
+    log "apk-enforcer is up: ext_authz on $(connect_host "$ENFORCER_HOST"):$ENFORCER_GRPC_PORT, ops on $enforcer_url"
+
     # The adapter after the deployer: the deployer migrates the schema both read. It watches the deployer's namespace.
     start_service adapter "$bin/apk-adapter" HTTP_HOST="$ADAPTER_HOST" HTTP_PORT="$ADAPTER_PORT" \
         XDS_HOST="$ADAPTER_HOST" XDS_PORT="$ADAPTER_XDS_PORT" WATCH_NAMESPACE="${DEPLOY_NAMESPACE:-default}" \
         GATEWAY_NAME="$GATEWAY_NAME" GATEWAY_LISTENER_ADDRESS="$GATEWAY_ADDRESS" \
         GATEWAY_HTTPS_PORT="$GATEWAY_HTTPS_PORT" GATEWAY_HTTP_PORT="$GATEWAY_HTTP_PORT" \
         GATEWAY_TLS_CERTIFICATE="$CERT_DIR/gateway.crt" GATEWAY_TLS_KEY="$CERT_DIR/gateway.key" \
-        SYSTEM_DEPLOYER_URL="$deployer_url" SYSTEM_CONFIG_URL="$config_url" \
+        SYSTEM_DEPLOYER_URL="$deployer_url" SYSTEM_CONFIG_URL="$config_url" AUTH_ENFORCEMENT="$AUTH_ENFORCEMENT" \
+        AUTH_ENFORCER_URL="http://$(connect_host "$ENFORCER_HOST"):$ENFORCER_GRPC_PORT" \
         ${database_url:+DATABASE_URL="$database_url"}
     echo "$adapter_url/ready" >"$RUN_DIR/adapter.health"
     wait_for_health adapter "$adapter_url/ready"
@@ -120,21 +153,31 @@ cmd_up() {
     sample_conf="$(sample_conf_for "$echo_url")"
     log "deploying the sample API http-bin-api 1.0.8 ($sample_conf, backend apk-echo $echo_url)"
     sample_id="$(deploy_sample "$deployer_url" "$sample_conf")"
+    [ -n "$sample_id" ] || die "the deployer did not say the sample API's id; see $RUN_DIR/http-bin-api.deployed.yaml"
     echo "$https$SAMPLE_PATH/get" >"$RUN_DIR/sample.url"
-    wait_for_sample "$https$SAMPLE_PATH/get"
-    log "the sample API answers through the router (id ${sample_id:-unknown})"
+    wait_for_sample "$https$SAMPLE_PATH/get" "$(sample_key "$deployer_url" "$sample_id")"
+    log "the sample API answers through the router with an internal key, and 401 without one (id $sample_id," \
+        "enforcement: $AUTH_ENFORCEMENT)"
     local d="$deployer_url" token_call
     token_call="-u $DEV_CLIENT_ID:$DEV_CLIENT_SECRET -d 'grant_type=client_credentials&scope=apk:api_create'"
     cat <<EOF
 
 Quick start:
 
-  # the sample API (deployed by \`up\`, backend apk-echo): through the router over HTTPS (development CA) and HTTP
-  curl -sk $https$SAMPLE_PATH/get -H 'Host: gw.wso2.com'
-  curl -sS $http$SAMPLE_PATH/get -H 'Host: gw.wso2.com'
-  curl -sS --cacert .apk/certs/ca.crt --resolve gw.wso2.com:$GATEWAY_HTTPS_PORT:$gateway_host \\
+  # the reference quick start through the router: a token from idp.am.wso2.com, the runtime APIs on api.am.wso2.com,
+  # then the sample API (deployed by \`up\`, backend apk-echo, secured) with an internal key on gw.wso2.com
+  TOKEN=\$(curl -sk $token_call \\
+       $https/oauth2/token -H 'Host: idp.am.wso2.com' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  curl -sk $https/api/runtime/apis -H 'Host: api.am.wso2.com' -H "Authorization: Bearer \$TOKEN"
+  KEY=\$(curl -sk -X POST $https/api/runtime/apis/$sample_id/generate-key -H 'Host: api.am.wso2.com' \\
+       -H "Authorization: Bearer \$TOKEN" | python3 -c 'import json,sys; print(json.load(sys.stdin)["apikey"])')
+  curl -sk $https$SAMPLE_PATH/get -H 'Host: gw.wso2.com' -H "Internal-Key: \$KEY"          # 200
+  curl -sk $https$SAMPLE_PATH/get -H 'Host: gw.wso2.com'                                 # 401 900903
+  curl -sS $http$SAMPLE_PATH/get -H 'Host: gw.wso2.com' -H "Authorization: Bearer \$TOKEN"   # HTTP, access token
+  curl -sS --cacert .apk/certs/ca.crt --resolve gw.wso2.com:$GATEWAY_HTTPS_PORT:$gateway_host -H "Internal-Key: \$KEY" \\
        "https://gw.wso2.com:$GATEWAY_HTTPS_PORT$SAMPLE_PATH/anything/42?q=1"
-  curl -sk -X POST $https$SAMPLE_PATH/post -H 'Host: gw.wso2.com' -H 'Content-Type: application/json' -d '{"hello":"apk"}'
+  curl -sk -X POST $https$SAMPLE_PATH/post -H 'Host: gw.wso2.com' -H "Internal-Key: \$KEY" \\
+       -H 'Content-Type: application/json' -d '{"hello":"apk"}'
 
   # OpenAPI -> apk-conf
   curl -sS -X POST $config_url/api/configurator/apis/generate-configuration \\
@@ -156,9 +199,7 @@ Quick start:
   curl -sS -X POST $d/api/runtime/apis/<id>/generate-key -H "Authorization: Bearer \$TOKEN"
   curl -sS -X POST "$d/api/deployer/apis/undeploy?apiId=<id>" -H "Authorization: Bearer \$TOKEN"
 
-  # the same through the router: token from idp.am.wso2.com, deployer and runtime APIs on api.am.wso2.com
-  TOKEN=\$(curl -sk $token_call \\
-       $https/oauth2/token -H 'Host: idp.am.wso2.com' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  # the deployer through the router (api.am.wso2.com)
   curl -sk $https/api/deployer/apis -H 'Host: api.am.wso2.com' -H "Authorization: Bearer \$TOKEN"
   curl -sk -X POST "$https/api/deployer/apis/undeploy?apiId=${sample_id:-<id>}" -H 'Host: api.am.wso2.com' \\
        -H "Authorization: Bearer \$TOKEN"                  # afterwards the sample API answers 404
@@ -208,7 +249,7 @@ cmd_status() {
     done < <(recorded_services)
     if is_running router && [ -f "$RUN_DIR/sample.url" ]; then
         url="$(cat "$RUN_DIR/sample.url")"
-        printf '%-15s %s (Host: gw.wso2.com) → HTTP %s\n' "sample API" "$url" \
+        printf '%-15s %s (Host: gw.wso2.com, no credential) → HTTP %s (401: secured)\n' "sample API" "$url" \
             "$(curl -sk --max-time 2 -o /dev/null -w '%{http_code}' -H 'Host: gw.wso2.com' "$url" 2>/dev/null || true)"
     fi
     [ "$found" -eq 1 ] || echo "nothing started by ./build-apk.sh up"

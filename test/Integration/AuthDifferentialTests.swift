@@ -6,20 +6,30 @@ import APKTestTokens
 import Foundation
 import Testing
 
-/// Both ways the gateway decides a request must give the same answer: the Swift evaluator (`AuthEvaluator`, which
-/// the enforcer runs) and Envoy's native filters as the adapter compiles the same plan. Every request of the issue's
-/// hostile list, plus valid and mixed credentials, goes through a real Envoy and through the evaluator with the keys
-/// the router trusts (the deployer's JWKS and a test issuer's key), and the (status, code) pairs are compared.
+/// Every way the gateway decides a request must give the same answer: the Swift evaluator (`AuthEvaluator`), Envoy's
+/// native filters as the adapter compiles the plan (`native` mode), and `apk-enforcer` called by Envoy over ext_authz
+/// (`enforcer` mode). Every request of the issue's hostile list, plus valid and mixed credentials, goes through a
+/// real Envoy in each mode and through the evaluator with the keys the router trusts (the deployer's JWKS and a test
+/// issuer's key); status, code and body must be equal.
 @Suite(.enabled(if: GatewayStack.available, SkipMessage.gateway), .serialized)
 struct AuthDifferentialTests {
     static let testIssuer = "https://issuer.test.example"
     static let flow = DeployerFlowTests()
 
-    @Test func evaluatorAndEnvoyAnswerTheSame() async throws {
+    @Test func evaluatorNativeFiltersAndEnforcerAnswerTheSame() async throws {
         let tokens = try TokenFactory(
             issuer: Self.testIssuer, internalIssuer: "https://idp.am.wso2.com/internal-key",
             now: Date().timeIntervalSince1970)
-        let stack = try await GatewayStack(label: "diff", testIssuer: (Self.testIssuer, tokens.jwks))
+        var answers: [GatewayStack.Enforcement: [String]] = [:]
+        for mode in [GatewayStack.Enforcement.native, .enforcer] {
+            answers[mode] = try await compare(mode: mode, tokens: tokens)
+        }
+        #expect(answers[.native] == answers[.enforcer], "both modes answer each case alike (status, code)")
+    }
+
+    /// Runs every case through a stack in `mode` and through the evaluator; returns "case: status code" per case.
+    func compare(mode: GatewayStack.Enforcement, tokens: TokenFactory) async throws -> [String] {
+        let stack = try await GatewayStack(label: "diff-\(mode.rawValue)", testIssuer: (Self.testIssuer, tokens.jwks), enforcement: mode)
         defer { stack.stop() }
         let deployerToken = try await Self.flow.token(stack.deployer)
         let name = "gw-diff-\(UUID().uuidString.prefix(6).lowercased())"
@@ -76,12 +86,14 @@ struct AuthDifferentialTests {
 
         var differences: [String] = []
         var headerLimit: [String] = []
+        var summary: [String] = []
         for item in cases {
             // HTTP/1.1: an oversized header block is a 431 answer there (HTTP/2 resets the stream instead).
             let native = try await stack.call(
                 "/\(name)/1.0.0/orders/7", host: "gw.wso2.com", http1: true, credentials: false,
                 repeatedHeaders: item.headers)
             let nativeCode = (try? native.json())?["code"] as? Int
+            summary.append("\(item.name): \(native.status) \(nativeCode.map(String.init) ?? "-")")
             let decision = AuthEvaluator.decide(
                 api: plan, operation: operation, keyType: .production,
                 request: AuthRequest(method: "GET", headers: item.headers.map { (name: $0.0, value: $0.1) }), keys: keys,
@@ -97,12 +109,13 @@ struct AuthDifferentialTests {
             if native.status != expected.status || nativeCode != expected.code
                 || (expected.body.map { $0 != native.text } ?? false) {
                 differences.append(
-                    "\(item.name): Envoy \(native.status) \(nativeCode.map(String.init) ?? "-"), evaluator \(expected.status) "
+                    "\(mode) \(item.name): Envoy \(native.status) \(nativeCode.map(String.init) ?? "-"), evaluator \(expected.status) "
                         + "\(expected.code.map(String.init) ?? "-")")
             }
         }
         #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
-        #expect(Set(headerLimit).isSubset(of: ["64 KiB token", "10,000 claims"]), "\(headerLimit)")
+        #expect(Set(headerLimit).isSubset(of: ["64 KiB token", "10,000 claims"]), "\(mode): \(headerLimit)")
+        return summary
     }
 
     func deploy(_ stack: GatewayStack, token: String, name: String) async throws -> String {

@@ -2,8 +2,8 @@ import APKTestSupport
 import Foundation
 import Testing
 
-/// Authentication and authorization decided by Envoy's native filters (`jwt_authn`, RBAC, local replies) compiled by
-/// the adapter: the real data path (deployer REST → PostgreSQL → apk-adapter → ADS → Envoy 1.40 → apk-echo), tokens
+/// Authentication and authorization in both enforcement modes, with the same expectations: Envoy's native filters
+/// (`jwt_authn`, RBAC, local replies) compiled by the adapter, and `apk-enforcer` over ext_authz. The real data path (deployer REST → PostgreSQL → apk-adapter → ADS → Envoy 1.40 → apk-echo), tokens
 /// and internal keys minted by the real deployer. Expected bodies are contract §7.6 (the reference's enforcer bodies).
 @Suite(.enabled(if: GatewayStack.available, SkipMessage.gateway), .serialized)
 struct GatewayAuthTests {
@@ -57,8 +57,9 @@ struct GatewayAuthTests {
         #expect(response.text == Self.invalidCredentialsBody, comment)
     }
 
-    @Test func nativeFiltersAuthenticateAndAuthorizeEveryRequest() async throws {
-        let stack = try await GatewayStack(label: "auth")
+    @Test(arguments: [GatewayStack.Enforcement.native, .enforcer])
+    func theGatewayAuthenticatesAndAuthorizesEveryRequest(mode: GatewayStack.Enforcement) async throws {
+        let stack = try await GatewayStack(label: "auth-\(mode.rawValue)", enforcement: mode)
         defer { stack.stop() }
         let token = try await Self.flow.token(stack.deployer)  // scope apk:api_create only
         let name = "gw-auth-\(UUID().uuidString.prefix(6).lowercased())"
@@ -137,5 +138,16 @@ struct GatewayAuthTests {
             get, host: "gw.wso2.com", headers: ["Authorization": "Bearer \(token)", "X-APK-Identity": "admin"])
         let spoofedHeaders = try spoofed.json()["headers"] as? [String: Any] ?? [:]
         #expect(!spoofedHeaders.keys.contains { $0.lowercased().hasPrefix("x-apk-") }, "\(spoofedHeaders.keys)")
+
+        guard mode == .enforcer else { return }
+        // Fail closed: without the enforcer a secured operation is 503 with an APK body and never reaches the
+        // backend; an open one still answers. Back when the enforcer is.
+        stack.stopEnforcer()
+        let unavailable = try await stack.call(get, host: "gw.wso2.com", headers: ["Internal-Key": key])
+        #expect(unavailable.status == 503, "\(unavailable.text)")
+        #expect((try? unavailable.json())?["code"] as? String == "102517", "\(unavailable.text)")
+        #expect(try await stack.call("/\(name)/1.0.0/uuid", host: "gw.wso2.com").status == 200)
+        try await stack.startEnforcer()
+        try await stack.waitFor(get, host: "gw.wso2.com", status: 200, headers: ["Internal-Key": key])
     }
 }

@@ -67,7 +67,8 @@ package struct Identity: Sendable, Hashable {
 
 /// What happens to an allowed request before it goes upstream.
 package struct Allowance: Sendable, Hashable {
-    /// Request headers to remove: every client-sent `x-apk-*` header, and tokens not sent upstream.
+    /// Request headers to remove: every client-sent `x-apk-*` header, internal keys (on secured operations) and
+    /// access tokens the API does not send upstream.
     package var removeHeaders: [String]
     /// nil when the operation is not secured (or authentication is disabled).
     package var identity: Identity?
@@ -103,6 +104,10 @@ package enum AuthEvaluator {
             .allow(Allowance(removeHeaders: removed.sorted(), identity: identity))
         }
         if request.method == "OPTIONS" || api.disabled || !operation.secured { return allow(nil) }
+        // Internal keys are the gateway's own credential: never sent to a backend, whichever credential decides.
+        for case .internalKey(let header) in api.credentials where !request.values(header.lowercased()).isEmpty {
+            removed.insert(header.lowercased())
+        }
         var reason = "missing"
         for credential in api.credentials {
             let values = request.values(credential.header)

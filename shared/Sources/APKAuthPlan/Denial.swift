@@ -12,6 +12,19 @@ package struct Denial: Sendable, Hashable {
     package struct Header: Sendable, Hashable {
         package var name: String
         package var value: String
+
+        package init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    package init(status: Int, code: Int, message: String, description: String, headers: [Header]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.description = description
+        self.headers = headers
     }
 
     /// `Content-Type` of every denial (the reference's spelling).

@@ -59,9 +59,14 @@ package final class EnvoyProcess: @unchecked Sendable {
         String(((try? String(contentsOf: logURL, encoding: .utf8)) ?? "").suffix(3000))
     }
 
+    /// Sends SIGTERM without waiting (``stop()`` waits).
+    package func terminate() {
+        if process.isRunning { process.terminate() }
+    }
+
     package func stop() {
         guard process.isRunning else { return }
-        process.terminate()
+        terminate()
         let deadline = Date().addingTimeInterval(5)
         while process.isRunning, Date() < deadline { usleep(20_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

@@ -8,12 +8,20 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     package let echo: ServiceProcess
     package let deployer: ServiceProcess
     package private(set) var adapter: ServiceProcess
+    /// `apk-enforcer`, started when the stack runs in ``Enforcement/enforcer`` mode.
+    package private(set) var enforcer: ServiceProcess?
     package let envoy: EnvoyProcess
     package let xdsPort: Int
     package let httpsPort: Int
     package let httpPort: Int
     package let directory: URL
     private let adapterEnvironment: [String: String]
+    private let enforcerEnvironment: [String: String]
+
+    /// Where the gateway's security decisions run (the adapter's `AUTH_ENFORCEMENT`).
+    package enum Enforcement: String, Sendable {
+        case native, enforcer
+    }
     /// Headers every call sends unless it passes the same header itself or `credentials: false` (APIs are secured:
     /// tests set a bearer token or an internal key here once they have one).
     package var credentials: [String: String] = [:]
@@ -23,7 +31,10 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
 
     /// `testIssuer`: an extra token issuer the router trusts (`AUTH_ISSUERS`), its JWKS served by apk-echo at
     /// `/.well-known/jwks.json` from a file in ``directory``.
-    package init(label: String, testIssuer: (issuer: String, jwks: String)? = nil) async throws {
+    /// `enforcement: .enforcer` also starts `apk-enforcer` (before the adapter) and has the router call it.
+    package init(
+        label: String, testIssuer: (issuer: String, jwks: String)? = nil, enforcement: Enforcement = .native
+    ) async throws {
         guard let databaseURL = TestEnvironment.databaseURL, let envoyBinary = TestEnvironment.envoyBinary else {
             throw TestSupportError("APK_TEST_DATABASE_URL and APK_ENVOY_BIN are required")
         }
@@ -55,11 +66,28 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
             "GATEWAY_TLS_KEY": directory.appendingPathComponent("gateway.key").path,
             "SYSTEM_DEPLOYER_URL": deployer.baseURL, "SYSTEM_CONFIG_URL": "none",
         ]
-        if let testIssuer { adapterEnvironment["AUTH_ISSUERS"] = "\(testIssuer.issuer)|\(echo.baseURL)/.well-known/jwks.json" }
+        var enforcerEnvironment = ["AUTH_JWKS_URL": "\(deployer.baseURL)/oauth2/jwks"]
+        if let testIssuer {
+            let issuers = "\(testIssuer.issuer)|\(echo.baseURL)/.well-known/jwks.json"
+            adapterEnvironment["AUTH_ISSUERS"] = issuers
+            enforcerEnvironment["AUTH_ISSUERS"] = issuers
+        }
+        if enforcement == .enforcer {
+            let grpcPort = try FreePort.next()
+            enforcerEnvironment["GRPC_PORT"] = String(grpcPort)
+            adapterEnvironment["AUTH_ENFORCEMENT"] = "enforcer"
+            adapterEnvironment["AUTH_ENFORCER_URL"] = "http://127.0.0.1:\(grpcPort)"
+        }
         self.adapterEnvironment = adapterEnvironment
+        self.enforcerEnvironment = enforcerEnvironment
         adapter = try ServiceProcess(executable: "apk-adapter", environment: adapterEnvironment)
         try await echo.waitUntil(path: "/get")
         try await deployer.waitUntil(path: "/ready")
+        if enforcement == .enforcer {
+            let enforcer = try ServiceProcess(executable: "apk-enforcer", environment: enforcerEnvironment)
+            self.enforcer = enforcer
+            try await enforcer.waitUntil(path: "/ready")  // the deployer's keys are in
+        }
         try await adapter.waitUntil(path: "/ready")
         envoy = try EnvoyProcess(binary: envoyBinary, nodeID: nodeID, xdsPort: xdsPort, directory: directory)
         try await envoy.waitUntilReady()
@@ -73,9 +101,26 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
         try await adapter.waitUntil(path: "/ready")
     }
 
+    /// Stops the enforcer (fail-closed tests); ``startEnforcer()`` brings it back on the same ports.
+    package func stopEnforcer() {
+        enforcer?.stop()
+    }
+
+    package func startEnforcer() async throws {
+        guard let old = enforcer else { throw TestSupportError("the stack runs in native mode") }
+        old.stop()
+        let restarted = try ServiceProcess(executable: "apk-enforcer", environment: enforcerEnvironment, port: old.port)
+        enforcer = restarted
+        try await restarted.waitUntil(path: "/ready")
+    }
+
     package func stop() {
+        // Signal every process first: the waits below then overlap (they block a thread of the test pool).
+        envoy.terminate()
+        for process in [adapter, enforcer, deployer, echo].compactMap(\.self) { process.terminate() }
         envoy.stop()
         adapter.stop()
+        enforcer?.stop()
         deployer.stop()
         echo.stop()
         try? FileManager.default.removeItem(at: directory)
@@ -141,18 +186,19 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     /// Polls until `path` on `host` answers `status` (each poll is a request); returns the answer and the time taken.
     @discardableResult
     package func waitFor(
-        _ path: String, host: String, status: Int, https: Bool = true, within seconds: Double = 30
+        _ path: String, host: String, status: Int, https: Bool = true, headers: [String: String] = [:],
+        within limit: Duration = Poll.hangLimit
     ) async throws -> (response: HTTP.Response, elapsed: Duration) {
         let start = ContinuousClock.now
-        let deadline = start + .seconds(seconds)
+        let deadline = start + limit
         var last = HTTP.Response(status: 0, body: Data())
         while ContinuousClock.now < deadline {
-            last = try await call(path, host: host, https: https)
+            last = try await call(path, host: host, https: https, headers: headers)
             if last.status == status { return (last, ContinuousClock.now - start) }
             try await Task.sleep(for: .milliseconds(20))  // poll interval
         }
         throw TestSupportError(
-            "\(host)\(path) did not answer \(status) within \(seconds)s (last: \(last.status) \(last.text.prefix(300)))\n"
+            "\(host)\(path) did not answer \(status) within \(limit) (last: \(last.status) \(last.text.prefix(300)))\n"
                 + "adapter log:\n\(adapter.logTail())\nenvoy log:\n\(envoy.logTail())")
     }
 }

@@ -47,6 +47,9 @@ package struct AdapterConfiguration: Sendable {
     /// | `auth.oauth2.headers` | `AUTH_OAUTH2_HEADERS` | `authorization` (comma list: headers OAuth2 tokens may come in) |
     /// | `auth.jwks.cache.ttl` | `AUTH_JWKS_CACHE_TTL` | `5m` |
     /// | `auth.issuers` | `AUTH_ISSUERS` | empty (comma list of `<issuer>\|<http(s) JWKS URL>`, trusted for every API) |
+    /// | `auth.enforcement` | `AUTH_ENFORCEMENT` | `native` (Envoy's filters) or `enforcer` (ext_authz to `apk-enforcer`) |
+    /// | `auth.enforcer.url` | `AUTH_ENFORCER_URL` | `http://127.0.0.1:8081` (its gRPC port; `enforcer` mode only) |
+    /// | `auth.enforcer.timeout` | `AUTH_ENFORCER_TIMEOUT` | `1s` (then 503: fail closed) |
     package init(reader: ConfigReader) throws {
         self.init()
         ops = try HTTPServerSettings(reader: reader, defaultHost: ops.host, defaultPort: ops.port)
@@ -92,11 +95,30 @@ package struct AdapterConfiguration: Sendable {
         }
         let ttl = try reader.duration("auth.jwks.cache.ttl", default: .seconds(xds.auth.jwksCacheSeconds))
         xds.auth.jwksCacheSeconds = max(1, Int(ttl.components.seconds))
+        xds.auth.enforcement = try Self.enforcement(reader)
         let backend = reader.string("store.backend", default: storeBackend.rawValue).lowercased()
         guard let parsed = StoreBackend(rawValue: backend) else {
             throw ConfigReader.Failure(key: "store.backend", reason: "expected postgres or memory, found \"\(backend)\"")
         }
         storeBackend = parsed
+    }
+
+    static func enforcement(_ reader: ConfigReader) throws -> XDSSettings.Enforcement {
+        switch reader.string("auth.enforcement", default: "native").lowercased() {
+        case "native": return .native
+        case "enforcer":
+            guard let enforcer = try upstream(reader, "auth.enforcer.url", default: "http://127.0.0.1:8081"), !enforcer.tls else {
+                throw ConfigReader.Failure(key: "auth.enforcer.url", reason: "expected http://host:port (plaintext gRPC)")
+            }
+            let timeout = try reader.duration("auth.enforcer.timeout", default: .seconds(1))
+            let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+            guard (1...60_000).contains(milliseconds) else {
+                throw ConfigReader.Failure(key: "auth.enforcer.timeout", reason: "expected 1ms to 60s")
+            }
+            return .enforcer(enforcer, timeoutMilliseconds: Int(milliseconds))
+        case let other:
+            throw ConfigReader.Failure(key: "auth.enforcement", reason: "expected native or enforcer, found \"\(other)\"")
+        }
     }
 
     static func upstream(_ reader: ConfigReader, _ key: String, default value: String) throws -> XDSSettings.Upstream? {

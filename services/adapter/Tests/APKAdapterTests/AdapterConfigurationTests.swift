@@ -38,8 +38,22 @@ import APKSupport
         ["SYSTEM_CONFIG_URL": "http://host/path"],
         ["XDS_PORT": "-1"],
         ["STORE_BACKEND": "etcd"],
+        ["AUTH_ENFORCEMENT": "both"],
+        ["AUTH_ENFORCEMENT": "enforcer", "AUTH_ENFORCER_URL": "https://127.0.0.1:8081"],
+        ["AUTH_ENFORCEMENT": "enforcer", "AUTH_ENFORCER_URL": "none"],
+        ["AUTH_ENFORCEMENT": "enforcer", "AUTH_ENFORCER_TIMEOUT": "2m"],
     ])
     func rejectsBadValues(environment: [String: String]) {
         #expect(throws: (any Error).self) { try AdapterConfiguration(reader: ConfigReader(environment: environment)) }
+    }
+
+    @Test func enforcementModes() throws {
+        #expect(try AdapterConfiguration(reader: ConfigReader(environment: [:])).xds.auth.enforcement == .native)
+        let enforcer = try AdapterConfiguration(reader: ConfigReader(environment: ["AUTH_ENFORCEMENT": "Enforcer"]))
+        #expect(enforcer.xds.auth.enforcement == .enforcer(XDSSettings.Upstream(host: "127.0.0.1", port: 8081, tls: false), timeoutMilliseconds: 1000))
+        let custom = try AdapterConfiguration(reader: ConfigReader(environment: [
+            "AUTH_ENFORCEMENT": "enforcer", "AUTH_ENFORCER_URL": "http://10.0.0.7:9000", "AUTH_ENFORCER_TIMEOUT": "250ms",
+        ]))
+        #expect(custom.xds.auth.enforcement == .enforcer(XDSSettings.Upstream(host: "10.0.0.7", port: 9000, tls: false), timeoutMilliseconds: 250))
     }
 }

@@ -47,20 +47,49 @@ package enum LocalReplies {
                 description: "%LOCAL_REPLY_BODY%"),
     ]
 
-    static func config() -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_LocalReplyConfig {
+    /// The enforcer did not answer (ext_authz `status_on_error`, response flag `UAEX`): the request was not forwarded.
+    package static let enforcerUnavailable = Mapping(
+        flag: "UAEX", status: 503, code: "102517", message: "Authorization service unavailable",
+        description: "The gateway could not reach its authorization service; the request was not forwarded.")
+
+    /// `native`: the security filters' replies become §7.6 denials (``authMappers()``). `enforcer`: the enforcer's
+    /// denials are already exact (left alone); only its absence is mapped (``enforcerUnavailable``, status 503 only:
+    /// its denials carry the same flag).
+    static func config(
+        enforcement: XDSSettings.Enforcement
+    ) -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_LocalReplyConfig {
         var config = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_LocalReplyConfig()
-        config.mappers = authMappers() + mappings.map { mapping in
-            var mapper = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ResponseMapper()
-            mapper.filter.responseFlagFilter.flags = [mapping.flag]
-            mapper.statusCode = Google_Protobuf_UInt32Value(UInt32(mapping.status))
-            mapper.bodyFormatOverride.jsonFormat = Google_Protobuf_Struct(fields: [
-                "error_message": Google_Protobuf_Value(stringValue: mapping.message),
-                "code": Google_Protobuf_Value(stringValue: mapping.code),
-                "error_description": Google_Protobuf_Value(stringValue: mapping.description),
-            ])
-            return mapper
+        let security: [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ResponseMapper]
+        switch enforcement {
+        case .native: security = authMappers()
+        case .enforcer:
+            var unavailable = Envoy_Config_Accesslog_V3_AccessLogFilter()
+            var flag = Envoy_Config_Accesslog_V3_AccessLogFilter()
+            flag.responseFlagFilter.flags = [enforcerUnavailable.flag]
+            unavailable.andFilter.filters = [status(UInt32(enforcerUnavailable.status)), flag]
+            security = [jsonMapper(enforcerUnavailable, filter: unavailable)]
+        }
+        config.mappers = security + mappings.map { mapping in
+            var filter = Envoy_Config_Accesslog_V3_AccessLogFilter()
+            filter.responseFlagFilter.flags = [mapping.flag]
+            return jsonMapper(mapping, filter: filter)
         }
         return config
+    }
+
+    /// A mapper answering `mapping` with its JSON body (`code` a string, as in contract §7.6's local-reply table).
+    private static func jsonMapper(
+        _ mapping: Mapping, filter: Envoy_Config_Accesslog_V3_AccessLogFilter
+    ) -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ResponseMapper {
+        var mapper = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ResponseMapper()
+        mapper.filter = filter
+        mapper.statusCode = Google_Protobuf_UInt32Value(UInt32(mapping.status))
+        mapper.bodyFormatOverride.jsonFormat = Google_Protobuf_Struct(fields: [
+            "error_message": Google_Protobuf_Value(stringValue: mapping.message),
+            "code": Google_Protobuf_Value(stringValue: mapping.code),
+            "error_description": Google_Protobuf_Value(stringValue: mapping.description),
+        ])
+        return mapper
     }
 
     /// The security filters' replies as §7.6 denials (evaluated first; only `jwt_authn` answers 401 and only `rbac`

@@ -36,8 +36,19 @@ package struct XDSSettings: Sendable, Hashable {
         package var oauth2Headers = ["authorization"]
         /// Issuers trusted besides the built-in one (the deployer's `AUTH_ISSUERS` equivalent), in order.
         package var externalIssuers: [ExternalIssuer] = []
+        /// Who decides each secured request (gateway-wide).
+        package var enforcement = Enforcement.native
 
         package init() {}
+    }
+
+    /// Where the gateway's security decisions run (docs/enforcer-design.md).
+    package enum Enforcement: Sendable, Hashable {
+        /// Envoy's own filters (`jwt_authn`, RBAC, local replies): no call to Swift per request.
+        case native
+        /// `apk-enforcer` over ext_authz decides every secured request with the route's ``RoutePlan``; fail closed:
+        /// unreachable or slower than `timeoutMilliseconds` ⇒ 503 (code 102517), never forwarded.
+        case enforcer(Upstream, timeoutMilliseconds: Int)
     }
 
     /// A token issuer whose keys Envoy fetches from `jwks` + `path` (cluster `apk-system/jwks/<index>`).

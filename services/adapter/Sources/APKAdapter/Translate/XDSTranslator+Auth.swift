@@ -49,6 +49,9 @@ extension XDSTranslator {
     static func authFilters(
         settings: XDSSettings, encoder: ProtoEncoder
     ) throws -> [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter] {
+        if case .enforcer(_, let timeout) = settings.auth.enforcement {
+            return [try enforcerFilter(timeoutMilliseconds: timeout, settings: settings, encoder: encoder)]
+        }
         var jwt = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtAuthentication()
         for header in settings.auth.oauth2Headers {
             func accessTokenProvider(_ base: Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider {
@@ -152,6 +155,9 @@ extension XDSTranslator {
         _ plan: APIAuthPlan, _ operation: OperationAuthPlan, keyType: KeyType, to route: inout Envoy_Config_Route_V3_Route,
         settings: XDSSettings, encoder: ProtoEncoder
     ) throws {
+        if case .enforcer = settings.auth.enforcement {
+            return try applyEnforcer(plan, operation, keyType: keyType, to: &route, encoder: encoder)
+        }
         var perRoute = Envoy_Extensions_Filters_Http_JwtAuthn_V3_PerRouteConfig()
         guard !plan.disabled, operation.secured else {
             perRoute.disabled = true
@@ -188,6 +194,8 @@ extension XDSTranslator {
                     metadataPrincipal([internalKeyMetadataKey, "keytype"], equals: keyType.rawValue),
                 ])]
                 rules.policies["internal-key"] = policy
+                // Never to a backend, whichever credential decided (the evaluator removes it too).
+                route.requestHeadersToRemove.append(AuthPlanBuilder.internalKeyHeader)
             }
         }
         var rbac = Envoy_Extensions_Filters_Http_Rbac_V3_RBACPerRoute()

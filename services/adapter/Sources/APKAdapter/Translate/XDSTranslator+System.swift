@@ -32,6 +32,9 @@ extension XDSTranslator {
                 prefixRoute("runtime", "/api/runtime/", cluster: name),
             ]
         }
+        if case .enforcer(let enforcer, _) = settings.auth.enforcement {
+            result.clusters.append(try enforcerCluster(upstream: enforcer, settings: settings, encoder: encoder))
+        }
         for (index, issuer) in settings.auth.externalIssuers.enumerated() {
             result.clusters.append(
                 try systemCluster(name: jwksCluster(index), upstream: issuer.jwks, settings: settings, encoder: encoder))

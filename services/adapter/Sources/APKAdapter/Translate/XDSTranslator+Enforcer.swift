@@ -1,0 +1,66 @@
+import APKAuthPlan
+import EnvoyProtos
+import SwiftProtobuf
+
+// `enforcer` mode (`AUTH_ENFORCEMENT=enforcer`): the gateway's security decided by `apk-enforcer` over ext_authz
+// with the same evaluator the native filters are held to (docs/enforcer-design.md). The ext_authz filter is
+// disabled by default; each secured operation's route enables it and carries its complete ``RoutePlan`` as a
+// context extension, so the enforcer judges exactly the route Envoy matched, from the same snapshot. Fail closed:
+// no `failure_mode_allow`; an enforcer that does not answer within the timeout is a 503 (code 102517).
+extension XDSTranslator {
+    static let extAuthzFilterName = "envoy.filters.http.ext_authz"
+    /// The enforcer's gRPC cluster (HTTP/2).
+    static let enforcerCluster = "apk-system/enforcer"
+
+    /// The listeners' security filter in `enforcer` mode.
+    static func enforcerFilter(
+        timeoutMilliseconds: Int, settings: XDSSettings, encoder: ProtoEncoder
+    ) throws -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter {
+        var config = Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthz()
+        config.grpcService.envoyGrpc.clusterName = enforcerCluster
+        config.grpcService.timeout = Google_Protobuf_Duration(
+            seconds: Int64(timeoutMilliseconds / 1000), nanos: Int32(timeoutMilliseconds % 1000) * 1_000_000)
+        config.transportApiVersion = .v3
+        config.failureModeAllow = false
+        config.statusOnError.code = .serviceUnavailable
+        // Repeated headers arrive as separate entries (a credential sent twice is ambiguous, as natively).
+        config.encodeRawHeaders = true
+        // Only what a decision reads goes to the enforcer: the credential headers (Envoy adds the pseudo-headers).
+        config.allowedHeaders.patterns = (settings.auth.oauth2Headers + [AuthPlanBuilder.internalKeyHeader]).map { name in
+            var matcher = Envoy_Type_Matcher_V3_StringMatcher()
+            matcher.exact = name
+            matcher.ignoreCase = true
+            return matcher
+        }
+        var filter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
+        filter.name = extAuthzFilterName
+        filter.typedConfig = try AnyPacking.pack(config, encoder: encoder)
+        filter.disabled = true  // enabled by the per-route configuration of secured operations only
+        return filter
+    }
+
+    /// Enables the enforcer on a secured operation's route with its plan; unsecured operations make no call (the
+    /// evaluator would allow them, and client `x-apk-*` headers are already dropped by the early mutation).
+    static func applyEnforcer(
+        _ plan: APIAuthPlan, _ operation: OperationAuthPlan, keyType: KeyType, to route: inout Envoy_Config_Route_V3_Route,
+        encoder: ProtoEncoder
+    ) throws {
+        guard !plan.disabled, operation.secured else { return }
+        var perRoute = Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthzPerRoute()
+        perRoute.checkSettings.contextExtensions[RoutePlan.contextKey] =
+            try RoutePlan(api: plan, operation: operation, keyType: keyType).encoded()
+        route.typedPerFilterConfig[extAuthzFilterName] = try AnyPacking.pack(perRoute, encoder: encoder)
+    }
+
+    /// The enforcer's cluster: plaintext gRPC, so HTTP/2.
+    static func enforcerCluster(
+        upstream: XDSSettings.Upstream, settings: XDSSettings, encoder: ProtoEncoder
+    ) throws -> Envoy_Config_Cluster_V3_Cluster {
+        var cluster = upstreamCluster(name: enforcerCluster, host: upstream.host, port: upstream.port, settings: settings)
+        var options = Envoy_Extensions_Upstreams_Http_V3_HttpProtocolOptions()
+        options.explicitHTTPConfig.http2ProtocolOptions = Envoy_Config_Core_V3_Http2ProtocolOptions()
+        cluster.typedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] =
+            try AnyPacking.pack(options, encoder: encoder)
+        return cluster
+    }
+}

@@ -1,0 +1,56 @@
+import EnvoyGRPC
+package import EnvoyProtos
+import Foundation
+package import GRPCCore
+package import Logging
+import Metrics
+
+/// `envoy.service.auth.v3.Authorization/Check`, as Envoy's ext_authz filter calls it on secured routes in
+/// `enforcer` mode: the route's plan (context extension), the request's credential headers, the current keys.
+package struct AuthorizationService: Envoy_Service_Auth_V3_Authorization.SimpleServiceProtocol {
+    private let handler: CheckHandler
+    private let keys: KeyRing
+    private let logger: Logger
+    private let metrics = EnforcerMetrics()
+
+    package init(handler: CheckHandler, keys: KeyRing, logger: Logger) {
+        self.handler = handler
+        self.keys = keys
+        self.logger = logger
+    }
+
+    package func check(
+        request: Envoy_Service_Auth_V3_CheckRequest, context: ServerContext
+    ) async throws -> Envoy_Service_Auth_V3_CheckResponse {
+        let started = ContinuousClock.now
+        let (response, outcome) = handler.check(request, keys: keys.keys, now: Date().timeIntervalSince1970)
+        metrics.record(outcome, duration: ContinuousClock.now - started)
+        switch outcome {
+        case .allowed: break
+        case .denied(let reason):
+            logger.debug("request denied", metadata: ["auth.reason": .string(reason), "http.method": .string(request.attributes.request.http.method)])
+        case .noPlan:
+            logger.error(
+                "a secured route reached the enforcer without a readable plan (answered 500); check the adapter's enforcement setting",
+                metadata: ["http.path": .string(String(request.attributes.request.http.path.prefix(200)))])
+        }
+        return response
+    }
+}
+
+/// The enforcer's metrics (created once: a `Check` only increments).
+struct EnforcerMetrics: Sendable {
+    let allowed = Counter(label: "apk_enforcer_checks_total", dimensions: [("decision", "allow")])
+    let denied = Counter(label: "apk_enforcer_checks_total", dimensions: [("decision", "deny")])
+    let noPlan = Counter(label: "apk_enforcer_checks_total", dimensions: [("decision", "no_plan")])
+    let duration = Timer(label: "apk_enforcer_check_seconds")
+
+    func record(_ outcome: CheckHandler.Outcome, duration elapsed: Duration) {
+        switch outcome {
+        case .allowed: allowed.increment()
+        case .denied: denied.increment()
+        case .noPlan: noPlan.increment()
+        }
+        duration.record(duration: elapsed)
+    }
+}

@@ -1,0 +1,69 @@
+package import APKRuntime
+package import APKSupport
+package import Logging
+
+/// Everything `apk-enforcer` reads at start-up (see ``init(reader:)`` for the keys).
+package struct EnforcerConfiguration: Sendable {
+    /// The ops server (`/health`, `/ready`, `/metrics`; the backend-JWT `/jwks` will be served here too).
+    package var ops = HTTPServerSettings(host: "127.0.0.1", port: 9092)
+    /// The ext_authz gRPC server (`envoy.service.auth.v3.Authorization`).
+    package var grpcHost = "127.0.0.1"
+    package var grpcPort = 8081
+    package var logLevel: Logger.Level = .info
+    /// `iss` of the built-in issuer's access tokens (the deployer's `TOKEN_ISSUER`; the adapter's `AUTH_ISSUER`).
+    package var issuer = "https://idp.am.wso2.com/token"
+    /// `iss` of internal keys (the deployer's `INTERNAL_KEY_ISSUER`).
+    package var internalKeyIssuer = "https://idp.am.wso2.com/internal-key"
+    /// The built-in issuer's JWKS: the keys of its access tokens and of internal keys.
+    package var jwksURL = "http://127.0.0.1:9444/oauth2/jwks"
+    /// More access-token issuers and their JWKS URLs (the adapter's `AUTH_ISSUERS`).
+    package var externalIssuers: [(issuer: String, jwksURL: String)] = []
+    /// How long fetched keys are used before they are fetched again (Envoy's `jwt_authn` cache period).
+    package var jwksCacheTTL: Duration = .seconds(300)
+
+    package init() {}
+
+    /// Reads the configuration from environment variables (``ConfigReader``):
+    ///
+    /// | key | variable | default |
+    /// |---|---|---|
+    /// | `grpc.host` / `grpc.port` | `GRPC_HOST` / `GRPC_PORT` | `127.0.0.1` / `8081` (ext_authz) |
+    /// | `http.host` / `http.port` | `HTTP_HOST` / `HTTP_PORT` | `127.0.0.1` / `9092` (ops) |
+    /// | `log.level` | `LOG_LEVEL` | `info` |
+    /// | `auth.issuer` | `AUTH_ISSUER` | `https://idp.am.wso2.com/token` |
+    /// | `auth.internal.key.issuer` | `AUTH_INTERNAL_KEY_ISSUER` | `https://idp.am.wso2.com/internal-key` (must differ) |
+    /// | `auth.jwks.url` | `AUTH_JWKS_URL` | `http://127.0.0.1:9444/oauth2/jwks` (the deployer's JWKS) |
+    /// | `auth.issuers` | `AUTH_ISSUERS` | empty (comma list of `<issuer>\|<http(s) JWKS URL>`) |
+    /// | `auth.jwks.cache.ttl` | `AUTH_JWKS_CACHE_TTL` | `5m` |
+    package init(reader: ConfigReader) throws {
+        self.init()
+        ops = try HTTPServerSettings(reader: reader, defaultHost: ops.host, defaultPort: ops.port)
+        logLevel = try APKLogging.level(from: reader)
+        grpcHost = reader.string("grpc.host", default: grpcHost)
+        grpcPort = try reader.int("grpc.port", default: grpcPort, range: 0...65535)
+        issuer = reader.string("auth.issuer", default: issuer)
+        internalKeyIssuer = reader.string("auth.internal.key.issuer", default: internalKeyIssuer)
+        guard !issuer.isEmpty, !internalKeyIssuer.isEmpty, issuer != internalKeyIssuer else {
+            throw ConfigReader.Failure(key: "auth.internal.key.issuer", reason: "must be set and differ from AUTH_ISSUER")
+        }
+        jwksURL = reader.string("auth.jwks.url", default: jwksURL)
+        guard Self.isHTTPURL(jwksURL) else {
+            throw ConfigReader.Failure(key: "auth.jwks.url", reason: "expected an http(s) URL, found \"\(jwksURL)\"")
+        }
+        externalIssuers = try reader.issuerList("auth.issuers")
+        if let clash = externalIssuers.first(where: { $0.issuer == issuer || $0.issuer == internalKeyIssuer }) {
+            throw ConfigReader.Failure(key: "auth.issuers", reason: "\(clash.issuer) is the built-in or internal-key issuer")
+        }
+        jwksCacheTTL = try reader.duration("auth.jwks.cache.ttl", default: jwksCacheTTL)
+    }
+
+    static func isHTTPURL(_ text: String) -> Bool {
+        (text.hasPrefix("http://") || text.hasPrefix("https://")) && !text.contains(" ")
+    }
+
+    /// The key sources of ``KeyRing``: the built-in issuer (access tokens and internal keys), then the external ones.
+    package var keySources: [KeyRing.Source] {
+        [KeyRing.Source(url: jwksURL, role: .builtIn(issuer: issuer, internalKeyIssuer: internalKeyIssuer))]
+            + externalIssuers.map { KeyRing.Source(url: $0.jwksURL, role: .external(issuer: $0.issuer)) }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// What one route of the gateway asks of a request, complete: the API's plan, the operation's and the environment.
+///
+/// In `enforcer` mode the adapter puts it on the route itself (ext_authz context extension ``contextKey``), so the
+/// enforcer evaluates exactly the plan of the route Envoy matched, from the same snapshot: there is no second
+/// channel that could lag behind a deploy, and the enforcer keeps no per-API state. The encoding is compact JSON
+/// with sorted keys (equal plans ⇒ equal bytes ⇒ equal route configurations and content versions).
+package struct RoutePlan: Sendable, Hashable, Codable {
+    /// The ext_authz `context_extensions` key the adapter writes and the enforcer reads.
+    package static let contextKey = "apk.plan"
+    /// The longest encoding the enforcer accepts (a route's plan is a few hundred bytes).
+    package static let maxEncodedBytes = 16 * 1024
+
+    package var api: APIAuthPlan
+    package var operation: OperationAuthPlan
+    package var keyType: KeyType
+
+    package init(api: APIAuthPlan, operation: OperationAuthPlan, keyType: KeyType) {
+        self.api = api
+        self.operation = operation
+        self.keyType = keyType
+    }
+
+    /// The context-extension value.
+    package func encoded() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// Reads a context-extension value; nil when it is not a plan (too long, not JSON, missing fields).
+    package static func decode(_ text: String) -> RoutePlan? {
+        guard text.utf8.count <= maxEncodedBytes else { return nil }
+        return try? JSONDecoder().decode(RoutePlan.self, from: Data(text.utf8))
+    }
+}
