@@ -275,7 +275,6 @@ let package = Package(
             name: "APKAdapter",
             dependencies: [
                 "APKAuthPlan", "APKModel", "APKRuntime", "APKStore", "APKSupport", "APKXDS", "EnvoyProtos",
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -312,7 +311,6 @@ let package = Package(
                 "APKAuth", "APKAuthPlan", "APKHTTPClient", "APKRuntime", "APKSupport", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,7 +1,9 @@
 import APKModel
 package import Hummingbird
+package import Logging
 import NIOCore
 package import Prometheus
+package import ServiceLifecycle
 
 /// The operational endpoints every APK service serves (ARCHITECTURE.md, contract §2.3):
 ///
@@ -35,5 +37,20 @@ package struct OpsRoutes: Sendable {
             registry.emit(into: &bytes)
             return Response.bytes(ByteBuffer(bytes: bytes), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
+    }
+}
+
+extension APKServer {
+    /// The server of a service whose HTTP port serves only the ops routes (adapter, enforcer): `/health`, `/ready`
+    /// per `readiness`, `/metrics`, with APK error bodies for everything else.
+    package static func opsApplication(
+        settings: HTTPServerSettings, serverName: String, logger: Logger, readiness: @escaping @Sendable () async -> Bool
+    ) throws -> any Service {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APKErrorMiddleware())
+        OpsRoutes(readiness: readiness).add(to: router)
+        return application(
+            router: router, settings: settings, server: try serverBuilder(for: settings), serverName: serverName,
+            logger: logger)
     }
 }

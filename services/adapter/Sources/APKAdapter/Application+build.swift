@@ -3,7 +3,6 @@ import APKRuntime
 package import APKSupport
 package import APKStore
 package import APKXDS
-import Hummingbird
 package import Logging
 package import ServiceLifecycle
 
@@ -41,12 +40,8 @@ package func buildApplication(
         state: try GatewayState(namespace: configuration.namespace, settings: configuration.xds), logger: logger)
     let ads = ADSService(cache: cache, logger: logger, onNACK: { adapter.nackReceived($0) })
     let xdsServer = XDSServerService(host: configuration.xdsHost, port: configuration.xdsPort, services: [ads])
-    let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: APKErrorMiddleware())
-    OpsRoutes(readiness: { adapter.isReady }).add(to: router)
-    let server = try APKServer.serverBuilder(for: configuration.ops)
-    let ops = APKServer.application(
-        router: router, settings: configuration.ops, server: server, serverName: "apk-adapter", logger: logger)
+    let ops = try APKServer.opsApplication(
+        settings: configuration.ops, serverName: "apk-adapter", logger: logger, readiness: { adapter.isReady })
     return AdapterApplication(
         configuration: configuration, adapter: adapter, ads: ads, xdsServer: xdsServer, cache: cache,
         services: storeServices + [xdsServer, adapter, ops])

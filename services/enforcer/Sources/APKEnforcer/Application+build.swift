@@ -3,7 +3,6 @@ import APKHTTPClient
 import APKRuntime
 package import APKXDS
 import AsyncHTTPClient
-import Hummingbird
 package import Logging
 package import ServiceLifecycle
 
@@ -43,12 +42,8 @@ package func buildApplication(
         sources: configuration.keySources, fetcher: jwksFetcher, cacheTTL: configuration.jwksCacheTTL, logger: logger)
     let authorization = AuthorizationService(handler: CheckHandler(), keys: keys, logger: logger)
     let grpcServer = XDSServerService(host: configuration.grpcHost, port: configuration.grpcPort, services: [authorization])
-    let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: APKErrorMiddleware())
-    OpsRoutes(readiness: { keys.isReady }).add(to: router)
-    let server = try APKServer.serverBuilder(for: configuration.ops)
-    let ops = APKServer.application(
-        router: router, settings: configuration.ops, server: server, serverName: "apk-enforcer", logger: logger)
+    let ops = try APKServer.opsApplication(
+        settings: configuration.ops, serverName: "apk-enforcer", logger: logger, readiness: { keys.isReady })
     services += [keys, grpcServer, ops]
     return EnforcerApplication(configuration: configuration, keys: keys, grpcServer: grpcServer, services: services)
 }
