@@ -46,10 +46,34 @@ import Testing
     func grantsOnlyAllowedScopes(requested: String?, granted: String) async throws {
         try await TestDeployer().test { client in
             let response = try await Tokens.requestToken(
+                client, authorization: Tokens.basic(TestDeployer.acmeClientID, TestDeployer.acmeSecret),
+                scope: requested)
+            #expect(try JSON.parse(response)["scope"] == .string(granted))
+        }
+    }
+
+    /// The development client may request any scope (the reference's issuer grants what is asked), but only
+    /// well-formed scope tokens, never the wildcard itself, and a bounded number of them.
+    @Test(arguments: [
+        ("orders:read apk:api_create orders:read", "orders:read apk:api_create"),
+        ("* orders:read", "orders:read"),
+        ("bad%22quote bad%5Cslash ok", "ok"),  // form-encoded `"` and `\`: not scope-token characters
+        (String(repeating: "s", count: 257) + " short", "short"),
+        (nil, "default"),
+    ] as [(String?, String)])
+    func theDevelopmentClientMayRequestAnyWellFormedScope(requested: String?, granted: String) async throws {
+        try await TestDeployer().test { client in
+            let response = try await Tokens.requestToken(
                 client, authorization: Tokens.basic(DevelopmentClient.clientID, DevelopmentClient.clientSecret),
                 scope: requested)
             #expect(try JSON.parse(response)["scope"] == .string(granted))
         }
+    }
+
+    @Test func atMost64ScopesAreGranted() {
+        let requested = (0..<100).map { "s\($0)" }.joined(separator: " ")
+        let granted = TokenIssuer.grantedScopes(requested: requested, allowed: [TokenIssuer.anyScope])
+        #expect(granted.split(separator: " ").count == TokenIssuer.maxScopes)
     }
 
     @Test func organizationComesFromTheClient() async throws {

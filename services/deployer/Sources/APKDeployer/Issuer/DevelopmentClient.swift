@@ -10,7 +10,8 @@ package enum DevelopmentClient {
     /// Public by design (the reference's documented quick-start secret).
     package static let clientSecret = "4fbd62ec-a92e-11ed-afa1-0242ac120002"
     package static let organization = "default"
-    package static let allowedScopes = ["apk:api_create", "apk:api_view", "apk:subscribe", "default"]
+    /// Any scope, as the reference's issuer grants what is asked (quick-start APIs may name their own scopes).
+    package static let allowedScopes = [TokenIssuer.anyScope]
 
     /// The fixture client, secret hashed.
     package static func client() -> OAuthClient {

@@ -91,14 +91,28 @@ package struct TokenIssuer: Sendable {
     }
 
     /// Requested scopes (space-separated) that the client may have, in request order without repeats; `default`
-    /// when none was requested or none remains.
+    /// when none was requested or none remains. A client whose list holds ``anyScope`` may have every well-formed
+    /// scope (RFC 6749 §3.3 scope-token, at most ``maxScopeLength`` characters), at most ``maxScopes`` of them: the
+    /// reference's issuer grants what is asked, and the local stack's development client does the same.
     package static func grantedScopes(requested: String?, allowed: [String]) -> String {
+        let any = allowed.contains(anyScope)
         var granted: [String] = []
         for scope in (requested ?? "").split(separator: " ").map(String.init)
-        where allowed.contains(scope) && !granted.contains(scope) {
+        where (any ? isScopeToken(scope) : allowed.contains(scope)) && !granted.contains(scope) && granted.count < maxScopes {
             granted.append(scope)
         }
         return granted.isEmpty ? "default" : granted.joined(separator: " ")
+    }
+
+    /// In a client's allowed scopes: every scope may be granted.
+    package static let anyScope = "*"
+    package static let maxScopes = 64
+    package static let maxScopeLength = 256
+
+    /// RFC 6749 §3.3: `1*( %x21 / %x23-5B / %x5D-7E )`, and not the wildcard itself.
+    static func isScopeToken(_ scope: String) -> Bool {
+        scope != anyScope && !scope.isEmpty && scope.utf8.count <= maxScopeLength
+            && scope.utf8.allSatisfy { $0 == 0x21 || (0x23...0x5B).contains($0) || (0x5D...0x7E).contains($0) }
     }
 
     /// `Authorization: Basic base64(id:secret)`: exactly one `:`, neither side empty.
