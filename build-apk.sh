@@ -20,7 +20,7 @@ source "$ROOT/scripts/stack.sh"       # up, down, status
 # shellcheck source=scripts/check.sh
 source "$ROOT/scripts/check.sh"       # check
 # shellcheck source=scripts/bench.sh
-source "$ROOT/scripts/bench.sh"       # bench config|deploy|propagation
+source "$ROOT/scripts/bench.sh"       # bench config|deploy|propagation|auth
 
 cmd_help() {
     cat <<'EOF'
@@ -43,6 +43,7 @@ Usage: ./build-apk.sh <command> [arguments]
   bench config      conversion benchmarks (OpenAPI → apk-conf → CRs) from a release build
   bench deploy [N] [M]  deploy-core latency with N APIs preloaded (1000), M deploys (200), PostgreSQL vs in-memory
   bench propagation [D] [N…]  deploy → first 200 through Envoy, D deploys (100) per step, N APIs preloaded
+  bench auth [R] [S]  what security costs per request: native filters and enforcer vs unsecured, R rounds (5) of S s (5)
                     (0 1000 10000), plus adapter memory; starts a throwaway stack of its own
   protos [--check]  regenerate shared/Sources/{EnvoyProtos,EnvoyGRPC,APKProtos} from xds-protos and proto/apk
                     (installs protoc, a venv in .apk/venv-xds and the plugins in tools/protoc-plugins if missing)

@@ -6,7 +6,7 @@
 cmd_bench() {
     ensure_deps
     local what="${1:-}"
-    [ -n "$what" ] || die "usage: ./build-apk.sh bench config [rounds] | bench deploy [preloaded] [deploys] | bench propagation [deploys] [preloaded…]"
+    [ -n "$what" ] || die "usage: ./build-apk.sh bench config [rounds] | bench deploy [preloaded] [deploys] | bench propagation [deploys] [preloaded…] | bench auth [rounds] [seconds]"
     shift
     case "$what" in
         config) swift run -c release apk-bench config "$@" ;;
@@ -16,7 +16,8 @@ cmd_bench() {
             DATABASE_URL="$APK_TEST_DATABASE_URL" "$(swift build -c release --show-bin-path)/apk-bench" deploy "$@"
             ;;
         propagation) bench_propagation "$@" ;;
-        *) die "unknown benchmark '$what' (known: config, deploy, propagation)" ;;
+        auth) bench_auth "$@" ;;
+        *) die "unknown benchmark '$what' (known: config, deploy, propagation, auth)" ;;
     esac
 }
 
@@ -82,4 +83,125 @@ bench_propagation() {
 bench_propagation_stop() {
     local name
     for name in router adapter echo deployer; do stop_service "$name" || true; done
+}
+
+# bench auth [ROUNDS] [SECONDS]: what the gateway's security costs per request (docs/benchmarks.md). One stack of its
+# own on free loopback ports: a throwaway PostgreSQL, apk-deployer, apk-echo (the one backend of every step),
+# apk-enforcer, and two gateways over the same API: an apk-adapter + Envoy in `native` mode and another pair in
+# `enforcer` mode. scripts/bench-auth.py then runs wrk against each step, interleaved round by round, and prints
+# medians and ratios to the unsecured operation of the same round. Everything started is stopped by PID at the end.
+bench_auth() {
+    local rounds="${1:-5}" seconds="${2:-5}" configuration="${APK_BENCH_CONFIGURATION:-release}" envoy product bin work
+    [[ "$rounds" =~ ^[1-9][0-9]*$ && "$seconds" =~ ^[1-9][0-9]*$ ]] || die "usage: ./build-apk.sh bench auth [rounds] [seconds]"
+    if ! command -v wrk >/dev/null 2>&1; then
+        # shellcheck disable=SC2015  # meant: die unless we are root and have apt-get
+        [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || die "wrk is missing (install it)"
+        log "installing wrk"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >&2 ||
+            { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >&2; }
+    fi
+    envoy="$(ensure_envoy)"
+    # APK_BENCH_SCRATCH_PATH: build in another folder (e.g. .build-release, to keep a release build beside .build).
+    local scratch=(${APK_BENCH_SCRATCH_PATH:+--scratch-path "$APK_BENCH_SCRATCH_PATH"})
+    for product in apk-deployer apk-echo apk-enforcer apk-adapter; do
+        swift build -c "$configuration" "${scratch[@]}" --product "$product" || die "could not build $product ($configuration)"
+    done
+    bin="$(swift build -c "$configuration" "${scratch[@]}" --show-bin-path)"
+    work="$(mktemp -d /tmp/apk-bench-auth.XXXXXX)"
+    chmod 755 "$work"
+    on_exit rm -rf "$work"
+    APK_DIR="$work"
+    LOG_DIR="$work/logs"
+    RUN_DIR="$work/run"
+    mkdir -p "$LOG_DIR" "$RUN_DIR"
+    local deployer_port echo_port enforcer_port enforcer_grpc native_xds native_ops native_http native_admin
+    local mode_xds mode_ops mode_http mode_admin
+    deployer_port="$(free_port)" echo_port="$(free_port)" enforcer_port="$(free_port)" enforcer_grpc="$(free_port)"
+    native_xds="$(free_port)" native_ops="$(free_port)" native_http="$(free_port)" native_admin="$(free_port)"
+    mode_xds="$(free_port)" mode_ops="$(free_port)" mode_http="$(free_port)" mode_admin="$(free_port)"
+    start_test_postgres apk-bench-auth-pg
+    # Registered after the PostgreSQL: cleanups run last-registered first, so the services stop before their database.
+    on_exit bench_auth_stop
+    local d="http://127.0.0.1:$deployer_port" echo_url="http://127.0.0.1:$echo_port"
+    start_service deployer "$bin/apk-deployer" HTTP_HOST=127.0.0.1 HTTP_PORT="$deployer_port" SEED_DEV_CLIENT=true \
+        DATABASE_URL="$APK_TEST_DATABASE_URL" LOG_LEVEL=warning
+    start_service echo "$bin/apk-echo" HTTP_HOST=127.0.0.1 HTTP_PORT="$echo_port" LOG_LEVEL=warning
+    wait_for_health deployer "$d/ready"
+    wait_for_health echo "$echo_url/health"
+    start_service enforcer "$bin/apk-enforcer" HTTP_HOST=127.0.0.1 HTTP_PORT="$enforcer_port" GRPC_HOST=127.0.0.1 \
+        GRPC_PORT="$enforcer_grpc" AUTH_JWKS_URL="$d/oauth2/jwks" LOG_LEVEL=warning
+    wait_for_health enforcer "http://127.0.0.1:$enforcer_port/ready"
+    local common=(WATCH_NAMESPACE=default GATEWAY_LISTENER_ADDRESS=127.0.0.1 SYSTEM_DEPLOYER_URL="$d"
+        SYSTEM_CONFIG_URL=none DATABASE_URL="$APK_TEST_DATABASE_URL" LOG_LEVEL=warning XDS_HOST=127.0.0.1 HTTP_HOST=127.0.0.1)
+    start_service adapter "$bin/apk-adapter" "${common[@]}" HTTP_PORT="$native_ops" XDS_PORT="$native_xds" \
+        GATEWAY_NAME=bench-native GATEWAY_HTTP_PORT="$native_http"
+    start_service adapter-enforcer "$bin/apk-adapter" "${common[@]}" HTTP_PORT="$mode_ops" XDS_PORT="$mode_xds" \
+        GATEWAY_NAME=bench-enforcer GATEWAY_HTTP_PORT="$mode_http" AUTH_ENFORCEMENT=enforcer \
+        AUTH_ENFORCER_URL="http://127.0.0.1:$enforcer_grpc"
+    wait_for_health adapter "http://127.0.0.1:$native_ops/ready"
+    wait_for_health adapter-enforcer "http://127.0.0.1:$mode_ops/ready"
+    ADAPTER_HOST=127.0.0.1
+    GATEWAY_NAME=bench-native ROUTER_ADMIN_PORT="$native_admin" ADAPTER_XDS_PORT="$native_xds" \
+        render_router_bootstrap "$envoy" "$RUN_DIR/envoy.yaml"
+    GATEWAY_NAME=bench-enforcer ROUTER_ADMIN_PORT="$mode_admin" ADAPTER_XDS_PORT="$mode_xds" \
+        render_router_bootstrap "$envoy" "$RUN_DIR/envoy-enforcer.yaml"
+    start_service router "$envoy" -- -c "$RUN_DIR/envoy.yaml" --concurrency 2 --use-dynamic-base-id -l warning
+    start_service router-enforcer "$envoy" -- -c "$RUN_DIR/envoy-enforcer.yaml" --concurrency 2 --use-dynamic-base-id \
+        -l warning
+    wait_for_health router "http://127.0.0.1:$native_admin/ready"
+    wait_for_health router-enforcer "http://127.0.0.1:$mode_admin/ready"
+
+    # The API: an open operation (the baseline), a secured one, and one that needs two scopes.
+    printf '%s\n' 'name: bench-auth' 'basePath: /bench-auth' 'version: "1.0"' 'type: REST' \
+        'endpointConfigurations:' '  production:' "    - endpoint: $echo_url" 'operations:' \
+        '  - {target: /open, verb: GET, secured: false}' '  - {target: /secured, verb: GET}' \
+        '  - {target: /scoped, verb: GET, scopes: ["bench:read", "bench:write"]}' >"$work/bench-auth.apk-conf.yaml"
+    printf '%s\n' 'openapi: 3.0.3' 'info: {title: bench-auth, version: "1.0"}' 'paths:' \
+        '  /open: {get: {responses: {"200": {description: ok}}}}' \
+        '  /secured: {get: {responses: {"200": {description: ok}}}}' \
+        '  /scoped: {get: {responses: {"200": {description: ok}}}}' >"$work/bench-auth.openapi.yaml"
+    local token key id
+    token="$(curl -fsS -u "$DEV_CLIENT_ID:$DEV_CLIENT_SECRET" \
+        -d 'grant_type=client_credentials&scope=apk:api_create bench:read bench:write' "$d/oauth2/token" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')" || die "no token from $d/oauth2/token"
+    id="$(curl -fsS -X POST "$d/api/deployer/apis/deploy" -H "Authorization: Bearer $token" \
+        -F "apkConfiguration=@$work/bench-auth.apk-conf.yaml" -F "definitionFile=@$work/bench-auth.openapi.yaml" |
+        sed -n 's/^id: *//p' | head -n 1 | tr -d "\"'")" || die "deploying the benchmark API failed"
+    key="$(curl -fsS -X POST "$d/api/runtime/apis/$id/generate-key" -H "Authorization: Bearer $token" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["apikey"])')" || die "generate-key failed"
+    local port deadline
+    for port in "$native_http" "$mode_http"; do
+        deadline=$((SECONDS + 30))
+        until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: gw.wso2.com' -H "Authorization: Bearer $token" \
+            "http://127.0.0.1:$port/bench-auth/1.0/scoped")" = 200 ]; do
+            ((SECONDS < deadline)) || die "the benchmark API did not become routable on port $port; logs in $LOG_DIR"
+            sleep 0.2   # poll interval
+        done
+    done
+    log "stack up in $work; $rounds interleaved rounds of ${seconds}s per step"
+    local native="http://127.0.0.1:$native_http/bench-auth/1.0" mode="http://127.0.0.1:$mode_http/bench-auth/1.0"
+    local bearer="\"Host\": \"gw.wso2.com\", \"Authorization\": \"Bearer $token\""
+    local internal="\"Host\": \"gw.wso2.com\", \"Internal-Key\": \"$key\"" open='"Host": "gw.wso2.com"'
+    python3 "$ROOT/scripts/bench-auth.py" <<PLAN
+{"rounds": $rounds, "seconds": $seconds, "connections": 50,
+ "enforcer": {"pid": $(cat "$(pid_file enforcer)"), "metrics": "http://127.0.0.1:$enforcer_port/metrics"},
+ "steps": [
+  {"name": "unsecured", "url": "$native/open", "headers": {$open}, "baseline": "unsecured"},
+  {"name": "native jwt", "url": "$native/secured", "headers": {$bearer}, "baseline": "unsecured"},
+  {"name": "native jwt + 2 scopes", "url": "$native/scoped", "headers": {$bearer}, "baseline": "unsecured"},
+  {"name": "native internal key", "url": "$native/secured", "headers": {$internal}, "baseline": "unsecured"},
+  {"name": "enforcer-mode unsecured", "url": "$mode/open", "headers": {$open}, "baseline": "unsecured"},
+  {"name": "enforcer jwt + 2 scopes", "url": "$mode/scoped", "headers": {$bearer}, "baseline": "unsecured", "enforcer": true},
+  {"name": "enforcer internal key", "url": "$mode/secured", "headers": {$internal}, "baseline": "unsecured", "enforcer": true},
+  {"name": "unsecured, 1 conn", "url": "$native/open", "headers": {$open}, "baseline": "unsecured, 1 conn", "connections": 1},
+  {"name": "native jwt, 1 conn", "url": "$native/scoped", "headers": {$bearer}, "baseline": "unsecured, 1 conn", "connections": 1},
+  {"name": "enforcer jwt, 1 conn", "url": "$mode/scoped", "headers": {$bearer}, "baseline": "unsecured, 1 conn", "connections": 1, "enforcer": true}
+ ]}
+PLAN
+}
+
+# Stops what bench_auth started, by the PID files in its directory (RUN_DIR).
+bench_auth_stop() {
+    local name
+    for name in router-enforcer router adapter-enforcer adapter enforcer echo deployer; do stop_service "$name" || true; done
 }

@@ -10,15 +10,23 @@ STACK_SERVICES=(config deployer echo enforcer adapter router)
 
 pid_file() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
 
-# How messages name a service: the router is Envoy, every other one our binary apk-<name>.
+# How messages name a service: the router (and `router-<x>`, a second router of a benchmark) is Envoy, every other
+# one our binary apk-<name>.
 label() {
-    if [ "$1" = router ]; then echo "router (Envoy)"; else echo "apk-$1"; fi
+    case "$1" in
+        router*) echo "$1 (Envoy)" ;;
+        *) echo "apk-$1" ;;
+    esac
 }
 
 # What the command line of the service's process contains: Envoy's is the bootstrap this stack renders, ours the
 # binary's name.
 cmdline_marker() {
-    if [ "$1" = router ]; then echo "$RUN_DIR/envoy.yaml"; else echo "apk-$1"; fi
+    case "$1" in
+        router) echo "$RUN_DIR/envoy.yaml" ;;
+        router-*) echo "$RUN_DIR/envoy-${1#router-}.yaml" ;;
+        *) echo "apk-${1%%-*}" ;;   # `adapter-<x>`: a second apk-adapter of a benchmark
+    esac
 }
 
 # True when the PID in the service's PID file is alive and is still the process we started (not a reused PID).
@@ -128,10 +136,10 @@ recorded_services() {
     return 0
 }
 
-# Renders services/router/envoy-bootstrap.yaml.template into $RUN_DIR/envoy.yaml (every placeholder must get a value)
-# and lets Envoy validate it.
+# render_router_bootstrap ENVOY [OUTPUT]: renders services/router/envoy-bootstrap.yaml.template into OUTPUT
+# ($RUN_DIR/envoy.yaml by default; every placeholder must get a value) and lets Envoy validate it.
 render_router_bootstrap() {
-    local envoy="$1" output="$RUN_DIR/envoy.yaml"
+    local envoy="$1" output="${2:-$RUN_DIR/envoy.yaml}"
     python3 - "$ROOT/services/router/envoy-bootstrap.yaml.template" "$output" \
         GATEWAY_NAME="$GATEWAY_NAME" ADMIN_ADDRESS=127.0.0.1 ADMIN_PORT="$ROUTER_ADMIN_PORT" \
         XDS_HOST="$(connect_host "$ADAPTER_HOST")" XDS_PORT="$ADAPTER_XDS_PORT" <<'PY' || die "could not render the Envoy bootstrap"
