@@ -18,11 +18,16 @@ package struct TrustedKeys: Sendable {
     /// `iss` of internal keys (never an access-token issuer) and the keys that sign them.
     package var internalKeyIssuer: String
     package var internalKeys: [Entry]
+    /// Changes whenever the keys may have changed (a ``VerificationCache`` forgets what older keys verified).
+    package var generation: UInt64
 
-    package init(accessTokenIssuers: [String: [Entry]], internalKeyIssuer: String, internalKeys: [Entry]) {
+    package init(
+        accessTokenIssuers: [String: [Entry]], internalKeyIssuer: String, internalKeys: [Entry], generation: UInt64 = 0
+    ) {
         self.accessTokenIssuers = accessTokenIssuers
         self.internalKeyIssuer = internalKeyIssuer
         self.internalKeys = internalKeys
+        self.generation = generation
     }
 
     /// Keys of `entries` a token with `kid` may be signed with (every key when the token names none).
@@ -95,9 +100,10 @@ package enum AuthEvaluator {
     /// The claim granted scopes are read from (string, space-delimited, or array), as `jwt_authn` normalises it.
     package static let scopesClaim = "scope"
 
+    /// `cache`: verified credentials to reuse (the enforcer keeps one; the answer is the same with or without it).
     package static func decide(
         api: APIAuthPlan, operation: OperationAuthPlan, keyType: KeyType, request: AuthRequest,
-        keys: TrustedKeys, now: Double
+        keys: TrustedKeys, now: Double, cache: VerificationCache? = nil
     ) -> Decision {
         var removed = Set(request.headers.map(\.name).filter { $0.hasPrefix("x-apk-") })
         func allow(_ identity: Identity?) -> Decision {
@@ -123,7 +129,7 @@ package enum AuthEvaluator {
                     continue
                 }
                 let verified: VerifiedToken
-                switch verify(token, keys: keys, now: now, asInternalKey: false) {
+                switch verify(token, keys: keys, now: now, asInternalKey: false, cache: cache) {
                 case .success(let token): verified = token
                 case .failure(let rejection):
                     reason = rejection
@@ -137,7 +143,7 @@ package enum AuthEvaluator {
                 return allow(Identity(kind: .oauth2, token: verified))
             case .internalKey:
                 let verified: VerifiedToken
-                switch verify(value, keys: keys, now: now, asInternalKey: true) {
+                switch verify(value, keys: keys, now: now, asInternalKey: true, cache: cache) {
                 case .success(let token): verified = token
                 case .failure(let rejection):
                     reason = rejection
@@ -167,7 +173,17 @@ package enum AuthEvaluator {
 
     /// Signature, validity and issuer of a token: an access token from a trusted issuer that is not an internal key
     /// (`asInternalKey: false`), or an internal key of the internal-key issuer (`asInternalKey: true`). Failure: the reason.
-    static func verify(_ token: String, keys: TrustedKeys, now: Double, asInternalKey: Bool) -> Verification {
+    static func verify(
+        _ token: String, keys: TrustedKeys, now: Double, asInternalKey: Bool, cache: VerificationCache? = nil
+    ) -> Verification {
+        let leeway = Double(clockSkewSeconds)
+        if let cache {
+            switch cache.lookup(token, internalKey: asInternalKey, generation: keys.generation, now: now, leeway: leeway) {
+            case .hit(let verified): return .success(verified)
+            case .invalid(let reason): return .failure(reason)
+            case .miss: break
+            }
+        }
         do throws(TokenRejection) {
             let jws = try CompactJWS.parse(token)
             let issuer = jws.string("iss") ?? ""
@@ -177,13 +193,19 @@ package enum AuthEvaluator {
             guard let entries else { throw .unknownIssuer }
             let audiences = try TokenVerifier.check(
                 jws, candidates: TrustedKeys.candidates(entries, kid: jws.keyID), now: now,
-                leeway: Double(clockSkewSeconds), checksIssuedAt: false)
+                leeway: leeway, checksIssuedAt: false)
             // Internal keys are kept out of the access-token path by their own issuer (never an access-token
             // issuer); an access token's audience is not checked (as in jwt_authn without `audiences`).
             guard !asInternalKey || audiences.contains(TokenVerifier.internalKeyAudience) else {
                 return .failure("not_an_internal_key")
             }
-            return .success(VerifiedToken(issuer: issuer, claims: jws.claims))
+            let verified = VerifiedToken(issuer: issuer, claims: jws.claims)
+            if let cache, let expiry = jws.numericDate("exp") {  // `check` required `exp`
+                cache.store(
+                    token, internalKey: asInternalKey, generation: keys.generation,
+                    entry: .init(token: verified, expiry: expiry, notBefore: jws.numericDate("nbf")))
+            }
+            return .success(verified)
         } catch {
             return .failure(error.reason)
         }

@@ -19,9 +19,12 @@ package final class CheckHandler: Sendable {
     /// emptied when full (a gateway has at most a few plans per operation).
     private let plans = Mutex<[String: RoutePlan]>([:])
     private let planCacheLimit: Int
+    /// Verified credentials reused across requests (what `jwt_authn`'s JWT cache does natively).
+    package let verified: VerificationCache
 
-    package init(planCacheLimit: Int = 20_000) {
+    package init(planCacheLimit: Int = 20_000, verificationCacheLimit: Int = 10_000) {
         self.planCacheLimit = planCacheLimit
+        verified = VerificationCache(limit: verificationCacheLimit)
     }
 
     /// The answer to `request` with `keys` at `now` (seconds since 1970).
@@ -34,7 +37,7 @@ package final class CheckHandler: Sendable {
         }
         let decision = AuthEvaluator.decide(
             api: plan.api, operation: plan.operation, keyType: plan.keyType,
-            request: AuthRequest(method: http.method, headers: Self.headers(http)), keys: keys, now: now)
+            request: AuthRequest(method: http.method, headers: Self.headers(http)), keys: keys, now: now, cache: verified)
         switch decision {
         case .allow(let allowance):
             var response = Envoy_Service_Auth_V3_CheckResponse()

@@ -35,7 +35,7 @@ package final class KeyRing: Service, Sendable {
     private let retryAfterFailure: Duration
     private let logger: Logger
     /// Keys per source index (absent until its first successful fetch).
-    private let fetched = Mutex<[Int: [TrustedKeys.Entry]]>([:])
+    private let fetched = Mutex<(keys: [Int: [TrustedKeys.Entry]], generation: UInt64)>(([:], 0))
     private let snapshot: Mutex<TrustedKeys>
 
     package init(
@@ -47,7 +47,7 @@ package final class KeyRing: Service, Sendable {
         self.cacheTTL = cacheTTL
         self.retryAfterFailure = retryAfterFailure
         self.logger = logger
-        snapshot = Mutex(Self.assemble(sources: sources, fetched: [:]))
+        snapshot = Mutex(Self.assemble(sources: sources, fetched: [:], generation: 0))
     }
 
     /// The keys to decide with now.
@@ -55,9 +55,9 @@ package final class KeyRing: Service, Sendable {
 
     /// True once the built-in issuer's JWKS has been fetched (external issuers' tokens fail until theirs is).
     package var isReady: Bool {
-        fetched.withLock { keys in
+        fetched.withLock { fetched in
             sources.indices.contains { index in
-                if case .builtIn = sources[index].role { return keys[index] != nil }
+                if case .builtIn = sources[index].role { return fetched.keys[index] != nil }
                 return false
             }
         }
@@ -75,8 +75,9 @@ package final class KeyRing: Service, Sendable {
             }
             let entries = keys.map { TrustedKeys.Entry(kid: $0.kid, key: $0.key) }
             let assembled = fetched.withLock { fetched in
-                fetched[index] = entries
-                return Self.assemble(sources: sources, fetched: fetched)
+                fetched.keys[index] = entries
+                fetched.generation += 1  // what older keys verified is forgotten (VerificationCache)
+                return Self.assemble(sources: sources, fetched: fetched.keys, generation: fetched.generation)
             }
             snapshot.withLock { $0 = assembled }
             logger.debug("JWKS fetched", metadata: ["auth.jwks.url": .string(source.url), "auth.jwks.keys": "\(entries.count)"])
@@ -106,8 +107,8 @@ package final class KeyRing: Service, Sendable {
         }
     }
 
-    static func assemble(sources: [Source], fetched: [Int: [TrustedKeys.Entry]]) -> TrustedKeys {
-        var keys = TrustedKeys(accessTokenIssuers: [:], internalKeyIssuer: "", internalKeys: [])
+    static func assemble(sources: [Source], fetched: [Int: [TrustedKeys.Entry]], generation: UInt64) -> TrustedKeys {
+        var keys = TrustedKeys(accessTokenIssuers: [:], internalKeyIssuer: "", internalKeys: [], generation: generation)
         for (index, source) in sources.enumerated() {
             let entries = fetched[index] ?? []
             switch source.role {
