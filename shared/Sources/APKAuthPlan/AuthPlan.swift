@@ -14,15 +14,20 @@ package struct APIAuthPlan: Sendable, Hashable, Codable {
     package var credentials: [Credential]
     /// `APIPolicy` `subscriptionValidation`.
     package var subscriptionValidation: Bool
+    /// The API's own CORS policy; nil: it has none, and the gateway's default applies (``CORSPlan/gatewayDefault``
+    /// unless the gateway is configured otherwise).
+    package var cors: CORSPlan?
 
     package init(
-        apiID: String, organization: String, disabled: Bool, credentials: [Credential], subscriptionValidation: Bool
+        apiID: String, organization: String, disabled: Bool, credentials: [Credential], subscriptionValidation: Bool,
+        cors: CORSPlan? = nil
     ) {
         self.apiID = apiID
         self.organization = organization
         self.disabled = disabled
         self.credentials = credentials
         self.subscriptionValidation = subscriptionValidation
+        self.cors = cors
     }
 }
 

@@ -51,7 +51,9 @@ package enum AuthPlanBuilder {
         }
         return APIAuthPlan(
             apiID: id, organization: organization, disabled: disabled, credentials: credentials,
-            subscriptionValidation: false)
+            subscriptionValidation: false, cors: try policy?.default.cORSPolicy.map { policy throws(AuthPlanError) in
+                try CORSPlan(policy: policy)
+            })
     }
 
     /// The plan of one operation: `authentications` and `scopes` are the specs its rule references through

@@ -39,6 +39,7 @@ package struct AdapterConfiguration: Sendable {
     /// | `gateway.tls.certificate` / `gateway.tls.key` | `GATEWAY_TLS_CERTIFICATE` / `GATEWAY_TLS_KEY` | unset: no HTTPS listener |
     /// | `gateway.vhosts.production` | `GATEWAY_VHOSTS_PRODUCTION` | `gw.wso2.com` |
     /// | `gateway.connect.timeout` | `GATEWAY_CONNECT_TIMEOUT` | `10s` |
+    /// | `gateway.cors.default` | `GATEWAY_CORS_DEFAULT` | `enabled` (APIs without a CORS policy get ``CORSPlan/gatewayDefault``) or `disabled` |
     /// | `system.deployer.url` | `SYSTEM_DEPLOYER_URL` | `http://127.0.0.1:9444` (`none`: no route) |
     /// | `system.config.url` | `SYSTEM_CONFIG_URL` | `http://127.0.0.1:9443` (`none`: no route) |
     /// | `store.backend` | `STORE_BACKEND` | `postgres` (`DATABASE_URL` or `POSTGRES_*`) |
@@ -71,6 +72,12 @@ package struct AdapterConfiguration: Sendable {
         xds.productionVhosts = reader.list("gateway.vhosts.production", default: xds.productionVhosts)
         let timeout = try reader.duration("gateway.connect.timeout", default: .seconds(xds.connectTimeoutSeconds))
         xds.connectTimeoutSeconds = max(1, Int(timeout.components.seconds))
+        switch reader.string("gateway.cors.default", default: "enabled").lowercased() {
+        case "enabled": xds.corsDefault = .gatewayDefault
+        case "disabled": xds.corsDefault = nil
+        case let other:
+            throw ConfigReader.Failure(key: "gateway.cors.default", reason: "expected enabled or disabled, found \"\(other)\"")
+        }
         xds.systemDeployer = try Self.upstream(reader, "system.deployer.url", default: "http://127.0.0.1:9444")
         xds.systemConfig = try Self.upstream(reader, "system.config.url", default: "http://127.0.0.1:9443")
         xds.auth.issuer = reader.string("auth.issuer", default: xds.auth.issuer)

@@ -28,10 +28,13 @@ enum AdapterFixtures {
         }
     }
 
-    /// The settings golden files are rendered with (fixed paths, both listeners, default system upstreams).
+    /// The settings golden files are rendered with (fixed paths, both listeners, default system upstreams). The
+    /// gateway's default CORS is off here, so that each golden file shows its own feature: an API's own CORS policy
+    /// still applies, and the default is covered by `CORSCompilationTests` and through Envoy by `CORSTests`.
     static var settings: XDSSettings {
         var settings = XDSSettings()
         settings.tls = XDSSettings.ListenerTLS(certificatePath: "/certs/gateway.crt", keyPath: "/certs/gateway.key")
+        settings.corsDefault = nil
         return settings
     }
 
@@ -55,6 +58,12 @@ enum AdapterFixtures {
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_TransportSockets_Tls_V3_DownstreamTlsContext.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_Http_EarlyHeaderMutation_HeaderMutation_V3_HeaderMutation.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_Cors_V3_Cors.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_Lua_V3_Lua.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_Lua_V3_LuaPerRoute.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_Cors_V3_CorsPolicy.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthz.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthzPerRoute.self)
     }()
 
     /// A bundle for the in-memory store: the API CR named `api` and every other resource of the stream whose name

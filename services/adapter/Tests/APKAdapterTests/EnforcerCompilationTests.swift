@@ -59,8 +59,10 @@ import Testing
         for listener in listeners {
             let hcm = try Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager(
                 unpackingAny: try #require(listener.filterChains.first?.filters.first?.typedConfig))
-            #expect(hcm.httpFilters.map(\.name) == ["envoy.filters.http.ext_authz", "envoy.filters.http.router"])
-            let filter = try #require(hcm.httpFilters.first)
+            #expect(hcm.httpFilters.map(\.name) == [
+                "envoy.filters.http.cors", "envoy.filters.http.ext_authz", "envoy.filters.http.lua", "envoy.filters.http.router",
+            ])
+            let filter = try #require(hcm.httpFilters.dropFirst().first)
             #expect(filter.disabled, "only routes with a plan call the enforcer")
             let config = try Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthz(unpackingAny: filter.typedConfig)
             #expect(!config.failureModeAllow)

@@ -1,3 +1,4 @@
+package import APKAuthPlan
 /// What the xDS translator needs besides the IR: listener ports and TLS files, virtual-host aliases and the system
 /// upstreams. Part of every snapshot's identity (a change re-renders everything).
 package struct XDSSettings: Sendable, Hashable {
@@ -21,6 +22,8 @@ package struct XDSSettings: Sendable, Hashable {
     package var routeConfigName = "apk_gateway_routes"
     /// Token verification in the router (`jwt_authn` providers).
     package var auth = Auth()
+    /// CORS of APIs without a policy of their own (contract §4.7; nil: none).
+    package var corsDefault: CORSPlan? = .gatewayDefault
 
     /// The issuers and credential locations the gateway's `jwt_authn` filter knows. Fixed per gateway (a deploy never
     /// rewrites listeners); an API whose credentials are not among them is not served.

@@ -68,7 +68,8 @@ extension XDSTranslator {
         var router = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
         router.name = "envoy.filters.http.router"
         router.typedConfig = try AnyPacking.pack(Envoy_Extensions_Filters_Http_Router_V3_Router(), encoder: encoder)
-        hcm.httpFilters = try authFilters(settings: settings, encoder: encoder) + [router]
+        hcm.httpFilters = [try corsFilter(encoder: encoder)] + (try authFilters(settings: settings, encoder: encoder))
+            + [try responderFilter(encoder: encoder), router]
         hcm.localReplyConfig = LocalReplies.config(enforcement: settings.auth.enforcement)
         hcm.streamIdleTimeout = Google_Protobuf_Duration(seconds: 300)
         hcm.commonHTTPProtocolOptions.idleTimeout = Google_Protobuf_Duration(seconds: 3600)

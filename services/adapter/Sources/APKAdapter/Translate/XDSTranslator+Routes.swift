@@ -11,25 +11,39 @@ extension XDSTranslator {
     ) throws -> APIResources {
         var result = APIResources(id: api.id, basePath: api.basePath)
         let defaultBase = defaultVersionBasePath(api)
+        let cors = effectiveCORS(api, settings: settings)
         for environment in api.environments {
+            let preflights = cors == nil ? [] : preflightSources(environment.routes).map(\.name)
             for ir in environment.routes {
                 if let segment = ScopedRouting.segment(basePath: api.basePath, pathSegment: ir.pathSegment) {
-                    let versioned = try route(
+                    var versioned = [try route(
                         api: api, environment: environment, route: ir, basePath: api.basePath, suffix: "",
-                        settings: settings, encoder: encoder)
+                        settings: settings, encoder: encoder)]
+                    if let cors, preflights.contains(ir.name), let preflight = try preflightRoute(
+                        api: api, route: ir, basePath: api.basePath, suffix: "", plan: cors, settings: settings,
+                        encoder: encoder)
+                    {
+                        versioned.append(preflight)
+                    }
                     for host in environment.hostnames {
-                        result.versionedRoutes[RouteKey(segment: segment, host: host), default: []].append(versioned)
+                        result.versionedRoutes[RouteKey(segment: segment, host: host), default: []] += versioned
                     }
                 } else {
                     result.unscopedOperations.append("\(environment.kind.rawValue) \(ir.operation)")
                 }
                 guard let base = defaultBase else { continue }
                 if let segment = ScopedRouting.segment(basePath: base, pathSegment: ir.pathSegment) {
-                    let defaults = try route(
+                    var defaults = [try route(
                         api: api, environment: environment, route: ir, basePath: base, suffix: "/default",
-                        settings: settings, encoder: encoder)
+                        settings: settings, encoder: encoder)]
+                    if let cors, preflights.contains(ir.name), let preflight = try preflightRoute(
+                        api: api, route: ir, basePath: base, suffix: "/default", plan: cors, settings: settings,
+                        encoder: encoder)
+                    {
+                        defaults.append(preflight)
+                    }
                     for host in environment.hostnames {
-                        result.defaultVersionRoutes[RouteKey(segment: segment, host: host), default: []].append(defaults)
+                        result.defaultVersionRoutes[RouteKey(segment: segment, host: host), default: []] += defaults
                     }
                 } else {
                     result.unscopedOperations.append("\(environment.kind.rawValue) \(ir.operation) (default version)")
@@ -124,6 +138,7 @@ extension XDSTranslator {
         ])
         let keyType: KeyType = environment.kind == .production ? .production : .sandbox
         try applyAuth(api.auth, ir.auth, keyType: keyType, to: &route, settings: settings, encoder: encoder)
+        if let cors = effectiveCORS(api, settings: settings) { try applyCORS(cors, to: &route, encoder: encoder) }
         return route
     }
 

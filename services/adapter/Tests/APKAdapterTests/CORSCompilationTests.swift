@@ -1,0 +1,135 @@
+import APKAdapter
+import APKAuthPlan
+import APKModel
+import EnvoyProtos
+import Foundation
+import SwiftProtobuf
+import Testing
+
+/// CORS (contract §4.7, §7.8) as the adapter compiles it: the API's own `cORSPolicy` or the gateway's default on every
+/// route, a preflight route per resource (OPTIONS, answered by the router, never authenticated), and the `cors` filter
+/// first on the listeners. Through a real Envoy: `CORSTests` (test/Integration).
+@Suite struct CORSCompilationTests {
+    static func policy(api: String, _ cors: JSONValue) -> K8sResource {
+        K8sResource(
+            apiVersion: "dp.wso2.com/v1alpha4", kind: "APIPolicy", metadata: ObjectMeta(name: "\(api)-api-policy"),
+            body: JSONObject([("spec", .object(JSONObject([
+                ("default", .object(JSONObject([("cORSPolicy", cors)]))),
+                ("targetRef", .object(JSONObject([
+                    ("group", .string("gateway.networking.k8s.io")), ("kind", .string("API")), ("name", .string(api)),
+                ]))),
+            ])))]))
+    }
+
+    static let custom: JSONValue = .object(JSONObject([
+        ("enabled", .bool(true)), ("accessControlAllowOrigins", .array(["abc.com"])),
+        ("accessControlAllowCredentials", .bool(true)), ("accessControlAllowMethods", .array(["GET", "POST", "PUT", "DELETE"])),
+        ("accessControlAllowHeaders", .array(["Content-Type", "Authorization"])), ("accessControlMaxAge", .int(3600)),
+    ]))
+
+    static func routes(
+        extra: [K8sResource] = [], settings: XDSSettings
+    ) throws -> [Envoy_Config_Route_V3_Route] {
+        let resources = try AdapterFixtures.resources("adapter/edge-cases.in.yaml") + extra
+        let translation = ResourceTranslator().translate(
+            api: try #require(resources.first { $0.kind == "API" && $0.name == "edge" }), namespace: "default",
+            lookup: ResourceLookup(resources))
+        let ir = try #require(translation.api, "\(translation.problems)")
+        return try XDSTranslator.resources(for: ir, settings: settings).versionedRoutes.values.flatMap(\.self)
+    }
+
+    static func cors(_ route: Envoy_Config_Route_V3_Route) throws -> Envoy_Extensions_Filters_Http_Cors_V3_CorsPolicy? {
+        try route.typedPerFilterConfig["envoy.filters.http.cors"].map {
+            try Envoy_Extensions_Filters_Http_Cors_V3_CorsPolicy(unpackingAny: $0)
+        }
+    }
+
+    static func isPreflight(_ route: Envoy_Config_Route_V3_Route) -> Bool { route.name.hasSuffix("/preflight") }
+
+    @Test func theGatewayDefaultGivesEveryResourceAPreflightRoute() throws {
+        var settings = AdapterFixtures.settings
+        settings.corsDefault = .gatewayDefault
+        let routes = try Self.routes(settings: settings)
+        let operations = routes.filter { !Self.isPreflight($0) }
+        let preflights = routes.filter(Self.isPreflight)
+        #expect(!preflights.isEmpty)
+        // One preflight per resource path (several methods of one path share it), except where a method-less
+        // operation routes OPTIONS to the backend itself.
+        let methodless = Set(operations.filter { !$0.match.headers.contains { $0.name == ":method" } }.map(\.match.safeRegex.regex))
+        #expect(!methodless.isEmpty, "the fixture has method-less operations")
+        // Redirects answer in the gateway and get none either (a preflight route needs a cluster to name).
+        let forwarded = operations.filter { !$0.route.cluster.isEmpty }
+        #expect(forwarded.count < operations.count, "the fixture has a redirect")
+        #expect(Set(preflights.map(\.match.safeRegex.regex)) == Set(forwarded.map(\.match.safeRegex.regex)).subtracting(methodless))
+        #expect(preflights.count == Set(preflights.map { "\($0.match.safeRegex.regex) \($0.name.contains("/default/"))" }).count)
+        for route in preflights {
+            #expect(route.match.headers.map(\.stringMatch.exact) == ["OPTIONS"])
+            // A route action (the cors filter skips direct responses) whose cluster is never reached: the Lua
+            // responder answers what the cors filter does not.
+            #expect(!route.route.cluster.isEmpty)
+            let responder = try Envoy_Extensions_Filters_Http_Lua_V3_LuaPerRoute(
+                unpackingAny: try #require(route.typedPerFilterConfig["envoy.filters.http.lua"]))
+            #expect(responder.name == "apk-preflight")
+            // Never authenticated: jwt_authn off, no RBAC.
+            let jwt = try Envoy_Extensions_Filters_Http_JwtAuthn_V3_PerRouteConfig(
+                unpackingAny: try #require(route.typedPerFilterConfig["envoy.filters.http.jwt_authn"]))
+            #expect(jwt.disabled)
+            #expect(route.typedPerFilterConfig["envoy.filters.http.rbac"] == nil)
+        }
+        for route in routes {
+            let policy = try #require(try Self.cors(route), "\(route.name)")
+            #expect(policy.allowOriginStringMatch.map(\.safeRegex.regex) == [".*"])
+            #expect(policy.allowMethods == "GET, POST, PUT, DELETE, PATCH, OPTIONS")
+            #expect(policy.allowHeaders == "authorization, Access-Control-Allow-Origin, Content-Type, Internal-key, apiKey")
+            #expect(policy.exposeHeaders == "*")
+            #expect(policy.allowCredentials.value == false && policy.maxAge.isEmpty)
+            #expect(policy.forwardNotMatchingPreflights.value == false)
+        }
+    }
+
+    @Test func theAPIsOwnPolicyWinsAndCanTurnCORSOff() throws {
+        var settings = AdapterFixtures.settings
+        settings.corsDefault = .gatewayDefault
+        let custom = try Self.routes(extra: [Self.policy(api: "edge", Self.custom)], settings: settings)
+        for route in custom {
+            let policy = try #require(try Self.cors(route))
+            #expect(policy.allowOriginStringMatch.map(\.exact) == ["abc.com"])
+            #expect(policy.allowMethods == "GET, POST, PUT, DELETE" && policy.allowHeaders == "Content-Type, Authorization")
+            #expect(policy.allowCredentials.value && policy.maxAge == "3600")
+        }
+        let off = try Self.routes(
+            extra: [Self.policy(api: "edge", .object(JSONObject([("enabled", .bool(false))])))], settings: settings)
+        #expect(off.allSatisfy { $0.typedPerFilterConfig["envoy.filters.http.cors"] == nil })
+        #expect(!off.contains(where: Self.isPreflight))
+        // No default on the gateway: an API without a policy has no CORS; one with a policy still has it.
+        settings.corsDefault = nil
+        #expect(!(try Self.routes(settings: settings)).contains(where: Self.isPreflight))
+        #expect((try Self.routes(extra: [Self.policy(api: "edge", Self.custom)], settings: settings)).contains(where: Self.isPreflight))
+    }
+
+    @Test func aPolicyThatCannotBeAHeaderIsNotServed() throws {
+        let bad: JSONValue = .object(JSONObject([("enabled", .bool(true)), ("accessControlAllowOrigins", .array(["a.com\r\nx: y"]))]))
+        let resources = try AdapterFixtures.resources("adapter/edge-cases.in.yaml") + [Self.policy(api: "edge", bad)]
+        let translation = ResourceTranslator().translate(
+            api: try #require(resources.first { $0.kind == "API" && $0.name == "edge" }), namespace: "default",
+            lookup: ResourceLookup(resources))
+        #expect(translation.api == nil)
+        #expect(translation.problems.contains { $0.contains("CORS accessControlAllowOrigins") }, "\(translation.problems)")
+    }
+
+    @Test func inEnforcerModePreflightsMakeNoCallAndTheFilterRunsFirst() throws {
+        var settings = EnforcerCompilationTests.settings
+        settings.corsDefault = .gatewayDefault
+        let preflights = try Self.routes(settings: settings).filter(Self.isPreflight)
+        #expect(!preflights.isEmpty)
+        #expect(preflights.allSatisfy { $0.typedPerFilterConfig.keys.sorted() == ["envoy.filters.http.cors", "envoy.filters.http.lua"] })
+        for mode in [AdapterFixtures.settings, settings] {
+            let listener = try #require(try XDSTranslator.listeners(settings: mode).first)
+            let hcm = try Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager(
+                unpackingAny: try #require(listener.filterChains.first?.filters.first?.typedConfig))
+            #expect(hcm.httpFilters.first?.name == "envoy.filters.http.cors", "before the security filters")
+            #expect(hcm.httpFilters.suffix(2).map(\.name) == ["envoy.filters.http.lua", "envoy.filters.http.router"])
+            #expect(hcm.httpFilters.dropLast().last?.disabled == true, "the responder runs only where a route names it")
+        }
+    }
+}
