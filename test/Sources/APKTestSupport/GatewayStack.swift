@@ -32,8 +32,10 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     /// `testIssuer`: an extra token issuer the router trusts (`AUTH_ISSUERS`), its JWKS served by apk-echo at
     /// `/.well-known/jwks.json` from a file in ``directory``.
     /// `enforcement: .enforcer` also starts `apk-enforcer` (before the adapter) and has the router call it.
+    /// `environment` is added to the deployer's, the adapter's and the enforcer's (e.g. short key-rotation periods).
     package init(
-        label: String, testIssuer: (issuer: String, jwks: String)? = nil, enforcement: Enforcement = .native
+        label: String, testIssuer: (issuer: String, jwks: String)? = nil, enforcement: Enforcement = .native,
+        environment: [String: String] = [:]
     ) async throws {
         guard let databaseURL = TestEnvironment.databaseURL, let envoyBinary = TestEnvironment.envoyBinary else {
             throw TestSupportError("APK_TEST_DATABASE_URL and APK_ENVOY_BIN are required")
@@ -52,9 +54,9 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
             echoEnvironment["JWKS_FILE"] = file.path
         }
         echo = try ServiceProcess(executable: "apk-echo", environment: echoEnvironment)
-        deployer = try ServiceProcess(executable: "apk-deployer", environment: [
+        deployer = try ServiceProcess(executable: "apk-deployer", environment: environment.merging([
             "DATABASE_URL": databaseURL, "SEED_DEV_CLIENT": "true", "DEPLOY_NAMESPACE": namespace,
-        ])
+        ]) { $1 })
         xdsPort = try FreePort.next()
         httpsPort = try FreePort.next()
         httpPort = try FreePort.next()
@@ -66,7 +68,8 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
             "GATEWAY_TLS_KEY": directory.appendingPathComponent("gateway.key").path,
             "SYSTEM_DEPLOYER_URL": deployer.baseURL, "SYSTEM_CONFIG_URL": "none",
         ]
-        var enforcerEnvironment = ["AUTH_JWKS_URL": "\(deployer.baseURL)/oauth2/jwks"]
+        adapterEnvironment.merge(environment) { current, _ in current }
+        var enforcerEnvironment = environment.merging(["AUTH_JWKS_URL": "\(deployer.baseURL)/oauth2/jwks"]) { $1 }
         if let testIssuer {
             let issuers = "\(testIssuer.issuer)|\(echo.baseURL)/.well-known/jwks.json"
             adapterEnvironment["AUTH_ISSUERS"] = issuers

@@ -25,6 +25,7 @@ extension DeployerConfiguration {
     /// | `token.ttl` | `TOKEN_TTL` | duration | `3600s` |
     /// | `signing.key.max.age` | `SIGNING_KEY_MAX_AGE` | duration | `720h` (30 days) |
     /// | `signing.key.cache.ttl` | `SIGNING_KEY_CACHE_TTL` | duration | `60s` |
+    /// | `signing.key.publish.lead` | `SIGNING_KEY_PUBLISH_LEAD` | duration (< max age) | `6m` (more than the gateways' JWKS cache period) |
     /// | `internal.key.ttl` | `INTERNAL_KEY_TTL` | duration | `24h` |
     /// | `internal.key.issuer` | `INTERNAL_KEY_ISSUER` | string (`iss` of internal keys; ≠ `token.issuer`) | `https://idp.am.wso2.com/internal-key` |
     /// | `seed.dev.client` | `SEED_DEV_CLIENT` | bool | `false` (development fixture, see README) |
@@ -52,6 +53,10 @@ extension DeployerConfiguration {
         token.tokenTTL = try reader.duration("token.ttl", default: token.tokenTTL)
         signingKeys.maxAge = try reader.duration("signing.key.max.age", default: signingKeys.maxAge)
         signingKeys.cacheTTL = try reader.duration("signing.key.cache.ttl", default: signingKeys.cacheTTL)
+        signingKeys.publishLead = try reader.duration("signing.key.publish.lead", default: signingKeys.publishLead)
+        guard signingKeys.publishLead < signingKeys.maxAge else {
+            throw InvalidConfiguration(key: "signing.key.publish.lead", reason: "must be shorter than SIGNING_KEY_MAX_AGE")
+        }
         internalKeyTTL = try reader.duration("internal.key.ttl", default: internalKeyTTL)
         internalKeyIssuer = reader.string("internal.key.issuer", default: internalKeyIssuer)
         guard internalKeyIssuer != token.issuer, !internalKeyIssuer.isEmpty else {

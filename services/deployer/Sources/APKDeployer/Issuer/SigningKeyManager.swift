@@ -9,8 +9,15 @@ import APKSupport
 /// The built-in issuer's RSA signing keys: created on first use, kept in the ``ControlPlaneStore``, rotated on
 /// request or when the active key is older than ``Settings/maxAge``.
 ///
+/// **Published before used.** Gateways cache the JWKS (Envoy's `jwt_authn` refreshes it every cache period and never
+/// on an unknown `kid`), so a new key is only *published* at first and signs nothing until it has been in the JWKS
+/// for ``Settings/publishLead`` (longer than any gateway's cache period); meanwhile the previous key keeps signing.
+/// Automatic rotation therefore publishes the successor `publishLead` before the active key reaches `maxAge`. Only
+/// the very first key signs at once (no gateway can have cached a JWKS without it), and ``rotate(immediately:)``
+/// for a compromised key.
+///
 /// After a rotation the previous key stays published (JWKS, and accepted by ``TokenVerifier``) until every token it
-/// signed has expired: the store's `retireAfter` is set to now + ``Settings/retireWindow``. Keys are cached for
+/// signed has expired: the store's `retireAfter` is set to now + ``Settings/publishLead`` + ``Settings/retireWindow``. Keys are cached for
 /// ``Settings/cacheTTL``; a token naming an unknown `kid` re-reads the store (at most once per
 /// ``Settings/minRefreshInterval``), so keys rotated by another replica are picked up. Failures are never cached:
 /// the next call asks the store again.
@@ -24,6 +31,9 @@ package actor SigningKeyManager: IssuerKeySource {
         package var cacheTTL: Duration = .seconds(60)
         /// Least time between two store reads caused by unknown `kid`s.
         package var minRefreshInterval: Duration = .seconds(5)
+        /// How long a new key is published before it signs: more than the gateways' JWKS cache period
+        /// (the adapter's and the enforcer's `AUTH_JWKS_CACHE_TTL`, 5 minutes by default).
+        package var publishLead: Duration = .seconds(360)
 
         package init() {}
     }
@@ -41,7 +51,7 @@ package actor SigningKeyManager: IssuerKeySource {
     private let settings: Settings
     private let now: @Sendable () -> Date
     private let logger: Logger
-    private var cache: (keys: [PublishedKey], privateKeyPEM: String?, loadedAt: Date)?
+    private var cache: (keys: [PublishedKey], privateKeyPEMs: [String: String], loadedAt: Date)?
     private var signer: RS256Signer?
     private var lastForcedRefresh: Date?
 
@@ -74,19 +84,28 @@ package actor SigningKeyManager: IssuerKeySource {
         return keys.filter { kid == nil || $0.kid == kid }.map { .rs256($0.publicKey) }
     }
 
-    /// The signer of the active key, creating the first key or rotating an expired one as needed.
+    /// The signer of the active key: the newest key published at least ``Settings/publishLead`` ago (the only key, at
+    /// first). Creates the first key, and publishes the successor of a key about to reach ``Settings/maxAge``.
     package func activeSigner() async throws(StoreError) -> RS256Signer {
-        let keys = try await publishedKeys()
-        guard let active = keys.first,
-            now().timeIntervalSince(active.createdAt) < settings.maxAge.seconds
-        else {
-            if let active = keys.first {
-                logger.info("rotating the signing key", metadata: ["apk.key.id": .string(active.kid), "apk.key.reason": "max-age"])
-            }
-            return try await rotateReturningSigner()
+        var keys = try await publishedKeys()
+        // The first key signs at once (the fallback below picks it while it is the only key).
+        guard !keys.isEmpty else { return try await createKey(activeAt: nil) }
+        let current = now()
+        let lead = settings.publishLead.seconds
+        // Newest first: the newest key old enough to be in every gateway's JWKS, else (only young keys: the first key
+        // and perhaps its successor) the oldest one.
+        var active = keys.first { current.timeIntervalSince($0.createdAt) >= lead } ?? keys[keys.count - 1]
+        if active.kid == keys[0].kid, current.timeIntervalSince(active.createdAt) >= settings.maxAge.seconds - lead {
+            logger.info(
+                "publishing the next signing key",
+                metadata: ["apk.key.id": .string(active.kid), "apk.key.reason": "max-age", "apk.key.active.in": "\(settings.publishLead)"])
+            _ = try await createKey(activeAt: nil)
+            keys = try await publishedKeys()
+            active = keys.first { current.timeIntervalSince($0.createdAt) >= lead } ?? active
         }
         if let signer, signer.keyID == active.kid { return signer }
-        guard let pem = cache?.privateKeyPEM, let privateKey = try? _RSA.Signing.PrivateKey(pemRepresentation: pem) else {
+        guard let pem = cache?.privateKeyPEMs[active.kid], let privateKey = try? _RSA.Signing.PrivateKey(pemRepresentation: pem)
+        else {
             throw .corrupt("the private key of signing key \(active.kid) cannot be read")
         }
         let loaded = RS256Signer(keyID: active.kid, privateKey: privateKey)
@@ -94,14 +113,16 @@ package actor SigningKeyManager: IssuerKeySource {
         return loaded
     }
 
-    /// Creates a new active key now; the previous one stays published for ``Settings/retireWindow``.
-    /// Returns the new key's `kid`.
+    /// Publishes a new key, which signs once it has been published for ``Settings/publishLead`` (`immediately`: at
+    /// once — for a compromised key: gateways reject its tokens until they fetch the JWKS again). The previous keys
+    /// stay published until everything they may still sign has expired. Returns the new key's `kid`.
     @discardableResult
-    package func rotate() async throws(StoreError) -> String {
-        try await rotateReturningSigner().keyID
+    package func rotate(immediately: Bool = false) async throws(StoreError) -> String {
+        try await createKey(activeAt: immediately ? now() : nil).keyID
     }
 
-    private func rotateReturningSigner() async throws(StoreError) -> RS256Signer {
+    /// Stores a new key; `activeAt` non-nil: it signs from now on (the first key, or an immediate rotation).
+    private func createKey(activeAt: Date?) async throws(StoreError) -> RS256Signer {
         let privateKey: _RSA.Signing.PrivateKey
         do {
             privateKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
@@ -109,14 +130,19 @@ package actor SigningKeyManager: IssuerKeySource {
             throw .failed("cannot generate an RSA key")
         }
         guard let kid = privateKey.publicKey.thumbprint else { throw .failed("cannot compute the key id") }
-        let created = now()
+        // An immediately active key is dated back by the lead, so that it is "old enough" at once (its maximum age
+        // is then reached a lead earlier).
+        let created = activeAt.map { $0.addingTimeInterval(-settings.publishLead.seconds) } ?? now()
         let key = SigningKey(
             kid: kid, algorithm: "RS256", privateKeyPEM: privateKey.pkcs8PEMRepresentation,
             publicKeyPEM: privateKey.publicKey.pemRepresentation, createdAt: created, retireAfter: nil)
-        try await store.addSigningKey(key, retiringPreviousAfter: created.addingTimeInterval(settings.retireWindow.seconds))
-        logger.notice("new signing key", metadata: ["apk.key.id": .string(kid)])
+        // The previous key may sign until the new one is old enough, and its tokens then live for `retireWindow`.
+        let retire = now().addingTimeInterval(settings.publishLead.seconds + settings.retireWindow.seconds)
+        try await store.addSigningKey(key, retiringPreviousAfter: retire)
+        logger.notice(
+            "new signing key", metadata: ["apk.key.id": .string(kid), "apk.key.signs": activeAt == nil ? "after the publish lead" : "now"])
         let newSigner = RS256Signer(keyID: kid, privateKey: privateKey)
-        signer = newSigner
+        if activeAt != nil { signer = newSigner }
         _ = try? await reload()  // the key is stored; a failed re-read only delays publishing it
         return newSigner
     }
@@ -136,8 +162,8 @@ package actor SigningKeyManager: IssuerKeySource {
                     kid: key.kid, createdAt: key.createdAt, retireAfter: key.retireAfter, jwk: jwk,
                     publicKey: publicKey))
         }
-        let activePEM = stored.first { $0.kid == keys.first?.kid }?.privateKeyPEM
-        cache = (keys, activePEM, now())
+        let pems = Dictionary(stored.map { ($0.kid, $0.privateKeyPEM) }, uniquingKeysWith: { first, _ in first })
+        cache = (keys, pems, now())
         return keys
     }
 }

@@ -1,0 +1,78 @@
+import APKAuth
+import APKTestSupport
+import Foundation
+import Testing
+
+/// Signing-key rotation end to end: the deployer rotates its key every few seconds while tokens are used through a
+/// real Envoy (and the enforcer) that cache the JWKS and never refetch it on an unknown `kid`. Because a new key is
+/// published `SIGNING_KEY_PUBLISH_LEAD` before it signs, and the lead is longer than the gateway's JWKS cache period,
+/// every fresh token is accepted at once, across rotations. (A key that signed as soon as it was created would be
+/// refused for up to one cache period.)
+@Suite(.enabled(if: GatewayStack.available, SkipMessage.gateway), .serialized)
+struct KeyRotationThroughRouterTests {
+    static let flow = DeployerFlowTests()
+
+    /// A database of its own: rotating keys in the shared test database would rotate every other stack's keys too.
+    static func privateDatabase() async throws -> String {
+        let base = try #require(TestEnvironment.databaseURL)
+        let name = "apk_rotation_\(UUID().uuidString.prefix(8).lowercased())"
+        let created = try await Command.run(["psql", base, "-v", "ON_ERROR_STOP=1", "-qc", "CREATE DATABASE \(name)"], includeErrors: true)
+        #expect(created.status == 0, "\(created.output)")
+        return String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)]) + "/" + name
+    }
+
+    @Test(arguments: [GatewayStack.Enforcement.native, .enforcer])
+    func freshTokensAreAcceptedAcrossRotations(mode: GatewayStack.Enforcement) async throws {
+        let environment = [
+            "DATABASE_URL": try await Self.privateDatabase(),
+            "SIGNING_KEY_MAX_AGE": "8s", "SIGNING_KEY_PUBLISH_LEAD": "4s",  // deployer
+            "AUTH_JWKS_CACHE_TTL": "2s",  // adapter (Envoy's jwt_authn) and enforcer: shorter than the lead
+        ]
+        let stack = try await GatewayStack(label: "rotation-\(mode.rawValue)", enforcement: mode, environment: environment)
+        defer { stack.stop() }
+        let name = "gw-rot-\(UUID().uuidString.prefix(6).lowercased())"
+        let conf = """
+            name: \(name)
+            basePath: /\(name)
+            version: 1.0.0
+            type: REST
+            endpointConfigurations:
+              production:
+                - endpoint: \(stack.echo.baseURL)
+            operations:
+              - {verb: GET, target: "/get"}
+              - {verb: GET, target: "/open", secured: false}
+            """
+        let definition = """
+            openapi: 3.0.3
+            info: {title: \(name), version: 1.0.0}
+            paths:
+              /get: {get: {responses: {"200": {description: ok}}}}
+              /open: {get: {responses: {"200": {description: ok}}}}
+            """
+        _ = try await Self.flow.deployedID(
+            stack.deployer, token: try await Self.flow.token(stack.deployer), conf: conf, definition: definition)
+        try await stack.waitFor("/\(name)/1.0.0/open", host: "gw.wso2.com", status: 200)
+        // Until the first fetch of the JWKS is done, Envoy may not know the first key either.
+        try await stack.waitFor(
+            "/\(name)/1.0.0/get", host: "gw.wso2.com", status: 200,
+            headers: ["Authorization": "Bearer \(try await Self.flow.token(stack.deployer))"])
+
+        // Fresh token after fresh token, each used at once, until three keys have signed (two rotations).
+        var kids: [String] = []
+        var refused: [String] = []
+        var calls = 0
+        let rotated = try await Poll.until(every: .milliseconds(100)) {
+            let token = try await Self.flow.token(stack.deployer)
+            let kid = (try? CompactJWS.parse(token))?.keyID ?? "?"
+            if kids.last != kid { kids.append(kid) }
+            let answer = try await stack.call("/\(name)/1.0.0/get", host: "gw.wso2.com", headers: ["Authorization": "Bearer \(token)"])
+            calls += 1
+            if answer.status != 200 { refused.append("\(kid.prefix(8)): \(answer.status)") }
+            return Set(kids).count >= 3
+        }
+        #expect(rotated, "keys seen: \(kids)")
+        #expect(refused.isEmpty, "\(refused.count) of \(calls) fresh tokens refused: \(refused.prefix(10))")
+        #expect(Set(kids).count == kids.count, "a key signed again after its successor: \(kids)")
+    }
+}
