@@ -25,8 +25,10 @@ struct KeyRotationThroughRouterTests {
     func freshTokensAreAcceptedAcrossRotations(mode: GatewayStack.Enforcement) async throws {
         let environment = [
             "DATABASE_URL": try await Self.privateDatabase(),
-            "SIGNING_KEY_MAX_AGE": "8s", "SIGNING_KEY_PUBLISH_LEAD": "4s",  // deployer
-            "AUTH_JWKS_CACHE_TTL": "2s",  // adapter (Envoy's jwt_authn) and enforcer: shorter than the lead
+            // Deployer: the second key is published 4 s after the first and signs 6 s later. Adapter (Envoy's jwt_authn)
+            // and enforcer: the JWKS is fetched every 2 s, so the lead leaves 4 s of slack for a loaded machine, and a
+            // key that signed at once would meet a JWKS up to 2 s old (a 1 ms lead fails this test).
+            "SIGNING_KEY_MAX_AGE": "10s", "SIGNING_KEY_PUBLISH_LEAD": "6s", "AUTH_JWKS_CACHE_TTL": "2s",
         ]
         let stack = try await GatewayStack(label: "rotation-\(mode.rawValue)", enforcement: mode, environment: environment)
         defer { stack.stop() }
@@ -58,7 +60,7 @@ struct KeyRotationThroughRouterTests {
             "/\(name)/1.0.0/get", host: "gw.wso2.com", status: 200,
             headers: ["Authorization": "Bearer \(try await Self.flow.token(stack.deployer))"])
 
-        // Fresh token after fresh token, each used at once, until three keys have signed (two rotations).
+        // Fresh token after fresh token, each used at once, until a second key has signed (a rotation).
         var kids: [String] = []
         var refused: [String] = []
         var calls = 0
@@ -69,7 +71,7 @@ struct KeyRotationThroughRouterTests {
             let answer = try await stack.call("/\(name)/1.0.0/get", host: "gw.wso2.com", headers: ["Authorization": "Bearer \(token)"])
             calls += 1
             if answer.status != 200 { refused.append("\(kid.prefix(8)): \(answer.status)") }
-            return Set(kids).count >= 3
+            return Set(kids).count >= 2
         }
         #expect(rotated, "keys seen: \(kids)")
         #expect(refused.isEmpty, "\(refused.count) of \(calls) fresh tokens refused: \(refused.prefix(10))")
