@@ -119,25 +119,9 @@ struct AuthDifferentialTests {
     }
 
     func deploy(_ stack: GatewayStack, token: String, name: String) async throws -> String {
-        let conf = """
-            name: \(name)
-            basePath: /\(name)
-            version: 1.0.0
-            type: REST
-            endpointConfigurations:
-              production:
-                - endpoint: \(stack.echo.baseURL)
-            operations:
-              - {verb: GET, target: "/orders/{id}", scopes: ["orders:read"]}
-              - {verb: GET, target: "/open", secured: false}
-            """
-        let definition = """
-            openapi: 3.0.3
-            info: {title: \(name), version: 1.0.0}
-            paths:
-              "/orders/{id}": {get: {responses: {"200": {description: ok}}}}
-              /open: {get: {responses: {"200": {description: ok}}}}
-            """
-        return try await Self.flow.deployedID(stack.deployer, token: token, conf: conf, definition: definition)
+        try await TestAPI(name: name, operations: [
+            .init(verb: "GET", target: "/orders/{id}", extra: #"scopes: ["orders:read"]"#),
+            .init(verb: "GET", target: "/open", extra: "secured: false"),
+        ]).deploy(stack, token: token)
     }
 }

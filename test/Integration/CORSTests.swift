@@ -9,37 +9,15 @@ import Testing
 struct CORSTests {
     static let flow = DeployerFlowTests()
 
-    static func conf(name: String, echo: ServiceProcess, cors: Bool) -> (conf: String, definition: String) {
-        let policy = cors ? """
-            corsConfiguration:
-              corsConfigurationEnabled: true
-              accessControlAllowOrigins: ["abc.com"]
-              accessControlAllowCredentials: true
-              accessControlAllowHeaders: ["Content-Type", "Authorization"]
-              accessControlAllowMethods: ["GET", "POST", "PUT", "DELETE"]
-              accessControlAllowMaxAge: 3600
-            """ : ""
-        return ("""
-            name: \(name)
-            basePath: /\(name)
-            version: 1.0.0
-            type: REST
-            endpointConfigurations:
-              production:
-                - endpoint: \(echo.baseURL)
-            operations:
-              - {verb: GET, target: "/get"}
-              - {verb: POST, target: "/get"}
-              - {verb: GET, target: "/open", secured: false}
-            \(policy)
-            """, """
-            openapi: 3.0.3
-            info: {title: \(name), version: 1.0.0}
-            paths:
-              /get: {get: {responses: {"200": {description: ok}}}, post: {responses: {"200": {description: ok}}}}
-              /open: {get: {responses: {"200": {description: ok}}}}
-            """)
-    }
+    static let policy = """
+        corsConfiguration:
+          corsConfigurationEnabled: true
+          accessControlAllowOrigins: ["abc.com"]
+          accessControlAllowCredentials: true
+          accessControlAllowHeaders: ["Content-Type", "Authorization"]
+          accessControlAllowMethods: ["GET", "POST", "PUT", "DELETE"]
+          accessControlAllowMaxAge: 3600
+        """
 
     /// Status, lower-cased response headers and body of one HTTPS request through the gateway (curl, HTTP/1.1).
     static func exchange(
@@ -75,8 +53,11 @@ struct CORSTests {
         let name = "gw-cors-\(UUID().uuidString.prefix(6).lowercased())"
         let plain = "gw-cors2-\(UUID().uuidString.prefix(6).lowercased())"
         for (api, cors) in [(name, true), (plain, false)] {
-            let files = Self.conf(name: api, echo: stack.echo, cors: cors)
-            _ = try await Self.flow.deployedID(stack.deployer, token: token, conf: files.conf, definition: files.definition)
+            let operations: [TestAPI.Operation] = [
+                .init(verb: "GET", target: "/get"), .init(verb: "POST", target: "/get"),
+                .init(verb: "GET", target: "/open", extra: "secured: false"),
+            ]
+            _ = try await TestAPI(name: api, operations: operations, extraConf: cors ? Self.policy : "").deploy(stack, token: token)
             try await stack.waitFor("/\(api)/1.0.0/open", host: "gw.wso2.com", status: 200)
         }
         let path = "/\(name)/1.0.0/get"

@@ -17,39 +17,14 @@ struct GatewayAuthTests {
         }
         """
 
-    /// An API with a scoped operation, an open one and a plain secured one.
-    static func apkConf(name: String, echo: ServiceProcess) -> (conf: Data, definition: Data) {
-        let conf = """
-            name: \(name)
-            basePath: /\(name)
-            version: 1.0.0
-            type: REST
-            endpointConfigurations:
-              production:
-                - endpoint: \(echo.baseURL)
-              sandbox:
-                - endpoint: \(echo.baseURL)/sandbox
-            operations:
-              - {verb: GET, target: "/get"}
-              - {verb: GET, target: "/anything/{id}", scopes: ["apk:api_view"]}
-              - {verb: GET, target: "/uuid", secured: false}
-            """
-        let definition = """
-            openapi: 3.0.3
-            info: {title: \(name), version: 1.0.0}
-            paths:
-              /get: {get: {responses: {"200": {description: ok}}}}
-              "/anything/{id}": {get: {responses: {"200": {description: ok}}}}
-              /uuid: {get: {responses: {"200": {description: ok}}}}
-            """
-        return (Data(conf.utf8), Data(definition.utf8))
-    }
-
+    /// An API with a scoped operation, an open one and a plain secured one (and a sandbox endpoint).
     func deploy(_ stack: GatewayStack, token: String, name: String) async throws -> String {
-        let files = Self.apkConf(name: name, echo: stack.echo)
-        return try await Self.flow.deployedID(
-            stack.deployer, token: token, conf: String(decoding: files.conf, as: UTF8.self),
-            definition: String(decoding: files.definition, as: UTF8.self))
+        let files = TestAPI(name: name, operations: [
+            .init(verb: "GET", target: "/get"),
+            .init(verb: "GET", target: "/anything/{id}", extra: #"scopes: ["apk:api_view"]"#),
+            .init(verb: "GET", target: "/uuid", extra: "secured: false"),
+        ]).files(endpoint: stack.echo.baseURL, sandbox: stack.echo.baseURL + "/sandbox")
+        return try await Self.flow.deployedID(stack.deployer, token: token, conf: files.conf, definition: files.definition)
     }
 
     func expectInvalidCredentials(_ response: HTTP.Response, _ comment: Comment) {

@@ -33,27 +33,8 @@ struct KeyRotationThroughRouterTests {
         let stack = try await GatewayStack(label: "rotation-\(mode.rawValue)", enforcement: mode, environment: environment)
         defer { stack.stop() }
         let name = "gw-rot-\(UUID().uuidString.prefix(6).lowercased())"
-        let conf = """
-            name: \(name)
-            basePath: /\(name)
-            version: 1.0.0
-            type: REST
-            endpointConfigurations:
-              production:
-                - endpoint: \(stack.echo.baseURL)
-            operations:
-              - {verb: GET, target: "/get"}
-              - {verb: GET, target: "/open", secured: false}
-            """
-        let definition = """
-            openapi: 3.0.3
-            info: {title: \(name), version: 1.0.0}
-            paths:
-              /get: {get: {responses: {"200": {description: ok}}}}
-              /open: {get: {responses: {"200": {description: ok}}}}
-            """
-        _ = try await Self.flow.deployedID(
-            stack.deployer, token: try await Self.flow.token(stack.deployer), conf: conf, definition: definition)
+        _ = try await TestAPI(name: name, operations: [.init(verb: "GET", target: "/get"), .init(verb: "GET", target: "/open", extra: "secured: false")])
+            .deploy(stack, token: try await Self.flow.token(stack.deployer))
         try await stack.waitFor("/\(name)/1.0.0/open", host: "gw.wso2.com", status: 200)
         // Until the first fetch of the JWKS is done, Envoy may not know the first key either.
         try await stack.waitFor(
