@@ -43,7 +43,7 @@ struct PostgresRecoveryTests {
                 await #expect(throws: StoreError.self) { try await store.resources.latestCursor() }
             }
             print("APKStore: query with the database stopped failed after \(failure)")
-            #expect(failure < .seconds(20))  // bounded by the 5 s connect timeout, with slack
+            #expect(failure < .seconds(120))  // it ends (5 s connect timeout); a hang detector: 10.4 s seen on a loaded CI run
 
             try await cluster.run("start")
             let clock = ContinuousClock()

@@ -313,7 +313,7 @@ struct XDSClientTests {
         if phase == .backingOff { await server.stop() }
         let client = Self.client(
             server.connector, recorder: Recorder(),
-            backoff: Backoff(initial: .seconds(600), max: .seconds(600)))
+            backoff: Backoff(initial: .seconds(3600), max: .seconds(3600)))
         let group = ServiceGroup(services: [client], logger: Self.logger)
         let task = Task {
             switch stop {
@@ -334,7 +334,9 @@ struct XDSClientTests {
         case .gracefulShutdown: await group.triggerGracefulShutdown()
         }
         try await task.value
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Far below the hour-long back-off: the stop interrupted it. Not a speed bound (a fresh-clone CI run, every
+        // test at once on two cores, once took 5.6 s here against a former 5 s bound).
+        #expect(ContinuousClock.now - started < .seconds(120))
         #expect(client.connectionStatus.streamOpen == false)
         await server.stop()
     }

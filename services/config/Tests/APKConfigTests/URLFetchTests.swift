@@ -29,7 +29,7 @@ import APKConversion
         try await server.stop()
         #expect(response.status.code == 406)
         #expect(String(buffer: response.body).hasPrefix(#"{"code":909044,"#))
-        #expect(elapsed < .seconds(20), "took \(elapsed)")  // bounded (the timeout is 1 s); slack for loaded machines
+        #expect(elapsed < .seconds(120), "took \(elapsed)")  // it ends (the timeout is 1 s); a hang detector, not a speed bound
     }
 
     @Test func notFoundIs406() async throws {
