@@ -133,3 +133,24 @@ import Testing
         }
     }
 }
+
+/// What the gateway cannot produce yet is not dropped silently: an API whose APIPolicy asks for a backend JWT is not
+/// served (its status says why) rather than served without the header its backend may rely on.
+@Suite struct BackendJWTRefusalTests {
+    @Test func anAPIAskingForABackendJWTIsNotServed() throws {
+        let policy = K8sResource(
+            apiVersion: "dp.wso2.com/v1alpha4", kind: "APIPolicy", metadata: ObjectMeta(name: "edge-api-policy"),
+            body: JSONObject([("spec", .object(JSONObject([
+                ("default", .object(JSONObject([("backendJwtPolicy", .object(JSONObject([("name", .string("edge-jwt"))])))]))),
+                ("targetRef", .object(JSONObject([
+                    ("group", .string("gateway.networking.k8s.io")), ("kind", .string("API")), ("name", .string("edge")),
+                ]))),
+            ])))]))
+        let resources = try AdapterFixtures.resources("adapter/edge-cases.in.yaml") + [policy]
+        let translation = ResourceTranslator().translate(
+            api: try #require(resources.first { $0.kind == "API" && $0.name == "edge" }), namespace: "default",
+            lookup: ResourceLookup(resources))
+        #expect(translation.api == nil)
+        #expect(translation.problems.contains { $0.contains("backend JWT") }, "\(translation.problems)")
+    }
+}

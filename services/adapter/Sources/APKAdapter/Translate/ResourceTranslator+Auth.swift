@@ -18,6 +18,12 @@ extension ResourceTranslator.Context {
                 "\(distinct.count) different Authentications target the API; the API is not served until one remains")
             return nil
         }
+        // A backend JWT is part of what the API promises its backend; until the enforcer signs one, such an API is
+        // not served (rather than served without the header its backend may rely on).
+        guard !policies.contains(where: { $0.default.backendJwtPolicy != nil }) else {
+            problems.append("its APIPolicy asks for a backend JWT, which the gateway does not produce yet; the API is not served")
+            return nil
+        }
         let policy = policies.first { $0.default.subscriptionValidation == true } ?? policies.first
         do throws(AuthPlanError) {
             return try AuthPlanBuilder.api(

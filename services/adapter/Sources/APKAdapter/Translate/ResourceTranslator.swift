@@ -177,8 +177,15 @@ package struct ResourceTranslator: Sendable {
                     case CRKind.scope.rawValue:
                         guard let spec = extensionSpec(ScopeSpec.self, ref, in: where_) else { return [] }
                         scopes.append(spec)
+                    case CRKind.apiPolicy.rawValue:
+                        guard let spec = extensionSpec(APIPolicySpec.self, ref, in: where_) else { return [] }
+                        if spec.default.backendJwtPolicy != nil {
+                            problems.append("\(where_): a backend JWT is not produced by the gateway yet; the rule is not served")
+                            return []
+                        }
+                        continue  // interceptors: not built yet (the route is served without them)
                     default:
-                        continue  // RateLimitPolicy, APIPolicy: ratelimiter and enforcer concerns (issue 12 and later)
+                        continue  // RateLimitPolicy: the ratelimiter's concern (issue 12)
                     }
                 default:
                     problems.append("\(where_): filter type \(filter.type) is not supported; the filter is ignored")
