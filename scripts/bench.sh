@@ -28,10 +28,12 @@ cmd_bench() {
 bench_propagation() {
     local configuration="${APK_BENCH_CONFIGURATION:-release}" envoy product bin work status=0
     envoy="$(ensure_envoy)"
+    # APK_BENCH_SCRATCH_PATH: build in another folder (e.g. .build-release, to keep a release build beside .build).
+    local scratch=(${APK_BENCH_SCRATCH_PATH:+--scratch-path "$APK_BENCH_SCRATCH_PATH"})
     for product in apk-deployer apk-echo apk-adapter apk-bench; do
-        swift build -c "$configuration" --product "$product" || die "could not build $product ($configuration)"
+        swift build -c "$configuration" "${scratch[@]}" --product "$product" || die "could not build $product ($configuration)"
     done
-    bin="$(swift build -c "$configuration" --show-bin-path)"
+    bin="$(swift build -c "$configuration" "${scratch[@]}" --show-bin-path)"
     work="$(mktemp -d /tmp/apk-bench-propagation.XXXXXX)"
     chmod 755 "$work"
     on_exit rm -rf "$work"
