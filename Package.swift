@@ -308,9 +308,14 @@ let package = Package(
         .target(
             name: "APKEnforcer",
             dependencies: [
-                "APKAuth", "APKAuthPlan", "APKHTTPClient", "APKRuntime", "APKSupport", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
+                "APKAuth", "APKAuthPlan", "APKHTTPClient", "APKModel", "APKRuntime", "APKSupport", "APKXDS", "EnvoyGRPC",
+                "EnvoyProtos",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

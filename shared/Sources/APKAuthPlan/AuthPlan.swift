@@ -17,6 +17,8 @@ package struct APIAuthPlan: Sendable, Hashable, Codable {
     /// The API's own CORS policy; nil: it has none, and the gateway's default applies (``CORSPlan/gatewayDefault``
     /// unless the gateway is configured otherwise).
     package var cors: CORSPlan?
+    /// The JWT the enforcer signs for the API's backend (§7.7); nil: none.
+    package var backendJWT: BackendJWTPlan?
 
     package init(
         apiID: String, organization: String, disabled: Bool, credentials: [Credential], subscriptionValidation: Bool,

@@ -43,12 +43,15 @@ package struct OpsRoutes: Sendable {
 extension APKServer {
     /// The server of a service whose HTTP port serves only the ops routes (adapter, enforcer): `/health`, `/ready`
     /// per `readiness`, `/metrics`, with APK error bodies for everything else.
+    /// `routes` adds the service's own routes beside them (the enforcer's `/jwks`).
     package static func opsApplication(
-        settings: HTTPServerSettings, serverName: String, logger: Logger, readiness: @escaping @Sendable () async -> Bool
+        settings: HTTPServerSettings, serverName: String, logger: Logger, readiness: @escaping @Sendable () async -> Bool,
+        routes: (Router<BasicRequestContext>) -> Void = { _ in }
     ) throws -> any Service {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: APKErrorMiddleware())
         OpsRoutes(readiness: readiness).add(to: router)
+        routes(router)
         return application(
             router: router, settings: settings, server: try serverBuilder(for: settings), serverName: serverName,
             logger: logger)

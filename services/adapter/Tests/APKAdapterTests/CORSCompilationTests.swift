@@ -134,23 +134,53 @@ import Testing
     }
 }
 
-/// What the gateway cannot produce yet is not dropped silently: an API whose APIPolicy asks for a backend JWT is not
-/// served (its status says why) rather than served without the header its backend may rely on.
-@Suite struct BackendJWTRefusalTests {
-    @Test func anAPIAskingForABackendJWTIsNotServed() throws {
-        let policy = K8sResource(
+/// Backend JWTs: the BackendJWT an API's APIPolicy names becomes part of its plan; the enforcer signs it, so in
+/// `native` mode such an API is not served (status says why) rather than served without the header.
+@Suite struct BackendJWTCompilationTests {
+    static func policy(jwt: String) -> K8sResource {
+        K8sResource(
             apiVersion: "dp.wso2.com/v1alpha4", kind: "APIPolicy", metadata: ObjectMeta(name: "edge-api-policy"),
             body: JSONObject([("spec", .object(JSONObject([
-                ("default", .object(JSONObject([("backendJwtPolicy", .object(JSONObject([("name", .string("edge-jwt"))])))]))),
+                ("default", .object(JSONObject([("backendJwtPolicy", .object(JSONObject([("name", .string(jwt))])))]))),
                 ("targetRef", .object(JSONObject([
                     ("group", .string("gateway.networking.k8s.io")), ("kind", .string("API")), ("name", .string("edge")),
                 ]))),
             ])))]))
-        let resources = try AdapterFixtures.resources("adapter/edge-cases.in.yaml") + [policy]
-        let translation = ResourceTranslator().translate(
+    }
+
+    static let backendJWT = K8sResource(
+        apiVersion: "dp.wso2.com/v1alpha1", kind: "BackendJWT", metadata: ObjectMeta(name: "edge-jwt"),
+        body: JSONObject([("spec", .object(JSONObject([
+            ("encoding", .string("Base64")), ("signingAlgorithm", .string("SHA256withRSA")),
+            ("header", .string("X-JWT-Assertion")), ("tokenTTL", .int(600)),
+        ])))]))
+
+    static func translate(_ extra: [K8sResource]) throws -> APITranslation {
+        let resources = try AdapterFixtures.resources("adapter/edge-cases.in.yaml") + extra
+        return ResourceTranslator().translate(
             api: try #require(resources.first { $0.kind == "API" && $0.name == "edge" }), namespace: "default",
             lookup: ResourceLookup(resources))
+    }
+
+    @Test func aMissingBackendJWTLeavesTheAPIOut() throws {
+        let translation = try Self.translate([Self.policy(jwt: "edge-jwt")])
         #expect(translation.api == nil)
-        #expect(translation.problems.contains { $0.contains("backend JWT") }, "\(translation.problems)")
+        #expect(translation.problems.contains { $0.contains("BackendJWT edge-jwt does not exist") }, "\(translation.problems)")
+    }
+
+    @Test func theEnforcerSignsItAndNativeModeRefusesIt() throws {
+        let translation = try Self.translate([Self.policy(jwt: "edge-jwt"), Self.backendJWT])
+        let ir = try #require(translation.api, "\(translation.problems)")
+        let plan = try #require(ir.auth.backendJWT)
+        #expect(plan.header == "x-jwt-assertion" && plan.encoding == BackendJWTPlan.Encoding.base64)
+        #expect(plan.ttlSeconds == 600 && plan.signed)
+        #expect(throws: UnservableAPI.self) { try XDSTranslator.resources(for: ir, settings: AdapterFixtures.settings) }
+        let routes = try XDSTranslator.resources(for: ir, settings: EnforcerCompilationTests.settings).versionedRoutes.values.flatMap(\.self)
+        let plans = try routes.compactMap { route -> RoutePlan? in
+            guard let any = route.typedPerFilterConfig["envoy.filters.http.ext_authz"] else { return nil }
+            let text = try Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthzPerRoute(unpackingAny: any).checkSettings.contextExtensions[RoutePlan.contextKey]
+            return text.flatMap { RoutePlan.decode($0) }
+        }
+        #expect(!plans.isEmpty && plans.allSatisfy { $0.api.backendJWT == plan })
     }
 }

@@ -3,6 +3,11 @@ import APKHTTPClient
 import APKRuntime
 package import APKXDS
 import AsyncHTTPClient
+import CryptoExtras
+import Foundation
+import Hummingbird
+import APKSupport
+import NIOCore
 package import Logging
 package import ServiceLifecycle
 
@@ -40,10 +45,34 @@ package func buildApplication(
     }
     let keys = KeyRing(
         sources: configuration.keySources, fetcher: jwksFetcher, cacheTTL: configuration.jwksCacheTTL, logger: logger)
-    let authorization = AuthorizationService(handler: CheckHandler(), keys: keys, logger: logger)
+    let backendJWT = try BackendJWTSigner(privateKey: try backendJWTKey(configuration: configuration, logger: logger))
+    let authorization = AuthorizationService(handler: CheckHandler(backendJWT: backendJWT), keys: keys, logger: logger)
     let grpcServer = XDSServerService(host: configuration.grpcHost, port: configuration.grpcPort, services: [authorization])
+    let jwks = backendJWT.jwks
     let ops = try APKServer.opsApplication(
-        settings: configuration.ops, serverName: "apk-enforcer", logger: logger, readiness: { keys.isReady })
+        settings: configuration.ops, serverName: "apk-enforcer", logger: logger, readiness: { keys.isReady }
+    ) { router in
+        // The public key of backend JWTs (contract §7.7), for backends to verify the X-JWT-Assertion they receive.
+        router.get("jwks") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: jwks)))
+        }
+    }
     services += [keys, grpcServer, ops]
     return EnforcerApplication(configuration: configuration, keys: keys, grpcServer: grpcServer, services: services)
+}
+
+/// The backend-JWT signing key: the PEM file of `BACKEND_JWT_KEY_FILE`, else one generated now (fine for one
+/// enforcer; replicas must share a key or backends would see several).
+func backendJWTKey(configuration: EnforcerConfiguration, logger: Logger) throws -> _RSA.Signing.PrivateKey {
+    guard let path = configuration.backendJWTKeyFile else {
+        logger.notice("backend JWTs are signed with a key generated at start; set BACKEND_JWT_KEY_FILE when running replicas")
+        return try _RSA.Signing.PrivateKey(keySize: .bits2048)
+    }
+    do {
+        return try _RSA.Signing.PrivateKey(pemRepresentation: try String(contentsOfFile: path, encoding: .utf8))
+    } catch {
+        throw ConfigReader.Failure(key: "backend.jwt.key.file", reason: "\(path) is not a readable RSA private key (PEM)")
+    }
 }

@@ -22,9 +22,13 @@ package final class CheckHandler: Sendable {
     /// Verified credentials reused across requests (what `jwt_authn`'s JWT cache does natively).
     package let verified: VerificationCache
 
-    package init(planCacheLimit: Int = 20_000, verificationCacheLimit: Int = 10_000) {
+    /// Signs the backend JWTs of APIs that ask for one.
+    private let backendJWT: BackendJWTSigner?
+
+    package init(planCacheLimit: Int = 20_000, verificationCacheLimit: Int = 10_000, backendJWT: BackendJWTSigner? = nil) {
         self.planCacheLimit = planCacheLimit
         verified = VerificationCache(limit: verificationCacheLimit)
+        self.backendJWT = backendJWT
     }
 
     /// The answer to `request` with `keys` at `now` (seconds since 1970).
@@ -43,6 +47,19 @@ package final class CheckHandler: Sendable {
             var response = Envoy_Service_Auth_V3_CheckResponse()
             response.status.code = 0  // OK
             response.okResponse.headersToRemove = allowance.removeHeaders
+            if let jwtPlan = plan.api.backendJWT, let identity = allowance.identity {
+                guard let backendJWT,
+                    let token = try? backendJWT.token(
+                        plan: jwtPlan, apiID: plan.api.apiID, identity: identity, keyType: plan.keyType, now: Int(now))
+                else {
+                    return (Self.denied(Self.noBackendJWTDenial), .noPlan)  // never forwarded without it
+                }
+                var header = Envoy_Config_Core_V3_HeaderValueOption()
+                header.header.key = jwtPlan.header
+                header.header.value = token
+                header.appendAction = .overwriteIfExistsOrAdd
+                response.okResponse.headers = [header]
+            }
             return (response, .allowed)
         case .deny(let denial, let reason):
             return (Self.denied(denial), .denied(reason: reason))
@@ -74,6 +91,11 @@ package final class CheckHandler: Sendable {
     static let noPlanDenial = Denial(
         status: 500, code: 900900, message: "Unclassified Authentication Failure",
         description: "The gateway has no security plan for this resource", headers: [])
+
+    /// The API asks for a backend JWT that this enforcer cannot sign: fail closed with a 500.
+    static let noBackendJWTDenial = Denial(
+        status: 500, code: 900900, message: "Unclassified Authentication Failure",
+        description: "The gateway could not issue the backend token for this resource", headers: [])
 
     /// A denied `Check`: Envoy answers with the denial's status, headers and exact body (contract §7.6).
     static func denied(_ denial: Denial) -> Envoy_Service_Auth_V3_CheckResponse {

@@ -20,6 +20,8 @@ package struct EnforcerConfiguration: Sendable {
     package var externalIssuers: [(issuer: String, jwksURL: String)] = []
     /// How long fetched keys are used before they are fetched again (Envoy's `jwt_authn` cache period).
     package var jwksCacheTTL: Duration = .seconds(300)
+    /// PEM file of the RSA key backend JWTs are signed with; nil: a key generated at start (one replica only).
+    package var backendJWTKeyFile: String?
 
     package init() {}
 
@@ -35,6 +37,7 @@ package struct EnforcerConfiguration: Sendable {
     /// | `auth.jwks.url` | `AUTH_JWKS_URL` | `http://127.0.0.1:9444/oauth2/jwks` (the deployer's JWKS) |
     /// | `auth.issuers` | `AUTH_ISSUERS` | empty (comma list of `<issuer>\|<http(s) JWKS URL>`) |
     /// | `auth.jwks.cache.ttl` | `AUTH_JWKS_CACHE_TTL` | `5m` |
+    /// | `backend.jwt.key.file` | `BACKEND_JWT_KEY_FILE` | unset: a key generated at start (set it when running replicas) |
     package init(reader: ConfigReader) throws {
         self.init()
         ops = try HTTPServerSettings(reader: reader, defaultHost: ops.host, defaultPort: ops.port)
@@ -55,6 +58,7 @@ package struct EnforcerConfiguration: Sendable {
             throw ConfigReader.Failure(key: "auth.issuers", reason: "\(clash.issuer) is the built-in or internal-key issuer")
         }
         jwksCacheTTL = try reader.duration("auth.jwks.cache.ttl", default: jwksCacheTTL)
+        backendJWTKeyFile = reader.string("backend.jwt.key.file")
     }
 
     static func isHTTPURL(_ text: String) -> Bool {

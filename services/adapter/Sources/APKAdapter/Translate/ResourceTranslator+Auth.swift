@@ -7,7 +7,7 @@ import APKModel
 extension ResourceTranslator.Context {
     /// The API-level plan from the `Authentication`s and `APIPolicy`s whose `targetRef` is the API; nil (and a
     /// problem) when it cannot be built.
-    mutating func apiAuthPlan(api: String, organization: String) -> APIAuthPlan? {
+    mutating func apiAuthPlan(api: String, spec: APISpec) -> APIAuthPlan? {
         guard let authentications = attachedSpecs(AuthenticationSpec.self, kind: CRKind.authentication, api: api),
             let policies = attachedSpecs(APIPolicySpec.self, kind: CRKind.apiPolicy, api: api)
         else { return nil }
@@ -18,16 +18,33 @@ extension ResourceTranslator.Context {
                 "\(distinct.count) different Authentications target the API; the API is not served until one remains")
             return nil
         }
-        // A backend JWT is part of what the API promises its backend; until the enforcer signs one, such an API is
-        // not served (rather than served without the header its backend may rely on).
-        guard !policies.contains(where: { $0.default.backendJwtPolicy != nil }) else {
-            problems.append("its APIPolicy asks for a backend JWT, which the gateway does not produce yet; the API is not served")
+        // A backend JWT is part of what the API promises its backend: a BackendJWT that cannot be read or honoured
+        // leaves the API out (never served without the header its backend may rely on).
+        let backendJWTNames = Set(policies.compactMap { $0.default.backendJwtPolicy?.name })
+        guard backendJWTNames.count <= 1 else {
+            problems.append("its APIPolicies name \(backendJWTNames.count) different BackendJWTs; the API is not served")
             return nil
+        }
+        var backendJWT: BackendJWTPlan?
+        if let name = backendJWTNames.first {
+            guard let jwtSpec = extensionSpec(
+                BackendJWTSpec.self, HTTPRouteSpec.ExtensionRef(group: "dp.wso2.com", kind: CRKind.backendJWT.rawValue, name: name),
+                in: "APIPolicy backend JWT")
+            else { return nil }
+            do throws(AuthPlanError) {
+                backendJWT = try BackendJWTPlan(
+                    spec: jwtSpec, apiName: spec.apiName, apiContext: spec.basePath, apiVersion: spec.apiVersion)
+            } catch {
+                problems.append("security: \(error.message); the API is not served")
+                return nil
+            }
         }
         let policy = policies.first { $0.default.subscriptionValidation == true } ?? policies.first
         do throws(AuthPlanError) {
-            return try AuthPlanBuilder.api(
-                id: api, organization: organization, authentication: distinct.first, policy: policy)
+            var plan = try AuthPlanBuilder.api(
+                id: api, organization: spec.organization, authentication: distinct.first, policy: policy)
+            plan.backendJWT = backendJWT
+            return plan
         } catch {
             problems.append("security: \(error.message); the API is not served")
             return nil

@@ -72,7 +72,7 @@ package struct ResourceTranslator: Sendable {
                 problems.append("base path \"\(spec.basePath)\" is not a valid path (^/[a-zA-Z0-9~/_.-]*$)")
                 return nil
             }
-            guard let auth = apiAuthPlan(api: api.name, organization: spec.organization) else { return nil }
+            guard let auth = apiAuthPlan(api: api.name, spec: spec) else { return nil }
             authPlan = auth
             var environments: [EnvironmentIR] = []
             for (kind, refs) in [(EnvironmentIR.Kind.production, spec.production), (.sandbox, spec.sandbox)] {

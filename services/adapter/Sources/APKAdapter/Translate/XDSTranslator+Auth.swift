@@ -158,6 +158,9 @@ extension XDSTranslator {
         if case .enforcer = settings.auth.enforcement {
             return try applyEnforcer(plan, operation, keyType: keyType, to: &route, encoder: encoder)
         }
+        if plan.backendJWT != nil, !plan.disabled, operation.secured {
+            throw UnservableAPI("its backend JWT is signed by the enforcer: it needs the adapter setting AUTH_ENFORCEMENT=enforcer")
+        }
         var perRoute = Envoy_Extensions_Filters_Http_JwtAuthn_V3_PerRouteConfig()
         guard !plan.disabled, operation.secured else {
             perRoute.disabled = true

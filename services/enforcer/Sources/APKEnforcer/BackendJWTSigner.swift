@@ -1,0 +1,63 @@
+import APKAuth
+package import APKAuthPlan
+import APKModel
+import Crypto
+package import CryptoExtras
+import Foundation
+import Synchronization
+
+/// Signs the backend JWTs of contract §7.7 (RS256, `kid` = base64url(SHA-256 of the public key's SubjectPublicKeyInfo))
+/// and publishes the public key as a JWKS (`GET /jwks` on the enforcer's HTTP port). A signed token is reused for the
+/// same credential, API and key type until 30 s before it expires (bounded cache), so a request with a known
+/// credential costs no signature.
+package final class BackendJWTSigner: Sendable {
+    private let signer: RS256Signer
+    /// `{"keys":[…]}` as served.
+    package let jwks: String
+    private let cache = Mutex<[String: (token: String, refreshAt: Int)]>([:])
+    private let cacheLimit: Int
+
+    /// `privateKey`: the signing key (one per deployment: every replica must sign with the same key).
+    package init(privateKey: _RSA.Signing.PrivateKey, cacheLimit: Int = 10_000) throws {
+        let kid = Base64URL.encode(SHA256.hash(data: privateKey.publicKey.derRepresentation))
+        signer = RS256Signer(keyID: kid, privateKey: privateKey)
+        guard let jwk = privateKey.publicKey.jwk(kid: kid) else {
+            throw CocoaError(.coderInvalidValue)
+        }
+        jwks = DocumentWriter.json(["keys": .array([jwk])])
+        self.cacheLimit = max(1, cacheLimit)
+    }
+
+    /// The key id published in the JWKS.
+    package var keyID: String { signer.keyID }
+
+    /// The header value for `identity` on a route of `api` and `keyType`, at `now` (seconds since 1970).
+    package func token(plan: BackendJWTPlan, apiID: String, identity: Identity, keyType: KeyType, now: Int) throws -> String {
+        // The plan's hash too: a redeployed API with other claims or another encoding gets a new token.
+        let key = [apiID, String(plan.hashValue), keyType.rawValue, identity.issuer, DocumentWriter.json(.object(identity.claims))]
+            .joined(separator: "\u{0}")
+        if let cached = cache.withLock({ $0[key] }), now < cached.refreshAt { return cached.token }
+        let claims = plan.claims(identity: identity, keyType: keyType, now: now)
+        var token: String
+        if plan.signed {
+            token = try signer.sign(claims)
+        } else {
+            let header: JSONValue = ["alg": "none", "typ": "JWT"]
+            token = Base64URL.encode(Array(DocumentWriter.json(header).utf8)) + "."
+                + Base64URL.encode(Array(DocumentWriter.json(.object(claims)).utf8)) + "."
+        }
+        if plan.encoding == .base64 { token = Self.standardBase64Segments(token) }
+        cache.withLock { cache in
+            if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
+            cache[key] = (token, now + max(1, plan.ttlSeconds - 30))
+        }
+        return token
+    }
+
+    /// Each segment re-encoded from base64url to standard base64 with padding (the reference's `Base64` encoding).
+    static func standardBase64Segments(_ token: String) -> String {
+        token.split(separator: ".", omittingEmptySubsequences: false).map { segment in
+            Base64URL.decode(segment).map { Data($0).base64EncodedString() } ?? String(segment)
+        }.joined(separator: ".")
+    }
+}

@@ -1,0 +1,109 @@
+import APKAuth
+import APKAuthPlan
+import APKEnforcer
+import APKModel
+import APKTestTokens
+import CryptoExtras
+import EnvoyProtos
+import Foundation
+import Testing
+
+/// Backend JWTs (contract §7.7): the claims, the signature a backend verifies with the published JWKS, the encodings,
+/// and the header the enforcer adds to an allowed request.
+@Suite struct BackendJWTTests {
+    static let spec = BackendJWTSpec(
+        encoding: "Base64Url", signingAlgorithm: "SHA256withRSA", header: "X-JWT-Assertion", tokenTTL: 3600,
+        customClaims: [.init(claim: "department", value: "sales", type: "string")])
+    static func plan(_ spec: BackendJWTSpec = spec) throws -> BackendJWTPlan {
+        try BackendJWTPlan(spec: spec, apiName: "orders", apiContext: "/orders/1.0.0", apiVersion: "1.0.0")
+    }
+
+    let tokens = try! TokenFactory(issuer: "https://idp.am.wso2.com/token", internalIssuer: "https://idp.am.wso2.com/internal-key", now: 1_800_000_000)
+
+    func identity() throws -> Identity {
+        let token = tokens.token(tokens.claims([("organization", "default"), ("clientId", "app-1"), ("count", .int(3))]))
+        let plan = RoutePlan(
+            api: try AuthPlanBuilder.api(id: "orders-api", organization: "default", authentication: nil, policy: nil),
+            operation: OperationAuthPlan(target: "/orders", secured: true, scopes: []), keyType: .production)
+        let entry = TrustedKeys.Entry(kid: tokens.keyID, key: tokens.verificationKey)
+        let keys = TrustedKeys(accessTokenIssuers: [tokens.issuer: [entry]], internalKeyIssuer: tokens.internalIssuer, internalKeys: [entry])
+        guard case .allow(let allowance) = AuthEvaluator.decide(
+            api: plan.api, operation: plan.operation, keyType: .production,
+            request: AuthRequest(method: "GET", headers: [("authorization", "Bearer " + token)]), keys: keys, now: tokens.now),
+            let identity = allowance.identity
+        else { throw CancellationError() }
+        return identity
+    }
+
+    @Test func claimsFollowTheContract() throws {
+        let claims = try Self.plan().claims(identity: try identity(), keyType: .sandbox, now: 1_800_000_100)
+        #expect(claims["iss"] == "wso2.org/products/am")
+        #expect(claims["iat"]?.intValue == 1_800_000_100 && claims["exp"]?.intValue == 1_800_003_700)
+        #expect(claims["http://wso2.org/claims/apiname"] == "orders")
+        #expect(claims["http://wso2.org/claims/apicontext"] == "/orders/1.0.0")
+        #expect(claims["http://wso2.org/claims/version"] == "1.0.0")
+        #expect(claims["http://wso2.org/claims/keytype"] == "SANDBOX")
+        #expect(claims["sub"] == "alice")
+        // Every other string claim of the token is copied; the reserved ones and non-strings are not.
+        #expect(claims["organization"] == "default" && claims["clientId"] == "app-1" && claims["scope"] != nil)
+        #expect(claims["count"] == nil && claims["aud"] == nil && claims["jti"] == nil)
+        #expect(claims["department"] == "sales")
+    }
+
+    @Test func signedTokensVerifyWithThePublishedKeyAndAreReused() throws {
+        let signer = try BackendJWTSigner(privateKey: try _RSA.Signing.PrivateKey(keySize: .bits2048))
+        let identity = try identity()
+        let token = try signer.token(plan: try Self.plan(), apiID: "orders-api", identity: identity, keyType: .production, now: 1_800_000_000)
+        let keys = try #require(VerificationKey.keys(fromJWKS: Array(signer.jwks.utf8)))
+        #expect(keys.map(\.kid) == [signer.keyID])
+        let jws = try CompactJWS.parse(token)
+        #expect(jws.keyID == signer.keyID && jws.algorithm == "RS256")
+        #expect(keys[0].key.verify(signature: jws.signature, signingInput: jws.signingInput))
+        // The same credential on the same API within the token's life: the same token (no new signature).
+        #expect(try signer.token(plan: try Self.plan(), apiID: "orders-api", identity: identity, keyType: .production, now: 1_800_001_000) == token)
+        #expect(try signer.token(plan: try Self.plan(), apiID: "orders-api", identity: identity, keyType: .sandbox, now: 1_800_001_000) != token)
+        #expect(try signer.token(plan: try Self.plan(), apiID: "orders-api", identity: identity, keyType: .production, now: 1_800_003_600) != token,
+                "renewed 30 s before it expires")
+    }
+
+    @Test func encodingsAndUnsignedTokens() throws {
+        let signer = try BackendJWTSigner(privateKey: try _RSA.Signing.PrivateKey(keySize: .bits2048))
+        var base64 = Self.spec
+        base64.encoding = "Base64"
+        let token = try signer.token(plan: try Self.plan(base64), apiID: "a", identity: try identity(), keyType: .production, now: 0)
+        #expect(token.split(separator: ".").allSatisfy { Data(base64Encoded: String($0)) != nil }, "standard base64 segments")
+        var none = Self.spec
+        none.signingAlgorithm = "NONE"
+        let unsigned = try signer.token(plan: try Self.plan(none), apiID: "a", identity: try identity(), keyType: .production, now: 0)
+        #expect(unsigned.hasSuffix(".") && unsigned.split(separator: ".").count == 2)
+        for bad in [
+            BackendJWTSpec(encoding: "hex", signingAlgorithm: "SHA256withRSA", header: "X-JWT-Assertion", tokenTTL: 60),
+            BackendJWTSpec(encoding: "Base64", signingAlgorithm: "SHA256withRSA", header: "bad header", tokenTTL: 60),
+            BackendJWTSpec(encoding: "Base64", signingAlgorithm: "SHA256withRSA", header: "x-apk-id", tokenTTL: 60),
+            BackendJWTSpec(encoding: "Base64", signingAlgorithm: "SHA256withRSA", header: "X-JWT-Assertion", tokenTTL: 0),
+        ] {
+            #expect(throws: AuthPlanError.self) { try Self.plan(bad) }
+        }
+    }
+
+    @Test func anAllowedRequestCarriesTheBackendJWT() throws {
+        let signer = try BackendJWTSigner(privateKey: try _RSA.Signing.PrivateKey(keySize: .bits2048))
+        var api = try AuthPlanBuilder.api(id: "orders-api", organization: "default", authentication: nil, policy: nil)
+        api.backendJWT = try Self.plan()
+        let plan = RoutePlan(api: api, operation: OperationAuthPlan(target: "/orders", secured: true, scopes: []), keyType: .production)
+        var request = Envoy_Service_Auth_V3_CheckRequest()
+        request.attributes.request.http.method = "GET"
+        request.attributes.request.http.headers = ["authorization": "Bearer " + tokens.token()]
+        request.attributes.contextExtensions[RoutePlan.contextKey] = try plan.encoded()
+        let entry = TrustedKeys.Entry(kid: tokens.keyID, key: tokens.verificationKey)
+        let keys = TrustedKeys(accessTokenIssuers: [tokens.issuer: [entry]], internalKeyIssuer: tokens.internalIssuer, internalKeys: [entry])
+        let (response, outcome) = CheckHandler(backendJWT: signer).check(request, keys: keys, now: tokens.now)
+        #expect(outcome == .allowed)
+        let header = try #require(response.okResponse.headers.first)
+        #expect(header.header.key == "x-jwt-assertion" && header.appendAction == .overwriteIfExistsOrAdd)
+        #expect(try CompactJWS.parse(header.header.value).claims["http://wso2.org/claims/apiname"] == "orders")
+        // Without a signer the request is not forwarded without its backend JWT.
+        let (refused, _) = CheckHandler().check(request, keys: keys, now: tokens.now)
+        #expect(refused.deniedResponse.status.code == .internalServerError)
+    }
+}
