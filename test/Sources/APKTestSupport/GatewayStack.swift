@@ -17,6 +17,7 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     package let directory: URL
     private let adapterEnvironment: [String: String]
     private let enforcerEnvironment: [String: String]
+    private var stopped = false
 
     /// Where the gateway's security decisions run (the adapter's `AUTH_ENFORCEMENT`).
     package enum Enforcement: String, Sendable {
@@ -33,9 +34,24 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     /// `/.well-known/jwks.json` from a file in ``directory``.
     /// `enforcement: .enforcer` also starts `apk-enforcer` (before the adapter) and has the router call it.
     /// `environment` is added to the deployer's, the adapter's and the enforcer's (e.g. short key-rotation periods).
-    package init(
+    /// Waits for a ``StackSlots`` slot first (one stack at a time); ``stop()`` gives it back.
+    package convenience init(
         label: String, testIssuer: (issuer: String, jwks: String)? = nil, enforcement: Enforcement = .native,
         environment: [String: String] = [:]
+    ) async throws {
+        await StackSlots.acquire()
+        do {
+            try await self.init(
+                starting: label, testIssuer: testIssuer, enforcement: enforcement, environment: environment)
+        } catch {
+            StackSlots.release()  // the processes started so far stop as their handles go away
+            throw error
+        }
+    }
+
+    private init(
+        starting label: String, testIssuer: (issuer: String, jwks: String)?, enforcement: Enforcement,
+        environment: [String: String]
     ) async throws {
         guard let databaseURL = TestEnvironment.databaseURL, let envoyBinary = TestEnvironment.envoyBinary else {
             throw TestSupportError("APK_TEST_DATABASE_URL and APK_ENVOY_BIN are required")
@@ -118,6 +134,10 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     }
 
     package func stop() {
+        defer {
+            if !stopped { StackSlots.release() }
+            stopped = true
+        }
         // Signal every process first: the waits below then overlap (they block a thread of the test pool).
         envoy.terminate()
         for process in [adapter, enforcer, deployer, echo].compactMap(\.self) { process.terminate() }

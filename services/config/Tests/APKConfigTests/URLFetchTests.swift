@@ -69,8 +69,9 @@ import APKConversion
     ) async throws -> T {
         let client = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-            configuration: DefinitionFetcher.clientConfiguration(timeout: .seconds(3)))
-        let fetcher = DefinitionFetcher(client: client, timeout: .seconds(3), maxBytes: maxBytes)
+            // Generous: these tests are about bytes and redirects; a loaded CI machine once took over 3 s for one fetch.
+            configuration: DefinitionFetcher.clientConfiguration(timeout: .seconds(60)))
+        let fetcher = DefinitionFetcher(client: client, timeout: .seconds(60), maxBytes: maxBytes)
         do {
             let value = try await body(fetcher)
             try await client.shutdown()
