@@ -21,27 +21,36 @@ cmd_bench() {
     esac
 }
 
+# bench_workspace NAME PRODUCT…: builds the products (release; APK_BENCH_CONFIGURATION=debug skips the release build,
+# APK_BENCH_SCRATCH_PATH builds in another folder, e.g. .build-release beside .build), sets BENCH_BIN (their folder)
+# and BENCH_WORK (a throwaway directory, removed at exit), and points the stack functions (start_service,
+# stop_service, …) at that directory.
+bench_workspace() {
+    local name="$1" configuration="${APK_BENCH_CONFIGURATION:-release}" product
+    shift
+    local scratch=(${APK_BENCH_SCRATCH_PATH:+--scratch-path "$APK_BENCH_SCRATCH_PATH"})
+    for product in "$@"; do
+        swift build -c "$configuration" "${scratch[@]}" --product "$product" || die "could not build $product ($configuration)"
+    done
+    BENCH_BIN="$(swift build -c "$configuration" "${scratch[@]}" --show-bin-path)"
+    BENCH_WORK="$(mktemp -d "/tmp/apk-bench-$name.XXXXXX")"
+    chmod 755 "$BENCH_WORK"
+    on_exit rm -rf "$BENCH_WORK"
+    APK_DIR="$BENCH_WORK"
+    LOG_DIR="$BENCH_WORK/logs"
+    RUN_DIR="$BENCH_WORK/run"
+    mkdir -p "$LOG_DIR" "$RUN_DIR"
+}
+
 # bench propagation [DEPLOYS] [PRELOAD…]: deploy → first 200 through Envoy (apk-bench propagation) on a stack of its
 # own: a throwaway PostgreSQL, apk-deployer, apk-echo, apk-adapter and Envoy on free loopback ports, in a temporary
 # directory (its logs are copied out when the run fails). Everything it started is stopped by PID at the end.
 # APK_BENCH_CONFIGURATION=debug skips the release build (figures from a debug build are not comparable).
 bench_propagation() {
-    local configuration="${APK_BENCH_CONFIGURATION:-release}" envoy product bin work status=0
+    local envoy bin work status=0
     envoy="$(ensure_envoy)"
-    # APK_BENCH_SCRATCH_PATH: build in another folder (e.g. .build-release, to keep a release build beside .build).
-    local scratch=(${APK_BENCH_SCRATCH_PATH:+--scratch-path "$APK_BENCH_SCRATCH_PATH"})
-    for product in apk-deployer apk-echo apk-adapter apk-bench; do
-        swift build -c "$configuration" "${scratch[@]}" --product "$product" || die "could not build $product ($configuration)"
-    done
-    bin="$(swift build -c "$configuration" "${scratch[@]}" --show-bin-path)"
-    work="$(mktemp -d /tmp/apk-bench-propagation.XXXXXX)"
-    chmod 755 "$work"
-    on_exit rm -rf "$work"
-    # The stack functions (start_service, stop_service, …) work on these: point them at the throwaway directory.
-    APK_DIR="$work"
-    LOG_DIR="$work/logs"
-    RUN_DIR="$work/run"
-    mkdir -p "$LOG_DIR" "$RUN_DIR"
+    bench_workspace propagation apk-deployer apk-echo apk-adapter apk-bench
+    bin="$BENCH_BIN" work="$BENCH_WORK"
     DEPLOYER_PORT="$(free_port)"
     ECHO_PORT="$(free_port)"
     ADAPTER_XDS_PORT="$(free_port)"
@@ -94,7 +103,7 @@ bench_propagation_stop() {
 # medians and ratios to the unsecured operation of the same round (for token steps: the unsecured operation called
 # with the same token, which the backend then also receives). Everything started is stopped by PID at the end.
 bench_auth() {
-    local rounds="${1:-5}" seconds="${2:-5}" configuration="${APK_BENCH_CONFIGURATION:-release}" envoy product bin work
+    local rounds="${1:-5}" seconds="${2:-5}" envoy bin work
     [[ "$rounds" =~ ^[1-9][0-9]*$ && "$seconds" =~ ^[1-9][0-9]*$ ]] || die "usage: ./build-apk.sh bench auth [rounds] [seconds]"
     if ! command -v wrk >/dev/null 2>&1; then
         # shellcheck disable=SC2015  # meant: die unless we are root and have apt-get
@@ -104,19 +113,8 @@ bench_auth() {
             { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >&2; }
     fi
     envoy="$(ensure_envoy)"
-    # APK_BENCH_SCRATCH_PATH: build in another folder (e.g. .build-release, to keep a release build beside .build).
-    local scratch=(${APK_BENCH_SCRATCH_PATH:+--scratch-path "$APK_BENCH_SCRATCH_PATH"})
-    for product in apk-deployer apk-echo apk-enforcer apk-adapter; do
-        swift build -c "$configuration" "${scratch[@]}" --product "$product" || die "could not build $product ($configuration)"
-    done
-    bin="$(swift build -c "$configuration" "${scratch[@]}" --show-bin-path)"
-    work="$(mktemp -d /tmp/apk-bench-auth.XXXXXX)"
-    chmod 755 "$work"
-    on_exit rm -rf "$work"
-    APK_DIR="$work"
-    LOG_DIR="$work/logs"
-    RUN_DIR="$work/run"
-    mkdir -p "$LOG_DIR" "$RUN_DIR"
+    bench_workspace auth apk-deployer apk-echo apk-enforcer apk-adapter
+    bin="$BENCH_BIN" work="$BENCH_WORK"
     local deployer_port echo_port enforcer_port enforcer_grpc native_xds native_ops native_http native_admin
     local mode_xds mode_ops mode_http mode_admin
     deployer_port="$(free_port)" echo_port="$(free_port)" enforcer_port="$(free_port)" enforcer_grpc="$(free_port)"
