@@ -165,7 +165,8 @@ import Testing
     @Test func aMissingBackendJWTLeavesTheAPIOut() throws {
         let translation = try Self.translate([Self.policy(jwt: "edge-jwt")])
         #expect(translation.api == nil)
-        #expect(translation.problems.contains { $0.contains("BackendJWT edge-jwt does not exist") }, "\(translation.problems)")
+        #expect(translation.problems.contains { $0.contains("BackendJWT edge-jwt does not exist; the API is not served") },
+                "\(translation.problems)")
     }
 
     @Test func theEnforcerSignsItAndNativeModeRefusesIt() throws {

@@ -33,6 +33,10 @@ package struct AuthorizationService: Envoy_Service_Auth_V3_Authorization.SimpleS
             logger.error(
                 "a secured route reached the enforcer without a readable plan (answered 500); check the adapter's enforcement setting",
                 metadata: ["http.path": .string(String(request.attributes.request.http.path.prefix(200)))])
+        case .backendJWTFailed(let reason):
+            logger.error(
+                "the backend JWT could not be issued (answered 500)",
+                metadata: ["error.description": .string(reason), "http.path": .string(String(request.attributes.request.http.path.prefix(200)))])
         }
         return response
     }
@@ -43,6 +47,7 @@ struct EnforcerMetrics: Sendable {
     let allowed = Counter(label: "apk_enforcer_checks_total", dimensions: [("decision", "allow")])
     let denied = Counter(label: "apk_enforcer_checks_total", dimensions: [("decision", "deny")])
     let noPlan = Counter(label: "apk_enforcer_checks_total", dimensions: [("decision", "no_plan")])
+    let backendJWTFailed = Counter(label: "apk_enforcer_checks_total", dimensions: [("decision", "backend_jwt_failed")])
     let duration = Timer(label: "apk_enforcer_check_seconds")
 
     func record(_ outcome: CheckHandler.Outcome, duration elapsed: Duration) {
@@ -50,6 +55,7 @@ struct EnforcerMetrics: Sendable {
         case .allowed: allowed.increment()
         case .denied: denied.increment()
         case .noPlan: noPlan.increment()
+        case .backendJWTFailed: backendJWTFailed.increment()
         }
         duration.record(duration: elapsed)
     }

@@ -14,7 +14,21 @@ package final class BackendJWTSigner: Sendable {
     private let signer: RS256Signer
     /// `{"keys":[…]}` as served.
     package let jwks: String
-    private let cache = Mutex<[String: (token: String, refreshAt: Int)]>([:])
+    /// What a cached token was issued for: compared in full, so two callers never share a token by a hash collision.
+    private struct Issued: Hashable {
+        var apiID: String
+        var plan: BackendJWTPlan
+        var keyType: KeyType
+        var identity: Identity
+    }
+
+    /// Why a backend JWT could not be issued.
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
+        package init(_ description: String) { self.description = description }
+    }
+
+    private let cache = Mutex<[Issued: (token: String, refreshAt: Int)]>([:])
     private let cacheLimit: Int
 
     /// `privateKey`: the signing key (one per deployment: every replica must sign with the same key).
@@ -22,7 +36,7 @@ package final class BackendJWTSigner: Sendable {
         let kid = Base64URL.encode(SHA256.hash(data: privateKey.publicKey.derRepresentation))
         signer = RS256Signer(keyID: kid, privateKey: privateKey)
         guard let jwk = privateKey.publicKey.jwk(kid: kid) else {
-            throw CocoaError(.coderInvalidValue)
+            throw Failure("the backend-JWT key's public part cannot be written as a JWK")
         }
         jwks = DocumentWriter.json(["keys": .array([jwk])])
         self.cacheLimit = max(1, cacheLimit)
@@ -33,9 +47,8 @@ package final class BackendJWTSigner: Sendable {
 
     /// The header value for `identity` on a route of `api` and `keyType`, at `now` (seconds since 1970).
     package func token(plan: BackendJWTPlan, apiID: String, identity: Identity, keyType: KeyType, now: Int) throws -> String {
-        // The plan's hash too: a redeployed API with other claims or another encoding gets a new token.
-        let key = [apiID, String(plan.hashValue), keyType.rawValue, identity.issuer, DocumentWriter.json(.object(identity.claims))]
-            .joined(separator: "\u{0}")
+        // The plan too: a redeployed API with other claims or another encoding gets a new token.
+        let key = Issued(apiID: apiID, plan: plan, keyType: keyType, identity: identity)
         if let cached = cache.withLock({ $0[key] }), now < cached.refreshAt { return cached.token }
         let claims = plan.claims(identity: identity, keyType: keyType, now: now)
         var token: String

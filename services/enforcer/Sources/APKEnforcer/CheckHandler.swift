@@ -13,6 +13,8 @@ package final class CheckHandler: Sendable {
         case denied(reason: String)
         /// The route carries no readable plan: a gateway fault, answered 500 and never forwarded.
         case noPlan
+        /// The API's backend JWT could not be issued (the reason, never a token): answered 500, never forwarded.
+        case backendJWTFailed(String)
     }
 
     /// Decoded plans by their context-extension text: a route's plan is decoded once, not per request. Bounded:
@@ -48,11 +50,14 @@ package final class CheckHandler: Sendable {
             response.status.code = 0  // OK
             response.okResponse.headersToRemove = allowance.removeHeaders
             if let jwtPlan = plan.api.backendJWT, let identity = allowance.identity {
-                guard let backendJWT,
-                    let token = try? backendJWT.token(
+                let token: String
+                do {
+                    guard let backendJWT else { throw BackendJWTSigner.Failure("no backend-JWT signer is configured") }
+                    token = try backendJWT.token(
                         plan: jwtPlan, apiID: plan.api.apiID, identity: identity, keyType: plan.keyType, now: Int(now))
-                else {
-                    return (Self.denied(Self.noBackendJWTDenial), .noPlan)  // never forwarded without it
+                } catch {
+                    // Never forwarded without it.
+                    return (Self.denied(Self.noBackendJWTDenial), .backendJWTFailed(String(describing: error)))
                 }
                 var header = Envoy_Config_Core_V3_HeaderValueOption()
                 header.header.key = jwtPlan.header

@@ -103,7 +103,11 @@ import Testing
         #expect(header.header.key == "x-jwt-assertion" && header.appendAction == .overwriteIfExistsOrAdd)
         #expect(try CompactJWS.parse(header.header.value).claims["http://wso2.org/claims/apiname"] == "orders")
         // Without a signer the request is not forwarded without its backend JWT.
-        let (refused, _) = CheckHandler().check(request, keys: keys, now: tokens.now)
+        let (refused, refusal) = CheckHandler().check(request, keys: keys, now: tokens.now)
         #expect(refused.deniedResponse.status.code == .internalServerError)
+        guard case .backendJWTFailed = refusal else {
+            Issue.record("a missing signer is reported as \(refusal)")
+            return
+        }
     }
 }

@@ -29,7 +29,7 @@ extension ResourceTranslator.Context {
         if let name = backendJWTNames.first {
             guard let jwtSpec = extensionSpec(
                 BackendJWTSpec.self, HTTPRouteSpec.ExtensionRef(group: "dp.wso2.com", kind: CRKind.backendJWT.rawValue, name: name),
-                in: "APIPolicy backend JWT")
+                in: "APIPolicy backend JWT", consequence: "the API is not served")
             else { return nil }
             do throws(AuthPlanError) {
                 backendJWT = try BackendJWTPlan(
@@ -68,17 +68,18 @@ extension ResourceTranslator.Context {
     }
 
     /// The spec of the resource an `ExtensionRef` filter names; nil (and a problem) when it is missing or unreadable.
+    /// `consequence`: what the problem says is left out.
     mutating func extensionSpec<Spec: Decodable>(
-        _ type: Spec.Type, _ ref: HTTPRouteSpec.ExtensionRef, in where_: String
+        _ type: Spec.Type, _ ref: HTTPRouteSpec.ExtensionRef, in where_: String, consequence: String = "the rule is not served"
     ) -> Spec? {
         let key = ReferenceKey(kind: ref.kind, name: ref.name)
         references.insert(key)
         guard let resource = lookup.resource(key) else {
-            problems.append("\(where_): \(ref.kind) \(ref.name) does not exist; the rule is not served")
+            problems.append("\(where_): \(ref.kind) \(ref.name) does not exist; \(consequence)")
             return nil
         }
         guard let value = resource.spec, let spec = try? JSONValueCoding.decode(Spec.self, from: value) else {
-            problems.append("\(where_): \(ref.kind) \(ref.name) has an unreadable spec; the rule is not served")
+            problems.append("\(where_): \(ref.kind) \(ref.name) has an unreadable spec; \(consequence)")
             return nil
         }
         return spec
