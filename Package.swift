@@ -319,6 +319,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "services/enforcer/Sources/APKEnforcer",
             swiftSettings: swiftSettings
@@ -334,6 +335,7 @@ let package = Package(
             dependencies: [
                 "APKEnforcer", "APKAuth", "APKAuthPlan", "APKModel", "APKTestTokens", "EnvoyProtos",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "services/enforcer/Tests/APKEnforcerTests",
             swiftSettings: swiftSettings

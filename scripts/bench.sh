@@ -133,12 +133,12 @@ bench_auth() {
         GRPC_PORT="$enforcer_grpc" AUTH_JWKS_URL="$d/oauth2/jwks" LOG_LEVEL=warning
     wait_for_health enforcer "http://127.0.0.1:$enforcer_port/ready"
     local common=(WATCH_NAMESPACE=default GATEWAY_LISTENER_ADDRESS=127.0.0.1 SYSTEM_DEPLOYER_URL="$d"
-        SYSTEM_CONFIG_URL=none DATABASE_URL="$APK_TEST_DATABASE_URL" LOG_LEVEL=warning XDS_HOST=127.0.0.1 HTTP_HOST=127.0.0.1)
+        SYSTEM_CONFIG_URL=none DATABASE_URL="$APK_TEST_DATABASE_URL" LOG_LEVEL=warning XDS_HOST=127.0.0.1 HTTP_HOST=127.0.0.1
+        AUTH_ENFORCER_URL="http://127.0.0.1:$enforcer_grpc" SYSTEM_ENFORCER_JWKS_URL="http://127.0.0.1:$enforcer_port")
     start_service adapter "$bin/apk-adapter" "${common[@]}" HTTP_PORT="$native_ops" XDS_PORT="$native_xds" \
         GATEWAY_NAME=bench-native GATEWAY_HTTP_PORT="$native_http"
     start_service adapter-enforcer "$bin/apk-adapter" "${common[@]}" HTTP_PORT="$mode_ops" XDS_PORT="$mode_xds" \
-        GATEWAY_NAME=bench-enforcer GATEWAY_HTTP_PORT="$mode_http" AUTH_ENFORCEMENT=enforcer \
-        AUTH_ENFORCER_URL="http://127.0.0.1:$enforcer_grpc"
+        GATEWAY_NAME=bench-enforcer GATEWAY_HTTP_PORT="$mode_http" AUTH_ENFORCEMENT=enforcer
     wait_for_health adapter "http://127.0.0.1:$native_ops/ready"
     wait_for_health adapter-enforcer "http://127.0.0.1:$mode_ops/ready"
     ADAPTER_HOST=127.0.0.1
@@ -161,6 +161,12 @@ bench_auth() {
         '  /open: {get: {responses: {"200": {description: ok}}}}' \
         '  /secured: {get: {responses: {"200": {description: ok}}}}' \
         '  /scoped: {get: {responses: {"200": {description: ok}}}}' >"$work/bench-auth.openapi.yaml"
+    # The same API with a backend JWT (contract §7.7), signed by the enforcer in both modes.
+    sed -e 's/^name: bench-auth$/name: bench-auth-bjwt/' -e 's|^basePath: /bench-auth$|basePath: /bench-auth-bjwt|' \
+        "$work/bench-auth.apk-conf.yaml" >"$work/bench-auth-bjwt.apk-conf.yaml"
+    printf '%s\n' 'apiPolicies:' '  request:' '    - policyName: BackendJwt' '      parameters:' \
+        '        encoding: Base64url' '        signingAlgorithm: SHA256withRSA' '        header: X-JWT-Assertion' \
+        '        tokenTTL: 3600' >>"$work/bench-auth-bjwt.apk-conf.yaml"
     local token key id
     token="$(curl -fsS -u "$DEV_CLIENT_ID:$DEV_CLIENT_SECRET" \
         -d 'grant_type=client_credentials&scope=apk:api_create bench:read bench:write' "$d/oauth2/token" |
@@ -168,19 +174,24 @@ bench_auth() {
     id="$(curl -fsS -X POST "$d/api/deployer/apis/deploy" -H "Authorization: Bearer $token" \
         -F "apkConfiguration=@$work/bench-auth.apk-conf.yaml" -F "definitionFile=@$work/bench-auth.openapi.yaml" |
         sed -n 's/^id: *//p' | head -n 1 | tr -d "\"'")" || die "deploying the benchmark API failed"
+    curl -fsS -o /dev/null -X POST "$d/api/deployer/apis/deploy" -H "Authorization: Bearer $token" \
+        -F "apkConfiguration=@$work/bench-auth-bjwt.apk-conf.yaml" -F "definitionFile=@$work/bench-auth.openapi.yaml" ||
+        die "deploying the backend-JWT benchmark API failed"
     key="$(curl -fsS -X POST "$d/api/runtime/apis/$id/generate-key" -H "Authorization: Bearer $token" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["apikey"])')" || die "generate-key failed"
     local port deadline
-    for port in "$native_http" "$mode_http"; do
+    for port in "$native_http" "$mode_http" "$native_http/bench-auth-bjwt" "$mode_http/bench-auth-bjwt"; do
         deadline=$((SECONDS + 30))
+        [[ "$port" == */* ]] || port="$port/bench-auth"
         until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: gw.wso2.com' -H "Authorization: Bearer $token" \
-            "http://127.0.0.1:$port/bench-auth/1.0/scoped")" = 200 ]; do
+            "http://127.0.0.1:$port/1.0/scoped")" = 200 ]; do
             ((SECONDS < deadline)) || die "the benchmark API did not become routable on port $port; logs in $LOG_DIR"
             sleep 0.2   # poll interval
         done
     done
     log "stack up in $work; $rounds interleaved rounds of ${seconds}s per step"
     local native="http://127.0.0.1:$native_http/bench-auth/1.0" mode="http://127.0.0.1:$mode_http/bench-auth/1.0"
+    local native_bjwt="http://127.0.0.1:$native_http/bench-auth-bjwt/1.0" mode_bjwt="http://127.0.0.1:$mode_http/bench-auth-bjwt/1.0"
     local bearer="\"Host\": \"gw.wso2.com\", \"Authorization\": \"Bearer $token\""
     local internal="\"Host\": \"gw.wso2.com\", \"Internal-Key\": \"$key\"" open='"Host": "gw.wso2.com"'
     python3 "$ROOT/scripts/bench-auth.py" <<PLAN
@@ -192,9 +203,11 @@ bench_auth() {
   {"name": "native jwt", "url": "$native/secured", "headers": {$bearer}, "baseline": "unsecured + token sent"},
   {"name": "native jwt + 2 scopes", "url": "$native/scoped", "headers": {$bearer}, "baseline": "unsecured + token sent"},
   {"name": "native internal key", "url": "$native/secured", "headers": {$internal}, "baseline": "unsecured"},
+  {"name": "native jwt + backend JWT", "url": "$native_bjwt/secured", "headers": {$bearer}, "baseline": "unsecured + token sent", "enforcer": true},
   {"name": "enforcer-mode unsecured", "url": "$mode/open", "headers": {$open}, "baseline": "unsecured"},
   {"name": "enforcer jwt + 2 scopes", "url": "$mode/scoped", "headers": {$bearer}, "baseline": "unsecured + token sent", "enforcer": true},
   {"name": "enforcer internal key", "url": "$mode/secured", "headers": {$internal}, "baseline": "unsecured", "enforcer": true},
+  {"name": "enforcer jwt + backend JWT", "url": "$mode_bjwt/secured", "headers": {$bearer}, "baseline": "unsecured + token sent", "enforcer": true},
   {"name": "unsecured, 1 conn", "url": "$native/open", "headers": {$open}, "baseline": "unsecured, 1 conn", "connections": 1},
   {"name": "native jwt, 1 conn", "url": "$native/scoped", "headers": {$bearer}, "baseline": "unsecured, 1 conn", "connections": 1},
   {"name": "enforcer jwt, 1 conn", "url": "$mode/scoped", "headers": {$bearer}, "baseline": "unsecured, 1 conn", "connections": 1, "enforcer": true}

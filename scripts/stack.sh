@@ -123,7 +123,8 @@ cmd_up() {
     log "apk-config is up on $config_url, apk-deployer on $deployer_url, apk-echo on $echo_url"
 
     # The enforcer after the deployer: it is ready once it holds the deployer's signing keys. The router calls it
-    # in `enforcer` mode (APK_AUTH_ENFORCEMENT=enforcer); in `native` mode it decides nothing but is kept running.
+    # for every secured request in `enforcer` mode (APK_AUTH_ENFORCEMENT=enforcer); in `native` mode only on routes
+    # whose API has a backend JWT. Its JWKS is served by the router as https://api.am.wso2.com:9095/.wellknown/jwks.
     start_service enforcer "$bin/apk-enforcer" HTTP_HOST="$ENFORCER_HOST" HTTP_PORT="$ENFORCER_PORT" \
         GRPC_HOST="$ENFORCER_HOST" GRPC_PORT="$ENFORCER_GRPC_PORT" AUTH_JWKS_URL="$deployer_url/oauth2/jwks"
     echo "$enforcer_url/ready" >"$RUN_DIR/enforcer.health"
@@ -138,7 +139,7 @@ cmd_up() {
         GATEWAY_TLS_CERTIFICATE="$CERT_DIR/gateway.crt" GATEWAY_TLS_KEY="$CERT_DIR/gateway.key" \
         SYSTEM_DEPLOYER_URL="$deployer_url" SYSTEM_CONFIG_URL="$config_url" AUTH_ENFORCEMENT="$AUTH_ENFORCEMENT" \
         AUTH_ENFORCER_URL="http://$(connect_host "$ENFORCER_HOST"):$ENFORCER_GRPC_PORT" \
-        ${database_url:+DATABASE_URL="$database_url"}
+        SYSTEM_ENFORCER_JWKS_URL="$enforcer_url" ${database_url:+DATABASE_URL="$database_url"}
     echo "$adapter_url/ready" >"$RUN_DIR/adapter.health"
     wait_for_health adapter "$adapter_url/ready"
     log "apk-adapter is up: ADS on $(connect_host "$ADAPTER_HOST"):$ADAPTER_XDS_PORT, ops on $adapter_url"

@@ -4,15 +4,18 @@ import APKTestSupport
 import Foundation
 import Testing
 
-/// Backend JWT through a real Envoy in `enforcer` mode (contract §7.7): the backend (apk-echo) receives the
+/// Backend JWT through a real Envoy in both enforcement modes (contract §7.7): the backend (apk-echo) receives the
 /// configured header with a JWT about the caller and the API, signed by the enforcer and verifiable with the JWKS the
-/// enforcer publishes; a client cannot send its own.
+/// router publishes at `api.am.wso2.com/.wellknown/jwks`; a client cannot send its own. In `native` mode the
+/// enforcer is called after Envoy's filters allowed the request and signs from `jwt_authn`'s verified payload; when
+/// it is down such a route answers 503 (never forwarded without its token) and other routes are unaffected.
 @Suite(.enabled(if: GatewayStack.available, SkipMessage.gateway), .serialized)
 struct BackendJWTThroughRouterTests {
     static let flow = DeployerFlowTests()
 
-    @Test func theBackendReceivesAVerifiableJWTAboutTheCaller() async throws {
-        let stack = try await GatewayStack(label: "backend-jwt", enforcement: .enforcer)
+    @Test(arguments: [GatewayStack.Enforcement.native, .enforcer])
+    func theBackendReceivesAVerifiableJWTAboutTheCaller(mode: GatewayStack.Enforcement) async throws {
+        let stack = try await GatewayStack(label: "backend-jwt-\(mode.rawValue)", enforcement: mode, withEnforcer: true)
         defer { stack.stop() }
         let token = try await Self.flow.token(stack.deployer)
         let name = "gw-bjwt-\(UUID().uuidString.prefix(6).lowercased())"
@@ -28,7 +31,7 @@ struct BackendJWTThroughRouterTests {
                     customClaims:
                       - {claim: department, value: sales, type: string}
             """
-        _ = try await TestAPI(
+        let apiID = try await TestAPI(
             name: name, operations: [.init(verb: "GET", target: "/get"), .init(verb: "GET", target: "/open", extra: "secured: false")],
             extraConf: policies
         ).deploy(stack, token: token)
@@ -48,11 +51,31 @@ struct BackendJWTThroughRouterTests {
         #expect(jws.claims["http://wso2.org/claims/keytype"] == "PRODUCTION")
         #expect(jws.claims["department"] == "sales")
         #expect(jws.claims["sub"]?.stringValue == DeployerFlowTests.devClient.split(separator: ":").first.map(String.init))
-        // Verifiable with the enforcer's published key.
-        let enforcer = try #require(stack.enforcer)
-        let jwks = try await HTTP.get("\(enforcer.baseURL)/jwks")
-        let keys = try #require(VerificationKey.keys(fromJWKS: Array(jwks.body)))
+        #expect(jws.claims["scope"] != nil, "string claims of the token are copied in both modes")
+        // Verifiable with the key the router publishes.
+        let jwks = try await stack.call("/.wellknown/jwks", host: "api.am.wso2.com", credentials: false)
+        #expect(jwks.status == 200, "\(jwks.text)")
+        let keys = try #require(VerificationKey.keys(fromJWKS: Array(jwks.text.utf8)))
         let key = try #require(keys.first { $0.kid == jws.keyID })
         #expect(key.key.verify(signature: jws.signature, signingInput: jws.signingInput))
+
+        // An internal key authenticates too, and its backend JWT names the key's subject.
+        let internalKey = try await Self.flow.internalKey(stack.deployer, token: token, api: apiID)
+        let viaKey = try await stack.call("/\(name)/1.0.0/get", host: "gw.wso2.com", headers: ["Internal-Key": internalKey])
+        #expect(viaKey.status == 200, "\(viaKey.text)")
+        let keyHeaders = try viaKey.json()["headers"] as? [String: Any] ?? [:]
+        #expect(keyHeaders.contains { $0.key.lowercased() == "x-jwt-assertion" })
+        #expect(!keyHeaders.contains { $0.key.lowercased() == "internal-key" })
+
+        // Denials are still the native (or enforcer) ones, before any token is signed.
+        let missing = try await stack.call("/\(name)/1.0.0/get", host: "gw.wso2.com", credentials: false)
+        #expect(missing.status == 401 && missing.text.contains("900903"), "\(missing.text)")
+
+        // Enforcer down: the backend-JWT route fails closed (503 102517); the unsecured one still answers.
+        stack.stopEnforcer()
+        let closed = try await stack.call(
+            "/\(name)/1.0.0/get", host: "gw.wso2.com", headers: ["Authorization": "Bearer \(token)"])
+        #expect(closed.status == 503 && closed.text.contains("102517"), "\(closed.text)")
+        #expect(try await stack.call("/\(name)/1.0.0/open", host: "gw.wso2.com").status == 200)
     }
 }

@@ -61,7 +61,7 @@ package struct Identity: Sendable, Hashable {
     package var scopes: [String]
     package var claims: JSONObject
 
-    init(kind: Kind, token: VerifiedToken) {
+    package init(kind: Kind, token: VerifiedToken) {
         self.kind = kind
         issuer = token.issuer
         subject = token.subject

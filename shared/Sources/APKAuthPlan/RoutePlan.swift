@@ -35,3 +35,32 @@ package struct RoutePlan: Sendable, Hashable, Codable {
         return try? JSONDecoder().decode(RoutePlan.self, from: Data(text.utf8))
     }
 }
+
+/// What a `native`-mode route whose API has a backend JWT asks of the enforcer: only the token. Envoy's own filters
+/// have already authenticated and authorized the request; the enforcer signs the JWT from the payload `jwt_authn`
+/// verified (sent as ext_authz metadata context), so the credential is never verified twice.
+package struct BackendJWTRoute: Sendable, Hashable, Codable {
+    /// The ext_authz `context_extensions` key of such routes (a route carries this or ``RoutePlan/contextKey``).
+    package static let contextKey = "apk.backend_jwt"
+
+    package var apiID: String
+    package var keyType: KeyType
+    package var plan: BackendJWTPlan
+
+    package init(apiID: String, keyType: KeyType, plan: BackendJWTPlan) {
+        self.apiID = apiID
+        self.keyType = keyType
+        self.plan = plan
+    }
+
+    package func encoded() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    package static func decode(_ text: String) -> BackendJWTRoute? {
+        guard text.utf8.count <= RoutePlan.maxEncodedBytes else { return nil }
+        return try? JSONDecoder().decode(BackendJWTRoute.self, from: Data(text.utf8))
+    }
+}

@@ -32,17 +32,20 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
 
     /// `testIssuer`: an extra token issuer the router trusts (`AUTH_ISSUERS`), its JWKS served by apk-echo at
     /// `/.well-known/jwks.json` from a file in ``directory``.
-    /// `enforcement: .enforcer` also starts `apk-enforcer` (before the adapter) and has the router call it.
+    /// `enforcement: .enforcer` also starts `apk-enforcer` (before the adapter) and has the router call it for every
+    /// secured request; `withEnforcer: true` starts it in `native` mode too (backend-JWT routes, the router's
+    /// `/.wellknown/jwks`). Without an enforcer the adapter is told there is none.
     /// `environment` is added to the deployer's, the adapter's and the enforcer's (e.g. short key-rotation periods).
     /// Waits for a ``StackSlots`` slot first (one stack at a time); ``stop()`` gives it back.
     package convenience init(
         label: String, testIssuer: (issuer: String, jwks: String)? = nil, enforcement: Enforcement = .native,
-        environment: [String: String] = [:]
+        withEnforcer: Bool = false, environment: [String: String] = [:]
     ) async throws {
         await StackSlots.acquire()
         do {
             try await self.init(
-                starting: label, testIssuer: testIssuer, enforcement: enforcement, environment: environment)
+                starting: label, testIssuer: testIssuer, enforcement: enforcement,
+                withEnforcer: withEnforcer || enforcement == .enforcer, environment: environment)
         } catch {
             StackSlots.release()  // the processes started so far stop as their handles go away
             throw error
@@ -51,7 +54,7 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
 
     private init(
         starting label: String, testIssuer: (issuer: String, jwks: String)?, enforcement: Enforcement,
-        environment: [String: String]
+        withEnforcer: Bool, environment: [String: String]
     ) async throws {
         guard let databaseURL = TestEnvironment.databaseURL, let envoyBinary = TestEnvironment.envoyBinary else {
             throw TestSupportError("APK_TEST_DATABASE_URL and APK_ENVOY_BIN are required")
@@ -91,19 +94,24 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
             adapterEnvironment["AUTH_ISSUERS"] = issuers
             enforcerEnvironment["AUTH_ISSUERS"] = issuers
         }
-        if enforcement == .enforcer {
+        let enforcerPort = withEnforcer ? try FreePort.next() : nil
+        if let enforcerPort {
             let grpcPort = try FreePort.next()
             enforcerEnvironment["GRPC_PORT"] = String(grpcPort)
-            adapterEnvironment["AUTH_ENFORCEMENT"] = "enforcer"
             adapterEnvironment["AUTH_ENFORCER_URL"] = "http://127.0.0.1:\(grpcPort)"
+            adapterEnvironment["SYSTEM_ENFORCER_JWKS_URL"] = "http://127.0.0.1:\(enforcerPort)"
+        } else {
+            adapterEnvironment["AUTH_ENFORCER_URL"] = "none"
+            adapterEnvironment["SYSTEM_ENFORCER_JWKS_URL"] = "none"
         }
+        if enforcement == .enforcer { adapterEnvironment["AUTH_ENFORCEMENT"] = "enforcer" }
         self.adapterEnvironment = adapterEnvironment
         self.enforcerEnvironment = enforcerEnvironment
         adapter = try ServiceProcess(executable: "apk-adapter", environment: adapterEnvironment)
         try await echo.waitUntil(path: "/get")
         try await deployer.waitUntil(path: "/ready")
-        if enforcement == .enforcer {
-            let enforcer = try ServiceProcess(executable: "apk-enforcer", environment: enforcerEnvironment)
+        if let enforcerPort {
+            let enforcer = try ServiceProcess(executable: "apk-enforcer", environment: enforcerEnvironment, port: enforcerPort)
             self.enforcer = enforcer
             try await enforcer.waitUntil(path: "/ready")  // the deployer's keys are in
         }

@@ -42,6 +42,7 @@ package struct AdapterConfiguration: Sendable {
     /// | `gateway.cors.default` | `GATEWAY_CORS_DEFAULT` | `enabled` (APIs without a CORS policy get ``CORSPlan/gatewayDefault``) or `disabled` |
     /// | `system.deployer.url` | `SYSTEM_DEPLOYER_URL` | `http://127.0.0.1:9444` (`none`: no route) |
     /// | `system.config.url` | `SYSTEM_CONFIG_URL` | `http://127.0.0.1:9443` (`none`: no route) |
+    /// | `system.enforcer.jwks.url` | `SYSTEM_ENFORCER_JWKS_URL` | `http://127.0.0.1:9092` (the enforcer's HTTP port, served as `api.am.wso2.com/.wellknown/jwks`; `none`: no route) |
     /// | `store.backend` | `STORE_BACKEND` | `postgres` (`DATABASE_URL` or `POSTGRES_*`) |
     /// | `auth.issuer` | `AUTH_ISSUER` | `https://idp.am.wso2.com/token` (the deployer's `TOKEN_ISSUER`) |
     /// | `auth.internal.key.issuer` | `AUTH_INTERNAL_KEY_ISSUER` | `https://idp.am.wso2.com/internal-key` (the deployer's `INTERNAL_KEY_ISSUER`) |
@@ -49,7 +50,7 @@ package struct AdapterConfiguration: Sendable {
     /// | `auth.jwks.cache.ttl` | `AUTH_JWKS_CACHE_TTL` | `5m` |
     /// | `auth.issuers` | `AUTH_ISSUERS` | empty (comma list of `<issuer>\|<http(s) JWKS URL>`, trusted for every API) |
     /// | `auth.enforcement` | `AUTH_ENFORCEMENT` | `native` (Envoy's filters) or `enforcer` (ext_authz to `apk-enforcer`) |
-    /// | `auth.enforcer.url` | `AUTH_ENFORCER_URL` | `http://127.0.0.1:8081` (its gRPC port; `enforcer` mode only) |
+    /// | `auth.enforcer.url` | `AUTH_ENFORCER_URL` | `http://127.0.0.1:8081` (its gRPC port: every secured request in `enforcer` mode, backend-JWT routes in `native` mode; `none`: no enforcer) |
     /// | `auth.enforcer.timeout` | `AUTH_ENFORCER_TIMEOUT` | `1s` (then 503: fail closed) |
     package init(reader: ConfigReader) throws {
         self.init()
@@ -80,6 +81,7 @@ package struct AdapterConfiguration: Sendable {
         }
         xds.systemDeployer = try Self.upstream(reader, "system.deployer.url", default: "http://127.0.0.1:9444")
         xds.systemConfig = try Self.upstream(reader, "system.config.url", default: "http://127.0.0.1:9443")
+        xds.systemEnforcerJWKS = try Self.upstream(reader, "system.enforcer.jwks.url", default: "http://127.0.0.1:9092")
         xds.auth.issuer = reader.string("auth.issuer", default: xds.auth.issuer)
         xds.auth.internalKeyIssuer = reader.string("auth.internal.key.issuer", default: xds.auth.internalKeyIssuer)
         guard !xds.auth.issuer.isEmpty, xds.auth.internalKeyIssuer != xds.auth.issuer else {
@@ -102,7 +104,7 @@ package struct AdapterConfiguration: Sendable {
         }
         let ttl = try reader.duration("auth.jwks.cache.ttl", default: .seconds(xds.auth.jwksCacheSeconds))
         xds.auth.jwksCacheSeconds = max(1, Int(ttl.components.seconds))
-        xds.auth.enforcement = try Self.enforcement(reader)
+        (xds.auth.enforcement, xds.auth.enforcer) = try Self.enforcement(reader)
         let backend = reader.string("store.backend", default: storeBackend.rawValue).lowercased()
         guard let parsed = StoreBackend(rawValue: backend) else {
             throw ConfigReader.Failure(key: "store.backend", reason: "expected postgres or memory, found \"\(backend)\"")
@@ -110,22 +112,31 @@ package struct AdapterConfiguration: Sendable {
         storeBackend = parsed
     }
 
-    static func enforcement(_ reader: ConfigReader) throws -> XDSSettings.Enforcement {
+    static func enforcement(
+        _ reader: ConfigReader
+    ) throws -> (XDSSettings.Enforcement, XDSSettings.EnforcerLink?) {
+        let mode: XDSSettings.Enforcement
         switch reader.string("auth.enforcement", default: "native").lowercased() {
-        case "native": return .native
-        case "enforcer":
-            guard let enforcer = try upstream(reader, "auth.enforcer.url", default: "http://127.0.0.1:8081"), !enforcer.tls else {
-                throw ConfigReader.Failure(key: "auth.enforcer.url", reason: "expected http://host:port (plaintext gRPC)")
-            }
-            let timeout = try reader.duration("auth.enforcer.timeout", default: .seconds(1))
-            let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
-            guard (1...60_000).contains(milliseconds) else {
-                throw ConfigReader.Failure(key: "auth.enforcer.timeout", reason: "expected 1ms to 60s")
-            }
-            return .enforcer(enforcer, timeoutMilliseconds: Int(milliseconds))
+        case "native": mode = .native
+        case "enforcer": mode = .enforcer
         case let other:
             throw ConfigReader.Failure(key: "auth.enforcement", reason: "expected native or enforcer, found \"\(other)\"")
         }
+        guard let enforcer = try upstream(reader, "auth.enforcer.url", default: "http://127.0.0.1:8081") else {
+            guard mode == .native else {
+                throw ConfigReader.Failure(key: "auth.enforcer.url", reason: "enforcer mode needs the enforcer's URL")
+            }
+            return (mode, nil)
+        }
+        guard !enforcer.tls else {
+            throw ConfigReader.Failure(key: "auth.enforcer.url", reason: "expected http://host:port (plaintext gRPC)")
+        }
+        let timeout = try reader.duration("auth.enforcer.timeout", default: .seconds(1))
+        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        guard (1...60_000).contains(milliseconds) else {
+            throw ConfigReader.Failure(key: "auth.enforcer.timeout", reason: "expected 1ms to 60s")
+        }
+        return (mode, XDSSettings.EnforcerLink(upstream: enforcer, timeoutMilliseconds: Int(milliseconds)))
     }
 
     static func upstream(_ reader: ConfigReader, _ key: String, default value: String) throws -> XDSSettings.Upstream? {

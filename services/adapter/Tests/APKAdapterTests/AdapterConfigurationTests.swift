@@ -48,12 +48,23 @@ import APKSupport
     }
 
     @Test func enforcementModes() throws {
-        #expect(try AdapterConfiguration(reader: ConfigReader(environment: [:])).xds.auth.enforcement == .native)
+        let local = XDSSettings.Upstream(host: "127.0.0.1", port: 8081, tls: false)
+        let defaults = try AdapterConfiguration(reader: ConfigReader(environment: [:]))
+        #expect(defaults.xds.auth.enforcement == .native)
+        // Native mode still links the enforcer (backend-JWT routes), unless told there is none.
+        #expect(defaults.xds.auth.enforcer == XDSSettings.EnforcerLink(upstream: local, timeoutMilliseconds: 1000))
+        #expect(try AdapterConfiguration(reader: ConfigReader(environment: ["AUTH_ENFORCER_URL": "none"])).xds.auth.enforcer == nil)
         let enforcer = try AdapterConfiguration(reader: ConfigReader(environment: ["AUTH_ENFORCEMENT": "Enforcer"]))
-        #expect(enforcer.xds.auth.enforcement == .enforcer(XDSSettings.Upstream(host: "127.0.0.1", port: 8081, tls: false), timeoutMilliseconds: 1000))
+        #expect(enforcer.xds.auth.enforcement == .enforcer)
+        #expect(enforcer.xds.auth.enforcer == XDSSettings.EnforcerLink(upstream: local, timeoutMilliseconds: 1000))
         let custom = try AdapterConfiguration(reader: ConfigReader(environment: [
             "AUTH_ENFORCEMENT": "enforcer", "AUTH_ENFORCER_URL": "http://10.0.0.7:9000", "AUTH_ENFORCER_TIMEOUT": "250ms",
         ]))
-        #expect(custom.xds.auth.enforcement == .enforcer(XDSSettings.Upstream(host: "10.0.0.7", port: 9000, tls: false), timeoutMilliseconds: 250))
+        #expect(custom.xds.auth.enforcer == XDSSettings.EnforcerLink(
+            upstream: XDSSettings.Upstream(host: "10.0.0.7", port: 9000, tls: false), timeoutMilliseconds: 250))
+        #expect(throws: (any Error).self) {
+            try AdapterConfiguration(reader: ConfigReader(environment: ["AUTH_ENFORCEMENT": "enforcer", "AUTH_ENFORCER_URL": "none"]))
+        }
+        #expect(defaults.xds.systemEnforcerJWKS == XDSSettings.Upstream(host: "127.0.0.1", port: 9092, tls: false))
     }
 }

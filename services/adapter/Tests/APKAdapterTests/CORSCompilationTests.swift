@@ -134,8 +134,9 @@ import Testing
     }
 }
 
-/// Backend JWTs: the BackendJWT an API's APIPolicy names becomes part of its plan; the enforcer signs it, so in
-/// `native` mode such an API is not served (status says why) rather than served without the header.
+/// Backend JWTs: the BackendJWT an API's APIPolicy names becomes part of its plan; the enforcer signs it — in
+/// `enforcer` mode as part of its decision, in `native` mode on those routes only, after the native filters allowed
+/// the request; without an enforcer such an API is not served (status says why) rather than served without it.
 @Suite struct BackendJWTCompilationTests {
     static func policy(jwt: String) -> K8sResource {
         K8sResource(
@@ -169,13 +170,15 @@ import Testing
                 "\(translation.problems)")
     }
 
-    @Test func theEnforcerSignsItAndNativeModeRefusesIt() throws {
+    @Test func theEnforcerSignsItInBothModes() throws {
         let translation = try Self.translate([Self.policy(jwt: "edge-jwt"), Self.backendJWT])
         let ir = try #require(translation.api, "\(translation.problems)")
         let plan = try #require(ir.auth.backendJWT)
         #expect(plan.header == "x-jwt-assertion" && plan.encoding == BackendJWTPlan.Encoding.base64)
         #expect(plan.ttlSeconds == 600 && plan.signed)
-        #expect(throws: UnservableAPI.self) { try XDSTranslator.resources(for: ir, settings: AdapterFixtures.settings) }
+        var noEnforcer = AdapterFixtures.settings
+        noEnforcer.auth.enforcer = nil
+        #expect(throws: UnservableAPI.self) { try XDSTranslator.resources(for: ir, settings: noEnforcer) }
         let routes = try XDSTranslator.resources(for: ir, settings: EnforcerCompilationTests.settings).versionedRoutes.values.flatMap(\.self)
         let plans = try routes.compactMap { route -> RoutePlan? in
             guard let any = route.typedPerFilterConfig["envoy.filters.http.ext_authz"] else { return nil }
@@ -183,5 +186,46 @@ import Testing
             return text.flatMap { RoutePlan.decode($0) }
         }
         #expect(!plans.isEmpty && plans.allSatisfy { $0.api.backendJWT == plan })
+
+        // Native: the native filters decide; exactly the secured routes also call the enforcer, for the token only.
+        let native = try XDSTranslator.resources(for: ir, settings: AdapterFixtures.settings).versionedRoutes.values.flatMap(\.self)
+        let secured = Set(ir.environments.flatMap(\.routes).filter(\.auth.secured).map(\.operation))
+        #expect(!secured.isEmpty)
+        for route in native {
+            let operation = route.metadata.filterMetadata["apk"]?.fields["operation"]?.stringValue ?? ""
+            let any = route.typedPerFilterConfig["envoy.filters.http.ext_authz"]
+            #expect((any != nil) == secured.contains(operation), "\(route.name)")
+            guard let any else { continue }
+            #expect(route.typedPerFilterConfig["envoy.filters.http.jwt_authn"] != nil && route.typedPerFilterConfig["envoy.filters.http.rbac"] != nil)
+            let extensions = try Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthzPerRoute(unpackingAny: any).checkSettings.contextExtensions
+            #expect(extensions[RoutePlan.contextKey] == nil, "the enforcer does not decide again")
+            let jwtRoute = try #require(extensions[BackendJWTRoute.contextKey].flatMap(BackendJWTRoute.decode))
+            #expect(jwtRoute.apiID == "edge" && jwtRoute.plan == plan)
+        }
+    }
+
+    /// The native listeners call the enforcer after `rbac`, with `jwt_authn`'s verified payloads and no header, fail
+    /// closed; the enforcer's JWKS is served through the router (contract §7.7).
+    @Test func nativeListenersAndTheJWKSRoute() throws {
+        for listener in try XDSTranslator.listeners(settings: AdapterFixtures.settings) {
+            let hcm = try Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager(
+                unpackingAny: try #require(listener.filterChains.first?.filters.first?.typedConfig))
+            #expect(hcm.httpFilters.map(\.name) == [
+                "envoy.filters.http.cors", "envoy.filters.http.jwt_authn", "envoy.filters.http.rbac",
+                "envoy.filters.http.ext_authz", "envoy.filters.http.lua", "envoy.filters.http.router",
+            ])
+            let filter = try #require(hcm.httpFilters.first { $0.name == "envoy.filters.http.ext_authz" })
+            #expect(filter.disabled)
+            let config = try Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthz(unpackingAny: filter.typedConfig)
+            #expect(!config.failureModeAllow && config.statusOnError.code == .serviceUnavailable)
+            #expect(config.metadataContextNamespaces == ["envoy.filters.http.jwt_authn"])
+            #expect(config.allowedHeaders.patterns.map(\.exact) == ["x-apk-none"])
+            #expect(hcm.localReplyConfig.mappers.first?.bodyFormatOverride.jsonFormat.fields["code"]?.stringValue == "102517")
+        }
+        let system = try XDSTranslator.systemResources(settings: AdapterFixtures.settings)
+        let route = try #require(system.versionedRoutes.values.flatMap(\.self).first { $0.name == "apk-system/enforcer-jwks" })
+        #expect(route.match.path == "/.wellknown/jwks" && route.route.prefixRewrite == "/jwks")
+        #expect(route.route.cluster == "apk-system/enforcer-jwks")
+        #expect(system.clusters.contains { $0.name == "apk-system/enforcer-jwks" })
     }
 }

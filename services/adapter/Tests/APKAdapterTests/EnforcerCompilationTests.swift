@@ -14,7 +14,8 @@ import Testing
 
     static var settings: XDSSettings {
         var settings = AdapterFixtures.settings
-        settings.auth.enforcement = .enforcer(enforcer, timeoutMilliseconds: 250)
+        settings.auth.enforcement = .enforcer
+        settings.auth.enforcer = XDSSettings.EnforcerLink(upstream: enforcer, timeoutMilliseconds: 250)
         return settings
     }
 
@@ -92,7 +93,9 @@ import Testing
             Issue.record("the enforcer cluster is not HTTP/2: \(options)")
             return
         }
-        #expect(try !XDSTranslator.systemResources(settings: AdapterFixtures.settings).clusters.contains { $0.name == "apk-system/enforcer" },
-                "native mode has no enforcer cluster")
+        var none = AdapterFixtures.settings
+        none.auth.enforcer = nil
+        #expect(try !XDSTranslator.systemResources(settings: none).clusters.contains { $0.name == "apk-system/enforcer" },
+                "no enforcer, no cluster")
     }
 }

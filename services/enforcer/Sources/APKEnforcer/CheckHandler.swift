@@ -1,6 +1,9 @@
+import APKAuth
 package import APKAuthPlan
+import APKModel
 package import EnvoyProtos
 import Foundation
+import SwiftProtobuf
 import Synchronization
 
 /// One ext_authz `Check`, decided by ``AuthEvaluator`` with the plan the route carries (``RoutePlan``): the same
@@ -38,6 +41,9 @@ package final class CheckHandler: Sendable {
         _ request: Envoy_Service_Auth_V3_CheckRequest, keys: TrustedKeys, now: Double
     ) -> (response: Envoy_Service_Auth_V3_CheckResponse, outcome: Outcome) {
         let http = request.attributes.request.http
+        if let text = request.attributes.contextExtensions[BackendJWTRoute.contextKey] {
+            return backendJWTOnly(text, metadata: request.attributes.metadataContext, now: now)
+        }
         guard let text = request.attributes.contextExtensions[RoutePlan.contextKey], let plan = plan(text) else {
             return (Self.denied(Self.noPlanDenial), .noPlan)
         }
@@ -69,6 +75,77 @@ package final class CheckHandler: Sendable {
         case .deny(let denial, let reason):
             return (Self.denied(denial), .denied(reason: reason))
         }
+    }
+
+    /// A `native`-mode backend-JWT route: Envoy's filters have allowed the request; the identity is the payload
+    /// `jwt_authn` verified (metadata context), never a header the client sent.
+    private func backendJWTOnly(
+        _ text: String, metadata: Envoy_Config_Core_V3_Metadata, now: Double
+    ) -> (response: Envoy_Service_Auth_V3_CheckResponse, outcome: Outcome) {
+        guard let route = BackendJWTRoute.decode(text) else { return (Self.denied(Self.noPlanDenial), .noPlan) }
+        guard let identity = Self.verifiedIdentity(metadata) else {
+            // Only reachable when the route's filters were bypassed: never forwarded.
+            return (Self.denied(Self.noBackendJWTDenial), .backendJWTFailed("no verified payload in the metadata context"))
+        }
+        do {
+            guard let backendJWT else { throw BackendJWTSigner.Failure("no backend-JWT signer is configured") }
+            let token = try backendJWT.token(
+                plan: route.plan, apiID: route.apiID, identity: identity, keyType: route.keyType, now: Int(now))
+            return (Self.allowed(header: route.plan.header, token: token), .allowed)
+        } catch {
+            return (Self.denied(Self.noBackendJWTDenial), .backendJWTFailed(String(describing: error)))
+        }
+    }
+
+    /// Metadata keys of `jwt_authn`'s verified payloads (the adapter's `payload_in_metadata` values).
+    static let jwtAuthnNamespace = "envoy.filters.http.jwt_authn"
+    static let accessTokenPayload = "apk_token"
+    static let internalKeyPayload = "apk_internal_key"
+
+    /// The identity of the credential `jwt_authn` accepted: an access token's payload, else an internal key's.
+    /// `jwt_authn` hands a space-delimited `scope` over as a list (`normalize_payload_in_metadata`); it is joined
+    /// again so that the backend JWT says what `enforcer` mode's would.
+    static func verifiedIdentity(_ metadata: Envoy_Config_Core_V3_Metadata) -> Identity? {
+        guard let payloads = metadata.filterMetadata[jwtAuthnNamespace]?.fields else { return nil }
+        for (key, kind) in [(accessTokenPayload, Identity.Kind.oauth2), (internalKeyPayload, .internalKey)] {
+            guard case .structValue(let payload)? = payloads[key]?.kind else { continue }
+            var claims = JSONObject()
+            for (name, value) in payload.fields { claims[name] = json(value) }
+            if case .array(let scopes)? = claims["scope"] {
+                claims["scope"] = .string(scopes.compactMap(\.stringValue).joined(separator: " "))
+            }
+            guard case .string(let issuer)? = claims["iss"] else { return nil }
+            return Identity(kind: kind, token: VerifiedToken(issuer: issuer, claims: claims))
+        }
+        return nil
+    }
+
+    /// A protobuf `Value` as JSON; whole numbers stay integers (`exp`, `iat`).
+    static func json(_ value: Google_Protobuf_Value) -> JSONValue {
+        switch value.kind {
+        case .stringValue(let text): return .string(text)
+        case .boolValue(let flag): return .bool(flag)
+        case .numberValue(let number):
+            if number.rounded() == number, abs(number) < 9.0e15 { return .int(Int(number)) }
+            return .double(number)
+        case .listValue(let list): return .array(list.values.map(json))
+        case .structValue(let object):
+            var result = JSONObject()
+            for (name, item) in object.fields { result[name] = json(item) }
+            return .object(result)
+        case .nullValue, nil: return .null
+        }
+    }
+
+    static func allowed(header: String, token: String) -> Envoy_Service_Auth_V3_CheckResponse {
+        var response = Envoy_Service_Auth_V3_CheckResponse()
+        response.status.code = 0  // OK
+        var option = Envoy_Config_Core_V3_HeaderValueOption()
+        option.header.key = header
+        option.header.value = token
+        option.appendAction = .overwriteIfExistsOrAdd
+        response.okResponse.headers = [option]
+        return response
     }
 
     /// The request headers in arrival order: the raw entries (`encode_raw_headers`, repeated names kept) when Envoy

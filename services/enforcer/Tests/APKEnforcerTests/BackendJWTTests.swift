@@ -6,6 +6,7 @@ import APKTestTokens
 import CryptoExtras
 import EnvoyProtos
 import Foundation
+import SwiftProtobuf
 import Testing
 
 /// Backend JWTs (contract §7.7): the claims, the signature a backend verifies with the published JWKS, the encodings,
@@ -109,5 +110,47 @@ import Testing
             Issue.record("a missing signer is reported as \(refusal)")
             return
         }
+    }
+
+    /// `native` mode: the route names only the backend JWT; the identity is what `jwt_authn` verified (metadata
+    /// context), so the same claims come out as in `enforcer` mode, and a request without a verified payload is
+    /// never forwarded.
+    @Test func nativeRoutesSignFromTheVerifiedPayload() throws {
+        let signer = try BackendJWTSigner(privateKey: try _RSA.Signing.PrivateKey(keySize: .bits2048))
+        let route = BackendJWTRoute(apiID: "orders-api", keyType: .sandbox, plan: try Self.plan())
+        var request = Envoy_Service_Auth_V3_CheckRequest()
+        request.attributes.request.http.method = "GET"
+        request.attributes.request.http.headers = ["authorization": "Bearer forged-and-ignored"]
+        request.attributes.contextExtensions[BackendJWTRoute.contextKey] = try route.encoded()
+        let keys = TrustedKeys(accessTokenIssuers: [:], internalKeyIssuer: tokens.internalIssuer, internalKeys: [])
+        // No verified payload: refused (500), whatever the headers say.
+        let (refused, refusal) = CheckHandler(backendJWT: signer).check(request, keys: keys, now: tokens.now)
+        #expect(refused.deniedResponse.status.code == .internalServerError)
+        guard case .backendJWTFailed = refusal else {
+            Issue.record("a request without a verified payload is reported as \(refusal)")
+            return
+        }
+        // jwt_authn's payload as Envoy sends it: numbers as doubles, `scope` normalised to a list.
+        let payload = Google_Protobuf_Struct(fields: [
+            "iss": Google_Protobuf_Value(stringValue: tokens.issuer), "sub": Google_Protobuf_Value(stringValue: "alice"),
+            "exp": Google_Protobuf_Value(numberValue: 1_800_003_600), "organization": Google_Protobuf_Value(stringValue: "default"),
+            "scope": Google_Protobuf_Value(listValue: Google_Protobuf_ListValue(values: [
+                Google_Protobuf_Value(stringValue: "read"), Google_Protobuf_Value(stringValue: "write"),
+            ])),
+        ])
+        request.attributes.metadataContext.filterMetadata["envoy.filters.http.jwt_authn"] =
+            Google_Protobuf_Struct(fields: ["apk_token": Google_Protobuf_Value(structValue: payload)])
+        let (response, outcome) = CheckHandler(backendJWT: signer).check(request, keys: keys, now: tokens.now)
+        #expect(outcome == .allowed)
+        let header = try #require(response.okResponse.headers.first)
+        #expect(header.header.key == "x-jwt-assertion")
+        let claims = try CompactJWS.parse(header.header.value).claims
+        #expect(claims["sub"] == "alice" && claims["organization"] == "default" && claims["scope"] == "read write")
+        #expect(claims["http://wso2.org/claims/keytype"] == "SANDBOX" && claims["exp"]?.intValue == Int(tokens.now) + 3600)
+        #expect(response.okResponse.headersToRemove.isEmpty, "native filters already shaped the request")
+        // An internal key's payload works the same way.
+        request.attributes.metadataContext.filterMetadata["envoy.filters.http.jwt_authn"] =
+            Google_Protobuf_Struct(fields: ["apk_internal_key": Google_Protobuf_Value(structValue: payload)])
+        #expect(CheckHandler(backendJWT: signer).check(request, keys: keys, now: tokens.now).outcome == .allowed)
     }
 }

@@ -53,22 +53,19 @@ package enum LocalReplies {
         description: "The gateway could not reach its authorization service; the request was not forwarded.")
 
     /// `native`: the security filters' replies become §7.6 denials (``authMappers()``). `enforcer`: the enforcer's
-    /// denials are already exact (left alone); only its absence is mapped (``enforcerUnavailable``, status 503 only:
-    /// its denials carry the same flag).
+    /// denials are already exact (left alone). In both, the enforcer's absence is mapped (``enforcerUnavailable``,
+    /// status 503 only: its denials carry the same flag).
     static func config(
         enforcement: XDSSettings.Enforcement
     ) -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_LocalReplyConfig {
         var config = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_LocalReplyConfig()
-        let security: [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ResponseMapper]
-        switch enforcement {
-        case .native: security = authMappers()
-        case .enforcer:
-            var unavailable = Envoy_Config_Accesslog_V3_AccessLogFilter()
-            var flag = Envoy_Config_Accesslog_V3_AccessLogFilter()
-            flag.responseFlagFilter.flags = [enforcerUnavailable.flag]
-            unavailable.andFilter.filters = [status(UInt32(enforcerUnavailable.status)), flag]
-            security = [jsonMapper(enforcerUnavailable, filter: unavailable)]
-        }
+        var unavailable = Envoy_Config_Accesslog_V3_AccessLogFilter()
+        var flag = Envoy_Config_Accesslog_V3_AccessLogFilter()
+        flag.responseFlagFilter.flags = [enforcerUnavailable.flag]
+        unavailable.andFilter.filters = [status(UInt32(enforcerUnavailable.status)), flag]
+        // Native mode calls the enforcer too (backend-JWT routes): its absence is mapped in both modes.
+        var security = [jsonMapper(enforcerUnavailable, filter: unavailable)]
+        if case .native = enforcement { security += authMappers() }
         config.mappers = security + mappings.map { mapping in
             var filter = Envoy_Config_Accesslog_V3_AccessLogFilter()
             filter.responseFlagFilter.flags = [mapping.flag]

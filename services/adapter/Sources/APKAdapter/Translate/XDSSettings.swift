@@ -16,6 +16,9 @@ package struct XDSSettings: Sendable, Hashable {
     package var systemDeployer: Upstream? = Upstream(host: "127.0.0.1", port: 9444, tls: false)
     /// The config service behind `api.am.wso2.com/api/configurator/`.
     package var systemConfig: Upstream? = Upstream(host: "127.0.0.1", port: 9443, tls: false)
+    /// The enforcer's HTTP port, whose `/jwks` (the backend-JWT keys) the router serves as
+    /// `api.am.wso2.com/.wellknown/jwks` (contract §7.7); nil: no such route.
+    package var systemEnforcerJWKS: Upstream? = Upstream(host: "127.0.0.1", port: 9092, tls: false)
     /// Upstream connect timeout for every cluster.
     package var connectTimeoutSeconds = 10
     /// Name of the one route configuration both listeners use (RDS over ADS).
@@ -41,17 +44,33 @@ package struct XDSSettings: Sendable, Hashable {
         package var externalIssuers: [ExternalIssuer] = []
         /// Who decides each secured request (gateway-wide).
         package var enforcement = Enforcement.native
+        /// `apk-enforcer`'s gRPC port: every secured request in `enforcer` mode, only backend-JWT routes in `native`
+        /// mode; nil: no enforcer (`enforcer` mode needs one; backend-JWT APIs are then not served).
+        package var enforcer: EnforcerLink? = EnforcerLink(
+            upstream: Upstream(host: "127.0.0.1", port: 8081, tls: false), timeoutMilliseconds: 1000)
 
         package init() {}
     }
 
     /// Where the gateway's security decisions run (docs/enforcer-design.md).
     package enum Enforcement: Sendable, Hashable {
-        /// Envoy's own filters (`jwt_authn`, RBAC, local replies): no call to Swift per request.
+        /// Envoy's own filters (`jwt_authn`, RBAC, local replies): no call to Swift per request, except on routes
+        /// whose API has a backend JWT (the enforcer signs it from the verified payload).
         case native
-        /// `apk-enforcer` over ext_authz decides every secured request with the route's ``RoutePlan``; fail closed:
-        /// unreachable or slower than `timeoutMilliseconds` ⇒ 503 (code 102517), never forwarded.
-        case enforcer(Upstream, timeoutMilliseconds: Int)
+        /// `apk-enforcer` over ext_authz decides every secured request with the route's ``RoutePlan``.
+        case enforcer
+    }
+
+    /// How the router reaches `apk-enforcer`. Fail closed: unreachable or slower than `timeoutMilliseconds` ⇒ 503
+    /// (code 102517), never forwarded.
+    package struct EnforcerLink: Sendable, Hashable {
+        package var upstream: Upstream
+        package var timeoutMilliseconds: Int
+
+        package init(upstream: Upstream, timeoutMilliseconds: Int) {
+            self.upstream = upstream
+            self.timeoutMilliseconds = timeoutMilliseconds
+        }
     }
 
     /// A token issuer whose keys Envoy fetches from `jwks` + `path` (cluster `apk-system/jwks/<index>`).

@@ -49,8 +49,8 @@ extension XDSTranslator {
     static func authFilters(
         settings: XDSSettings, encoder: ProtoEncoder
     ) throws -> [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter] {
-        if case .enforcer(_, let timeout) = settings.auth.enforcement {
-            return [try enforcerFilter(timeoutMilliseconds: timeout, settings: settings, encoder: encoder)]
+        if case .enforcer = settings.auth.enforcement, let link = settings.auth.enforcer {
+            return [try enforcerFilter(link, settings: settings, encoder: encoder)]
         }
         var jwt = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtAuthentication()
         for header in settings.auth.oauth2Headers {
@@ -108,7 +108,9 @@ extension XDSTranslator {
         var rbacFilter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
         rbacFilter.name = rbacFilterName
         rbacFilter.typedConfig = try AnyPacking.pack(Envoy_Extensions_Filters_Http_Rbac_V3_RBAC(), encoder: encoder)
-        return [jwtFilter, rbacFilter]
+        guard let link = settings.auth.enforcer else { return [jwtFilter, rbacFilter] }
+        // After `rbac`: only requests the native filters allowed reach the enforcer, on backend-JWT routes only.
+        return [jwtFilter, rbacFilter, try backendJWTFilter(link, settings: settings, encoder: encoder)]
     }
 
     /// What every provider shares: issuer, key source, time rules (`exp` required, a non-empty `sub`, the
@@ -158,8 +160,14 @@ extension XDSTranslator {
         if case .enforcer = settings.auth.enforcement {
             return try applyEnforcer(plan, operation, keyType: keyType, to: &route, encoder: encoder)
         }
-        if plan.backendJWT != nil, !plan.disabled, operation.secured {
-            throw UnservableAPI("its backend JWT is signed by the enforcer: it needs the adapter setting AUTH_ENFORCEMENT=enforcer")
+        if let jwt = plan.backendJWT, !plan.disabled, operation.secured {
+            guard settings.auth.enforcer != nil else {
+                throw UnservableAPI("its backend JWT is signed by the enforcer, and the adapter setting AUTH_ENFORCER_URL is none")
+            }
+            var perRoute = Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthzPerRoute()
+            perRoute.checkSettings.contextExtensions[BackendJWTRoute.contextKey] =
+                try BackendJWTRoute(apiID: plan.apiID, keyType: keyType, plan: jwt).encoded()
+            route.typedPerFilterConfig[extAuthzFilterName] = try AnyPacking.pack(perRoute, encoder: encoder)
         }
         var perRoute = Envoy_Extensions_Filters_Http_JwtAuthn_V3_PerRouteConfig()
         guard !plan.disabled, operation.secured else {

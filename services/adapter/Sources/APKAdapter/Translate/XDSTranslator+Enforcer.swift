@@ -14,28 +14,47 @@ extension XDSTranslator {
 
     /// The listeners' security filter in `enforcer` mode.
     static func enforcerFilter(
-        timeoutMilliseconds: Int, settings: XDSSettings, encoder: ProtoEncoder
+        _ link: XDSSettings.EnforcerLink, settings: XDSSettings, encoder: ProtoEncoder
+    ) throws -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter {
+        // Only what a decision reads goes to the enforcer: the credential headers (Envoy adds the pseudo-headers).
+        try extAuthzFilter(link, headers: settings.auth.oauth2Headers + [AuthPlanBuilder.internalKeyHeader], encoder: encoder)
+    }
+
+    /// `native` mode's ext_authz stage (after `rbac`), enabled only on routes whose API has a backend JWT: the
+    /// enforcer receives `jwt_authn`'s verified payloads (metadata context) and no header at all.
+    static func backendJWTFilter(
+        _ link: XDSSettings.EnforcerLink, settings: XDSSettings, encoder: ProtoEncoder
+    ) throws -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter {
+        // An empty list would send every header: name one that never arrives (client `x-apk-*` headers are dropped
+        // before any filter runs).
+        try extAuthzFilter(link, headers: ["x-apk-none"], metadata: [jwtFilterName], encoder: encoder)
+    }
+
+    /// Fail closed: no `failure_mode_allow`; `status_on_error` 503 (mapped to code 102517); disabled unless a route
+    /// enables it.
+    private static func extAuthzFilter(
+        _ link: XDSSettings.EnforcerLink, headers: [String], metadata: [String] = [], encoder: ProtoEncoder
     ) throws -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter {
         var config = Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthz()
         config.grpcService.envoyGrpc.clusterName = enforcerCluster
         config.grpcService.timeout = Google_Protobuf_Duration(
-            seconds: Int64(timeoutMilliseconds / 1000), nanos: Int32(timeoutMilliseconds % 1000) * 1_000_000)
+            seconds: Int64(link.timeoutMilliseconds / 1000), nanos: Int32(link.timeoutMilliseconds % 1000) * 1_000_000)
         config.transportApiVersion = .v3
         config.failureModeAllow = false
         config.statusOnError.code = .serviceUnavailable
         // Repeated headers arrive as separate entries (a credential sent twice is ambiguous, as natively).
         config.encodeRawHeaders = true
-        // Only what a decision reads goes to the enforcer: the credential headers (Envoy adds the pseudo-headers).
-        config.allowedHeaders.patterns = (settings.auth.oauth2Headers + [AuthPlanBuilder.internalKeyHeader]).map { name in
+        config.allowedHeaders.patterns = headers.map { name in
             var matcher = Envoy_Type_Matcher_V3_StringMatcher()
             matcher.exact = name
             matcher.ignoreCase = true
             return matcher
         }
+        config.metadataContextNamespaces = metadata
         var filter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
         filter.name = extAuthzFilterName
         filter.typedConfig = try AnyPacking.pack(config, encoder: encoder)
-        filter.disabled = true  // enabled by the per-route configuration of secured operations only
+        filter.disabled = true  // enabled by the per-route configuration of the routes that need it only
         return filter
     }
 

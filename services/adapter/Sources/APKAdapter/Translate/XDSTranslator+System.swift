@@ -32,8 +32,22 @@ extension XDSTranslator {
                 prefixRoute("runtime", "/api/runtime/", cluster: name),
             ]
         }
-        if case .enforcer(let enforcer, _) = settings.auth.enforcement {
-            result.clusters.append(try enforcerCluster(upstream: enforcer, settings: settings, encoder: encoder))
+        if let enforcer = settings.auth.enforcer {
+            result.clusters.append(try enforcerCluster(upstream: enforcer.upstream, settings: settings, encoder: encoder))
+        }
+        if let jwks = settings.systemEnforcerJWKS {
+            // The backend-JWT keys (contract §7.7): `GET https://api.am.wso2.com:9095/.wellknown/jwks`.
+            let name = "apk-system/enforcer-jwks"
+            result.clusters.append(try systemCluster(name: name, upstream: jwks, settings: settings, encoder: encoder))
+            var route = prefixRoute("enforcer-jwks", "", cluster: name)
+            route.match.path = "/.wellknown/jwks"
+            var method = Envoy_Config_Route_V3_HeaderMatcher()
+            method.name = ":method"
+            method.stringMatch.exact = "GET"
+            route.match.headers = [method]
+            route.route.prefixRewrite = "/jwks"
+            route.route.timeout = Google_Protobuf_Duration(seconds: 10)
+            routes[key("api.am.wso2.com", "/.wellknown/jwks"), default: []].append(route)
         }
         for (index, issuer) in settings.auth.externalIssuers.enumerated() {
             result.clusters.append(
