@@ -8,6 +8,8 @@ package enum TypeURL {
     package static let scopedRoute = "type.googleapis.com/envoy.config.route.v3.ScopedRouteConfiguration"
     /// Cluster discovery (CDS).
     package static let cluster = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
+    /// Extension configuration discovery (ECDS): HTTP filter configurations named by the listeners.
+    package static let extensionConfig = "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig"
     /// Endpoint discovery (EDS).
     package static let endpoint = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 

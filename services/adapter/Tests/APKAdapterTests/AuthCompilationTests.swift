@@ -52,6 +52,14 @@ import Testing
         return configs
     }
 
+    /// The `jwt_authn` configuration Envoy gets over ECDS.
+    static func jwtAuthentication(_ snapshot: Snapshot) throws -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtAuthentication {
+        let resources = snapshot.resources(ofType: TypeURL.extensionConfig).resources
+        let any = try #require(resources["envoy.filters.http.jwt_authn"], "\(resources.keys)")
+        let config = try Envoy_Config_Core_V3_TypedExtensionConfig(unpackingAny: any)
+        return try Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtAuthentication(unpackingAny: config.typedConfig)
+    }
+
     @Test func policiesAttachedByTargetRefAreFollowedAndUnenforceableOnesAreNotServed() async throws {
         let fixture = InMemoryResourceStoreFixture()
         var state = try GatewayState(namespace: "default", settings: AdapterFixtures.settings)
@@ -68,6 +76,9 @@ import Testing
         let initial = try Self.jwtConfigs(secured)
         #expect(!initial.isEmpty)
         #expect(initial.values.allSatisfy { $0.requirementName == "apk-oauth2/authorization+apk-internal-key" })
+        let initialConfig = try Self.jwtAuthentication(secured)
+        #expect(Set(initialConfig.requirementMap.keys) == ["apk-oauth2/authorization+apk-internal-key"])
+        #expect(Set(initialConfig.providers.keys) == ["apk-oauth2/authorization", "apk-internal-key"])
 
         // An Authentication that targets the API and disables authentication: the same API retranslates (the API CR
         // itself did not change) and every route skips jwt_authn.
@@ -81,10 +92,15 @@ import Testing
         #expect(!status.accepted)
         #expect(status.message.contains("API key authentication is not enforced"), "\(status.message)")
 
-        // A header the gateway's jwt_authn has no provider for: not served either (never served open).
+        // Another OAuth2 header: the gateway's jwt_authn configuration (ECDS, no listener change) gains a provider for
+        // it and the requirement the API's routes name.
         let header = try await apply([Self.authentication("employee-auth", api: Self.employee, Self.oauth2(header: "x-token"))])
-        #expect(header.snapshot == nil, "still not served: nothing new for Envoy")
-        #expect(try #require(header.statuses[Self.employee]).message.contains("auth.oauth2.headers"))
+        let headerSnapshot = try #require(header.snapshot)
+        #expect(try Self.jwtConfigs(headerSnapshot).values.allSatisfy { $0.requirementName == "apk-oauth2/x-token+apk-internal-key" })
+        let headerConfig = try Self.jwtAuthentication(headerSnapshot)
+        #expect(Set(headerConfig.requirementMap.keys) == ["apk-oauth2/x-token+apk-internal-key"])
+        #expect(headerConfig.providers["apk-oauth2/x-token"]?.fromHeaders.map(\.name) == ["x-token"])
+        #expect(headerSnapshot.version(ofType: TypeURL.listener) == secured.version(ofType: TypeURL.listener))
 
         // Two different Authentications on one API are ambiguous.
         let two = try await apply([
@@ -96,6 +112,7 @@ import Testing
         // Removing it again serves the API with the default security.
         let back = try await apply([])
         #expect(try Self.jwtConfigs(try #require(back.snapshot)) == initial)
+        #expect(try Self.jwtAuthentication(try #require(back.snapshot)) == initialConfig, "unused providers go again")
     }
 
     @Test func tokensNotSentUpstreamAreRemovedAndScopesAreAllRequired() throws {

@@ -1,4 +1,5 @@
 import APKAdapter
+import APKAuthPlan
 import APKModel
 import APKStore
 import APKTestSupport
@@ -78,6 +79,10 @@ import Testing
         #expect(Set(routes.map(\.name)).count == routes.count)
         let xds = JSONValue.object(JSONObject([
             ("listeners", .array(try XDSTranslator.listeners(settings: settings).map(AdapterFixtures.json))),
+            // ECDS: the jwt_authn configuration for the credential lists these APIs' routes name.
+            ("extension_configs", .array([try AdapterFixtures.json(XDSTranslator.jwtAuthnExtension(
+                requirements: apis.reduce(into: Set<[Credential]>()) { $0.formUnion($1.requirements) }, settings: settings,
+                encoder: .deterministic))])),
             ("scopes", .array(try scopes.map(AdapterFixtures.json))),
             ("clusters", .array(clusters)),
         ]))

@@ -1,3 +1,4 @@
+import APKAuthPlan
 import APKModel
 import APKStore
 import Crypto
@@ -9,6 +10,8 @@ import SwiftProtobuf
 struct APIOutput: Equatable {
     var routes: EncodedRoutes?
     var clusters: [PackedCluster]
+    /// The `jwt_authn` requirements its routes name (``APIResources/requirements``).
+    var requirements: Set<[Credential]> = []
 
     static let empty = APIOutput(routes: nil, clusters: [])
 
@@ -16,6 +19,7 @@ struct APIOutput: Equatable {
     var identity: [String] {
         let scopes = (routes?.digests ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return scopes + clusters.map { $0.name + "=" + $0.digest }
+            + requirements.map { "requirement=" + XDSTranslator.requirementName($0) }.sorted()
     }
 }
 
@@ -88,6 +92,7 @@ struct APITranslations {
                 let resources = try XDSTranslator.resources(for: ir, settings: settings, encoder: encoder)
                 output.clusters = try resources.clusters.map { try PackedCluster($0, encoder: encoder) }
                 output.routes = try EncodedRoutes(resources, encoder: encoder)
+                output.requirements = resources.requirements
                 status = APIStatus.of(translation, unscoped: resources.unscopedOperations)
             } else {
                 status = APIStatus.of(translation)

@@ -1,3 +1,4 @@
+import APKAuthPlan
 import APKModel
 import APKXDS
 import Crypto
@@ -36,6 +37,12 @@ struct EnvoySnapshotBuilder {
     private var clusterDigests: [String: String] = [:]
     private var clusterVersion = MultisetDigest()
 
+    /// `native` mode: each credential list the served APIs' routes name → those APIs; the `jwt_authn`
+    /// configuration (ECDS) defines exactly these requirements and is rebuilt when the set of lists changes.
+    private var requirementUsers: [[Credential]: Set<String>] = [:]
+    private var securityDirty = true
+    private var security: VersionedResources?
+
     private var lastVersions: [String: String]?
     /// Published snapshots, oldest first: per type its version, and the APIs whose output changed in it.
     private var publications: [(versions: [String: String], changed: Set<String>)] = []
@@ -68,6 +75,8 @@ struct EnvoySnapshotBuilder {
     mutating func removeAllAPIs(known: Set<String>) {
         routes = [:]
         scopeMembers = [:]
+        if !requirementUsers.isEmpty { securityDirty = true }
+        requirementUsers = [:]
         dirtyClusters.formUnion(clusterAnys.keys)
         clusterProviders = [:]
         setClusters(of: "", from: [], to: systemClusters)
@@ -79,6 +88,16 @@ struct EnvoySnapshotBuilder {
     mutating func replace(_ api: String, from old: APIOutput?, to new: APIOutput?) {
         setRoutes(of: api, from: old?.routes, to: new?.routes)
         setClusters(of: api, from: old?.clusters ?? [], to: new?.clusters ?? [])
+        for list in old?.requirements ?? [] where new?.requirements.contains(list) != true {
+            requirementUsers[list]?.remove(api)
+            if requirementUsers[list]?.isEmpty == true {
+                requirementUsers[list] = nil
+                securityDirty = true
+            }
+        }
+        for list in new?.requirements ?? [] where requirementUsers[list, default: []].insert(api).inserted {
+            if requirementUsers[list]?.count == 1 { securityDirty = true }
+        }
         if old?.identity != new?.identity { changedSinceLastPublication.insert(api) }
     }
 
@@ -137,8 +156,24 @@ struct EnvoySnapshotBuilder {
             }
         }
         dirtySegments = []
+        if securityDirty, case .native = settings.auth.enforcement {
+            do {
+                let config = try XDSTranslator.jwtAuthnExtension(
+                    requirements: Set(requirementUsers.keys), settings: settings, encoder: encoder)
+                let any = try AnyPacking.pack(config, encoder: encoder)
+                security = VersionedResources(version: ContentDigest.of(any.value), resources: [config.name: any])
+                securityDirty = false
+            } catch {
+                // Cannot happen for well-formed protos; the previous configuration stays and the APIs that need
+                // the new requirement are not routable (their routes name a requirement Envoy refuses: closed).
+                for api in Set(requirementUsers.values.flatMap(\.self)) {
+                    statuses[api] = .failed("could not encode the gateway's jwt_authn configuration: \(error)")
+                }
+            }
+        }
         var snapshot = Snapshot()
         snapshot.types[TypeURL.listener] = listeners
+        if let security { snapshot.types[TypeURL.extensionConfig] = security }
         snapshot.types[TypeURL.cluster] = VersionedResources(version: clusterVersion.hex, resources: clusterAnys)
         snapshot.types[TypeURL.scopedRoute] = VersionedResources(version: scopeVersion.hex, resources: scopes)
         // Versions are content digests: comparing them is comparing content, without touching megabytes.

@@ -1,3 +1,4 @@
+package import APKAuthPlan
 package import EnvoyProtos
 import Foundation
 import SwiftProtobuf
@@ -30,6 +31,9 @@ package struct APIResources: Sendable, Equatable {
     /// Operations left out because no scope can hold them (default-version routes at the root path whose first
     /// segment is not literal), as `<environment> <operation>`.
     package var unscopedOperations: [String]
+    /// `native` mode: the credential lists whose `jwt_authn` requirement the routes name (the gateway's ECDS
+    /// configuration must define each).
+    package var requirements: Set<[Credential]> = []
 
     package init(id: String, basePath: String, versionedRoutes: [RouteKey: [Envoy_Config_Route_V3_Route]] = [:],
                  defaultVersionRoutes: [RouteKey: [Envoy_Config_Route_V3_Route]] = [:],

@@ -1,6 +1,6 @@
-import APKAuthPlan
+package import APKAuthPlan
 import APKModel
-import EnvoyProtos
+package import EnvoyProtos
 import Foundation
 import SwiftProtobuf
 
@@ -29,8 +29,8 @@ extension XDSTranslator {
     /// The cluster Envoy fetches external issuer number `index`'s JWKS through.
     static func jwksCluster(_ index: Int) -> String { "apk-system/jwks/\(index + 1)" }
 
-    /// The name of the `jwt_authn` requirement a route with these credentials uses (one per credential list; the
-    /// gateway's filter defines one for every configured OAuth2 header).
+    /// The name of the `jwt_authn` requirement a route with these credentials uses (one per distinct credential list
+    /// of the served APIs, see ``jwtAuthentication(requirements:settings:)``).
     static func requirementName(_ credentials: [Credential]) -> String {
         credentials.map { credential in
             switch credential {
@@ -40,20 +40,61 @@ extension XDSTranslator {
         }.joined(separator: "+")
     }
 
-    /// The credential lists every API plan can have (``AuthPlanBuilder``: OAuth2 on a header, plus internal keys).
-    static func requirements(settings: XDSSettings) -> [[Credential]] {
-        settings.auth.oauth2Headers.map { [.oauth2(header: $0, sendToUpstream: true), .internalKey(header: AuthPlanBuilder.internalKeyHeader)] }
+    /// The providers that verify one credential: one per trusted issuer.
+    static func providerNames(_ credential: Credential, settings: XDSSettings) -> [String] {
+        switch credential {
+        case .oauth2(let header, _):
+            [oauth2Provider(header)] + settings.auth.externalIssuers.indices.map { oauth2Provider(header, external: $0) }
+        case .internalKey: [internalKeyProvider]
+        }
     }
 
-    /// The `jwt_authn` and `rbac` HTTP filters of the gateway listeners (before the router).
+    /// The gateway's security filters before the router: in `native` mode `jwt_authn` (its configuration delivered
+    /// by ECDS, ``jwtAuthentication(requirements:settings:)``, so a deploy never rewrites a listener), `rbac` and,
+    /// with an enforcer, the backend-JWT stage; in `enforcer` mode one ext_authz filter.
     static func authFilters(
         settings: XDSSettings, encoder: ProtoEncoder
     ) throws -> [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter] {
         if case .enforcer = settings.auth.enforcement, let link = settings.auth.enforcer {
             return [try enforcerFilter(link, settings: settings, encoder: encoder)]
         }
+        var jwtFilter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
+        jwtFilter.name = jwtFilterName  // also the ECDS resource name
+        var discovery = Envoy_Config_Core_V3_ExtensionConfigSource()
+        discovery.configSource.ads = Envoy_Config_Core_V3_AggregatedConfigSource()
+        discovery.configSource.resourceApiVersion = .v3
+        discovery.typeUrls = [jwtAuthenticationTypeURL]
+        // No default: until the first configuration arrives the listener warms (never serves unverified).
+        jwtFilter.configDiscovery = discovery
+        // No global rules: only routes with an RBACPerRoute are checked.
+        var rbacFilter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
+        rbacFilter.name = rbacFilterName
+        rbacFilter.typedConfig = try AnyPacking.pack(Envoy_Extensions_Filters_Http_Rbac_V3_RBAC(), encoder: encoder)
+        guard let link = settings.auth.enforcer else { return [jwtFilter, rbacFilter] }
+        // After `rbac`: only requests the native filters allowed reach the enforcer, on backend-JWT routes only.
+        return [jwtFilter, rbacFilter, try backendJWTFilter(link, settings: settings, encoder: encoder)]
+    }
+
+    static let jwtAuthenticationTypeURL = "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"
+
+    /// `jwt_authn`'s configuration for the credential lists of every served API (each API's routes name the
+    /// requirement of its list): a provider per issuer and credential location in use, and a requirement per list
+    /// (`requires_any` of its providers). Changes only when a deploy brings a list no served API had.
+    static func jwtAuthentication(
+        requirements: Set<[Credential]>, settings: XDSSettings
+    ) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtAuthentication {
         var jwt = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtAuthentication()
-        for header in settings.auth.oauth2Headers {
+        // The internal-key provider always exists (the filter needs at least one, and it is fixed).
+        var internalKey = baseProvider(issuer: settings.auth.internalKeyIssuer, settings: settings)
+        var location = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtHeader()
+        location.name = AuthPlanBuilder.internalKeyHeader
+        internalKey.fromHeaders = [location]
+        internalKey.audiences = [AuthPlanBuilder.internalKeyAudience]
+        internalKey.forward = false  // never sent to a backend
+        internalKey.payloadInMetadata = internalKeyMetadataKey
+        jwt.providers[internalKeyProvider] = internalKey
+        for credential in Set(requirements.flatMap(\.self)) {
+            guard case .oauth2(let header, _) = credential else { continue }
             func accessTokenProvider(_ base: Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider {
                 var provider = base
                 var location = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtHeader()
@@ -76,41 +117,33 @@ extension XDSTranslator {
                 jwt.providers[oauth2Provider(header, external: index)] = accessTokenProvider(base)
             }
         }
-        var internalKey = baseProvider(issuer: settings.auth.internalKeyIssuer, settings: settings)
-        var location = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtHeader()
-        location.name = AuthPlanBuilder.internalKeyHeader
-        internalKey.fromHeaders = [location]
-        internalKey.audiences = [AuthPlanBuilder.internalKeyAudience]
-        internalKey.forward = false  // never sent to a backend
-        internalKey.payloadInMetadata = internalKeyMetadataKey
-        jwt.providers[internalKeyProvider] = internalKey
-        for credentials in requirements(settings: settings) {
-            var any = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirementOrList()
-            any.requirements = credentials.flatMap { credential -> [Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirement] in
-                var names = [requirementName([credential])]
-                if case .oauth2(let header, _) = credential {
-                    names += settings.auth.externalIssuers.indices.map { oauth2Provider(header, external: $0) }
-                }
-                return names.map { name in
-                    var requirement = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirement()
-                    requirement.providerName = name
-                    return requirement
-                }
-            }
+        for credentials in requirements {
+            let names = credentials.flatMap { providerNames($0, settings: settings) }
             var requirement = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirement()
-            requirement.requiresAny = any
+            if names.count == 1 {
+                requirement.providerName = names[0]  // `requires_any` needs two or more
+            } else {
+                var any = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirementOrList()
+                any.requirements = names.map { name in
+                    var one = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirement()
+                    one.providerName = name
+                    return one
+                }
+                requirement.requiresAny = any
+            }
             jwt.requirementMap[requirementName(credentials)] = requirement
         }
-        var jwtFilter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
-        jwtFilter.name = jwtFilterName
-        jwtFilter.typedConfig = try AnyPacking.pack(jwt, encoder: encoder)
-        // No global rules: only routes with an RBACPerRoute are checked.
-        var rbacFilter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
-        rbacFilter.name = rbacFilterName
-        rbacFilter.typedConfig = try AnyPacking.pack(Envoy_Extensions_Filters_Http_Rbac_V3_RBAC(), encoder: encoder)
-        guard let link = settings.auth.enforcer else { return [jwtFilter, rbacFilter] }
-        // After `rbac`: only requests the native filters allowed reach the enforcer, on backend-JWT routes only.
-        return [jwtFilter, rbacFilter, try backendJWTFilter(link, settings: settings, encoder: encoder)]
+        return jwt
+    }
+
+    /// The ECDS resource carrying ``jwtAuthentication(requirements:settings:)``.
+    package static func jwtAuthnExtension(
+        requirements: Set<[Credential]>, settings: XDSSettings, encoder: ProtoEncoder
+    ) throws -> Envoy_Config_Core_V3_TypedExtensionConfig {
+        var config = Envoy_Config_Core_V3_TypedExtensionConfig()
+        config.name = jwtFilterName
+        config.typedConfig = try AnyPacking.pack(jwtAuthentication(requirements: requirements, settings: settings), encoder: encoder)
+        return config
     }
 
     /// What every provider shares: issuer, key source, time rules (`exp` required, a non-empty `sub`, the
@@ -158,7 +191,7 @@ extension XDSTranslator {
         settings: XDSSettings, encoder: ProtoEncoder
     ) throws {
         if case .enforcer = settings.auth.enforcement {
-            return try applyEnforcer(plan, operation, keyType: keyType, to: &route, encoder: encoder)
+            return try applyEnforcer(plan, operation, keyType: keyType, to: &route, settings: settings, encoder: encoder)
         }
         if let jwt = plan.backendJWT, !plan.disabled, operation.secured {
             guard settings.auth.enforcer != nil else {
@@ -175,13 +208,7 @@ extension XDSTranslator {
             route.typedPerFilterConfig[jwtFilterName] = try AnyPacking.pack(perRoute, encoder: encoder)
             return
         }
-        let name = requirementName(plan.credentials)
-        guard requirements(settings: settings).map(requirementName).contains(name) else {
-            throw UnservableAPI(
-                "its credentials (\(name)) are not configured on the gateway: OAuth2 headers other than "
-                    + settings.auth.oauth2Headers.joined(separator: ", ") + " need the adapter setting auth.oauth2.headers")
-        }
-        perRoute.requirementName = name
+        perRoute.requirementName = requirementName(plan.credentials)
         route.typedPerFilterConfig[jwtFilterName] = try AnyPacking.pack(perRoute, encoder: encoder)
 
         var rules = Envoy_Config_Rbac_V3_RBAC()

@@ -62,9 +62,15 @@ extension XDSTranslator {
     /// evaluator would allow them, and client `x-apk-*` headers are already dropped by the early mutation).
     static func applyEnforcer(
         _ plan: APIAuthPlan, _ operation: OperationAuthPlan, keyType: KeyType, to route: inout Envoy_Config_Route_V3_Route,
-        encoder: ProtoEncoder
+        settings: XDSSettings, encoder: ProtoEncoder
     ) throws {
         guard !plan.disabled, operation.secured else { return }
+        let sent = Set(settings.auth.oauth2Headers + [AuthPlanBuilder.internalKeyHeader])
+        if let missing = plan.credentials.first(where: { !sent.contains($0.header) }) {
+            throw UnservableAPI(
+                "enforcer mode sends the enforcer only the headers of the adapter setting AUTH_OAUTH2_HEADERS ("
+                    + settings.auth.oauth2Headers.joined(separator: ", ") + "), not \(missing.header)")
+        }
         var perRoute = Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthzPerRoute()
         perRoute.checkSettings.contextExtensions[RoutePlan.contextKey] =
             try RoutePlan(api: plan, operation: operation, keyType: keyType).encoded()

@@ -51,6 +51,11 @@ extension XDSTranslator {
             }
         }
         result.clusters = try api.backends.map { try cluster(for: $0, settings: settings, encoder: encoder) }
+        if case .native = settings.auth.enforcement, !api.auth.disabled,
+            api.environments.contains(where: { $0.routes.contains { $0.auth.secured } })
+        {
+            result.requirements = [api.auth.credentials]
+        }
         return result
     }
 
