@@ -201,6 +201,31 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Redis (RESP2) over SwiftNIO for the ratelimiter: codec, FIFO connection, self-repairing pool, in-memory fake.
+        .target(
+            name: "APKRedis",
+            dependencies: [
+                "APKSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "shared/Sources/APKRedis",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKRedisTests",
+            dependencies: [
+                "APKRedis", "APKSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "shared/Tests/APKRedisTests",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: xDS core (snapshot cache, ADS state machine and server)
         .target(
             name: "APKXDS",

@@ -68,6 +68,8 @@ ensure_deps() {
     command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+    # The Redis client's tests (and the ratelimiter) run a redis-server of their own on a free loopback port.
+    command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
     if [ "${#missing[@]}" -gt 0 ]; then
         # shellcheck disable=SC2015  # meant: die unless we are root and have apt-get
         [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || die "missing: ${missing[*]} (install them)"

@@ -1,0 +1,242 @@
+import APKSupport
+package import Logging
+package import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Up to `maxConnections` connections to one Redis server, opened lazily and repaired in the background.
+///
+/// - Each request goes to the least busy open connection (ties rotate). Another connection is opened, up to the
+///   maximum, when the chosen one already has requests in flight; the request does not wait for it.
+/// - The first request waits for the first connection (bounded by `connectTimeout`). Once a connection broke or an
+///   attempt failed, requests that find no open connection fail at once with ``RedisClientError/Code/notConnected``
+///   rather than wait: a rate limiter must decide fast, with or without Redis.
+/// - A broken connection is reconnected by the pool itself: at once if it had been up for a while, otherwise after
+///   the configured back-off (exponential, capped, with jitter). Timers run on the event loop; no task is started.
+/// - ``shutdown()`` closes every connection and stops reconnecting; it must be called before the pool is dropped.
+package final class RedisConnectionPool: RedisClient {
+    private enum Slot {
+        case idle
+        /// `waitable`: a request started it (first use) and requests may wait for it.
+        case connecting(EventLoopFuture<RESPConnection>, waitable: Bool)
+        case ready(RESPConnection, since: NIODeadline)
+        case backingOff(Scheduled<Void>)
+    }
+
+    private struct State {
+        var slots: [Slot]
+        /// Consecutive failed attempts per slot, which choose the back-off delay.
+        var failures: [Int]
+        /// True from a failure or a lost connection until the next successful connect.
+        var isDown = false
+        var isShutDown = false
+        var nextStart = 0
+    }
+
+    private enum Lease {
+        case use(RESPConnection)
+        case wait(EventLoopFuture<RESPConnection>)
+        case fail(RedisClientError)
+    }
+
+    private let configuration: RedisConfiguration
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let state: Mutex<State>
+
+    /// Creates a pool; nothing connects until the first request.
+    package init(
+        configuration: RedisConfiguration,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "apk.redis")
+    ) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        var logger = logger
+        logger[metadataKey: "redis.server"] = "\(configuration.host):\(configuration.port)"
+        self.logger = logger
+        let size = max(configuration.maxConnections, 1)
+        state = Mutex(State(slots: Array(repeating: .idle, count: size), failures: Array(repeating: 0, count: size)))
+    }
+
+    package func send(_ command: [String]) async throws -> RESPValue {
+        try await lease().send(command)
+    }
+
+    package func pipeline(_ commands: [[String]]) async throws -> [RESPValue] {
+        guard !commands.isEmpty else { return [] }
+        return try await lease().pipeline(commands)
+    }
+
+    /// Open connections right now (for health checks and tests).
+    package var openConnections: Int {
+        state.withLock { state in
+            state.slots.count { if case .ready(let connection, _) = $0 { connection.isActive } else { false } }
+        }
+    }
+
+    /// Closes every connection and stops reconnecting; later requests fail with ``RedisClientError/Code/shutDown``.
+    package func shutdown() async {
+        let (connections, attempts) = state.withLock { state in
+            state.isShutDown = true
+            var connections: [RESPConnection] = []
+            var attempts: [EventLoopFuture<RESPConnection>] = []
+            for slot in state.slots {
+                switch slot {
+                case .idle: break
+                case .connecting(let attempt, _): attempts.append(attempt)
+                case .ready(let connection, _): connections.append(connection)
+                case .backingOff(let timer): timer.cancel()
+                }
+            }
+            state.slots = state.slots.map { _ in .idle }
+            return (connections, attempts)
+        }
+        for connection in connections {
+            await connection.close()
+        }
+        for attempt in attempts {
+            // A connect that completes after shutdown is closed by `connectFinished`; wait for it to settle.
+            if let connection = try? await attempt.get() { await connection.close() }
+        }
+    }
+
+    private func lease() async throws -> RESPConnection {
+        var toStart: (Int, EventLoopPromise<RESPConnection>)?
+        let lease = state.withLock { state -> Lease in
+            if state.isShutDown { return .fail(.shutDown) }
+            let count = state.slots.count
+            var best: (connection: RESPConnection, load: Int)?
+            for offset in 0..<count {
+                guard case .ready(let connection, _) = state.slots[(state.nextStart + offset) % count],
+                    connection.isActive
+                else { continue }
+                let load = connection.inFlight
+                if best.map({ load < $0.load }) ?? true { best = (connection, load) }
+            }
+            state.nextStart = (state.nextStart + 1) % count
+            let idle = state.slots.firstIndex { if case .idle = $0 { true } else { false } }
+            if let best {
+                if best.load > 0, !state.isDown, let idle {
+                    toStart = (idle, reserve(slot: idle, waitable: false, in: &state))
+                }
+                return .use(best.connection)
+            }
+            if state.isDown {
+                return .fail(RedisClientError(.notConnected, "no Redis connection is up; reconnecting"))
+            }
+            for case .connecting(let attempt, waitable: true) in state.slots {
+                return .wait(attempt)
+            }
+            if let idle {
+                let promise = reserve(slot: idle, waitable: true, in: &state)
+                toStart = (idle, promise)
+                return .wait(promise.futureResult)
+            }
+            return .fail(RedisClientError(.notConnected, "no Redis connection is up; connecting"))
+        }
+        if let (slot, promise) = toStart { startConnect(slot: slot, promise: promise) }
+        switch lease {
+        case .use(let connection): return connection
+        case .wait(let attempt): return try await attempt.get()
+        case .fail(let error): throw error
+        }
+    }
+
+    /// Marks `slot` as connecting; the caller starts the attempt after leaving the lock.
+    private func reserve(slot: Int, waitable: Bool, in state: inout State) -> EventLoopPromise<RESPConnection> {
+        let promise = eventLoopGroup.next().makePromise(of: RESPConnection.self)
+        state.slots[slot] = .connecting(promise.futureResult, waitable: waitable)
+        return promise
+    }
+
+    private func startConnect(slot: Int, promise: EventLoopPromise<RESPConnection>) {
+        let eventLoop = promise.futureResult.eventLoop
+        RESPConnection.connect(configuration: configuration, eventLoop: eventLoop, logger: logger)
+            .whenComplete { result in
+                // The pool's state first, so that a woken waiter already finds the connection ready.
+                self.connectFinished(slot: slot, result: result, eventLoop: eventLoop)
+                promise.completeWith(result)
+            }
+    }
+
+    private func connectFinished(slot: Int, result: Result<RESPConnection, any Error>, eventLoop: any EventLoop) {
+        enum Outcome { case connected(restored: Bool), failed(attempt: Int, delay: Duration), closeNow, none }
+        let outcome = state.withLock { state -> Outcome in
+            if state.isShutDown {
+                state.slots[slot] = .idle
+                return (try? result.get()) == nil ? .none : .closeNow
+            }
+            switch result {
+            case .success(let connection):
+                state.slots[slot] = .ready(connection, since: .now())
+                let restored = state.isDown
+                state.isDown = false
+                return .connected(restored: restored)
+            case .failure:
+                state.isDown = true
+                let (attempt, delay) = scheduleRetry(slot: slot, eventLoop: eventLoop, in: &state)
+                return .failed(attempt: attempt, delay: delay)
+            }
+        }
+        switch (outcome, result) {
+        case (.connected(let restored), .success(let connection)):
+            if restored { logger.info("Redis connection restored") }
+            connection.closeFuture.whenComplete { _ in self.connectionClosed(slot: slot, connection: connection) }
+        case (.closeNow, .success(let connection)):
+            connection.channel.close(promise: nil)
+        case (.failed(let attempt, let delay), .failure(let error)):
+            let metadata: Logger.Metadata = ["error": "\(error)", "redis.retry.delay": "\(delay)"]
+            if attempt == 0 {
+                logger.warning("Redis connect failed; retrying in the background", metadata: metadata)
+            } else {
+                logger.debug("Redis connect failed again", metadata: metadata)
+            }
+        default:
+            break
+        }
+    }
+
+    /// A connection closed: reconnect at once if it had been up for a while (counted as healthy), else back off.
+    private func connectionClosed(slot: Int, connection: RESPConnection) {
+        enum Next { case ignore, retryLater, retryNow(EventLoopPromise<RESPConnection>) }
+        let eventLoop = connection.channel.eventLoop
+        let next = state.withLock { state -> Next in
+            guard !state.isShutDown, case .ready(let current, let since) = state.slots[slot], current === connection
+            else { return .ignore }
+            state.isDown = true
+            guard NIODeadline.now() - since >= TimeAmount(configuration.reconnectBackoff.max) else {
+                // Closed soon after opening (maxclients, a proxy dropping us): no reconnect storm.
+                _ = scheduleRetry(slot: slot, eventLoop: eventLoop, in: &state)
+                return .retryLater
+            }
+            state.failures[slot] = 0
+            return .retryNow(reserve(slot: slot, waitable: false, in: &state))
+        }
+        switch next {
+        case .ignore: return
+        case .retryLater: logger.warning("Redis connection lost soon after opening; reconnecting after a back-off")
+        case .retryNow(let promise):
+            logger.warning("Redis connection lost; reconnecting")
+            startConnect(slot: slot, promise: promise)
+        }
+    }
+
+    /// Puts `slot` into back-off for its next attempt; returns the attempt number and the delay.
+    private func scheduleRetry(slot: Int, eventLoop: any EventLoop, in state: inout State) -> (Int, Duration) {
+        let attempt = state.failures[slot]
+        state.failures[slot] += 1
+        let delay = configuration.reconnectBackoff.delay(attempt: attempt, random: Double.random(in: 0..<1))
+        let timer = eventLoop.scheduleTask(in: TimeAmount(delay)) { self.reconnect(slot: slot) }
+        state.slots[slot] = .backingOff(timer)
+        return (attempt, delay)
+    }
+
+    private func reconnect(slot: Int) {
+        let promise = state.withLock { state -> EventLoopPromise<RESPConnection>? in
+            guard !state.isShutDown, case .backingOff = state.slots[slot] else { return nil }
+            return reserve(slot: slot, waitable: false, in: &state)
+        }
+        if let promise { startConnect(slot: slot, promise: promise) }
+    }
+}
