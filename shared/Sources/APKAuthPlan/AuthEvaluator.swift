@@ -1,3 +1,4 @@
+import Foundation
 package import APKAuth
 package import APKModel
 
@@ -18,15 +19,19 @@ package struct TrustedKeys: Sendable {
     /// `iss` of internal keys (never an access-token issuer) and the keys that sign them.
     package var internalKeyIssuer: String
     package var internalKeys: [Entry]
+    /// API-key issuers (`AUTH_API_KEY_ISSUERS`): `iss` → its keys. Never access-token issuers.
+    package var apiKeyIssuers: [String: [Entry]]
     /// Changes whenever the keys may have changed (a ``VerificationCache`` forgets what older keys verified).
     package var generation: UInt64
 
     package init(
-        accessTokenIssuers: [String: [Entry]], internalKeyIssuer: String, internalKeys: [Entry], generation: UInt64 = 0
+        accessTokenIssuers: [String: [Entry]], internalKeyIssuer: String, internalKeys: [Entry],
+        apiKeyIssuers: [String: [Entry]] = [:], generation: UInt64 = 0
     ) {
         self.accessTokenIssuers = accessTokenIssuers
         self.internalKeyIssuer = internalKeyIssuer
         self.internalKeys = internalKeys
+        self.apiKeyIssuers = apiKeyIssuers
         self.generation = generation
     }
 
@@ -42,18 +47,51 @@ package struct AuthRequest: Sendable {
     package var method: String
     /// Header names in lower case, in arrival order (repeated names kept).
     package var headers: [(name: String, value: String)]
+    /// The request path with its query (`/orders?apiKey=…`), for query-parameter API keys.
+    package var path: String
 
-    package init(method: String, headers: [(name: String, value: String)]) {
+    package init(method: String, headers: [(name: String, value: String)], path: String = "") {
         self.method = method.uppercased()
         self.headers = headers.map { ($0.name.lowercased(), $0.value) }
+        self.path = path
     }
 
     func values(_ name: String) -> [String] { headers.filter { $0.name == name }.map(\.value) }
+
+    /// The values of query parameter `name` (exact name; values percent-decoded, `+` kept).
+    package func queryValues(_ name: String) -> [String] {
+        guard let mark = path.firstIndex(of: "?") else { return [] }
+        let query = path[path.index(after: mark)...].prefix { $0 != "#" }
+        return query.split(separator: "&", omittingEmptySubsequences: true).compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts[0] == name else { return nil }
+            let raw = parts.count > 1 ? String(parts[1]) : ""
+            return raw.removingPercentEncoding ?? raw
+        }
+    }
+
+    /// The credential's values in this request (none, one, or several: ambiguous).
+    func values(of credential: Credential) -> [String] {
+        switch credential {
+        case .apiKey(.query(let name), _): queryValues(name)
+        default: credential.header.map(values) ?? []
+        }
+    }
+}
+
+/// Which issuers may have signed a credential: kept apart, so that no kind of credential is accepted as another.
+package enum TokenPool: Sendable, Hashable {
+    /// Access tokens (OAuth2 and the JWT auth type): the API organization's issuers, never the internal-key issuer.
+    case accessToken
+    /// Internal keys: the internal-key issuer only, audience `apk-internal-key`.
+    case internalKey
+    /// API keys: the API-key issuers only.
+    case apiKey
 }
 
 /// Who a request authenticated as.
 package struct Identity: Sendable, Hashable {
-    package enum Kind: String, Sendable, Hashable { case oauth2, internalKey }
+    package enum Kind: String, Sendable, Hashable { case oauth2, jwt, apiKey, internalKey }
     package var kind: Kind
     package var issuer: String
     package var subject: String
@@ -75,6 +113,8 @@ package struct Allowance: Sendable, Hashable {
     /// Request headers to remove: every client-sent `x-apk-*` header, internal keys (on secured operations) and
     /// access tokens the API does not send upstream.
     package var removeHeaders: [String]
+    /// Query parameters to remove: an API key read from the query that the API does not send upstream.
+    package var removeQueryParameters: [String] = []
     /// nil when the operation is not secured (or authentication is disabled).
     package var identity: Identity?
 }
@@ -106,61 +146,88 @@ package enum AuthEvaluator {
         keys: TrustedKeys, now: Double, cache: VerificationCache? = nil
     ) -> Decision {
         var removed = Set(request.headers.map(\.name).filter { $0.hasPrefix("x-apk-") })
+        var removedParameters: Set<String> = []
         func allow(_ identity: Identity?) -> Decision {
-            .allow(Allowance(removeHeaders: removed.sorted(), identity: identity))
+            .allow(Allowance(
+                removeHeaders: removed.sorted(), removeQueryParameters: removedParameters.sorted(), identity: identity))
         }
         if request.method == "OPTIONS" || api.disabled || !operation.secured { return allow(nil) }
-        // Internal keys are the gateway's own credential: never sent to a backend, whichever credential decides.
-        for case .internalKey(let header) in api.credentials where !request.values(header.lowercased()).isEmpty {
-            removed.insert(header.lowercased())
+        // Credentials the API does not send upstream are removed whichever credential decides (as the native routes
+        // do); internal keys are the gateway's own credential and never reach a backend.
+        for credential in api.credentials where !request.values(of: credential).isEmpty {
+            switch credential {
+            case .internalKey(let header): removed.insert(header.lowercased())
+            case .oauth2(let header, false), .jwt(let header, false, _): removed.insert(header.lowercased())
+            case .apiKey(.header(let name), false): removed.insert(name.lowercased())
+            case .apiKey(.query(let name), false): removedParameters.insert(name)
+            default: break
+            }
         }
         var reason = "missing"
         for credential in api.credentials {
-            let values = request.values(credential.header)
+            let values = request.values(of: credential)
             guard !values.isEmpty else { continue }
             guard values.count == 1, let value = values.first else {
-                reason = "duplicate_header"  // sent twice: ambiguous, counts as not sent
+                reason = "duplicate_credential"  // sent twice: ambiguous, counts as not sent
                 continue
             }
+            let token: String
+            let pool: TokenPool
             switch credential {
-            case .oauth2(_, let sendToUpstream):
-                guard let token = bearerToken(value) else {
+            case .oauth2:
+                guard let bearer = bearerToken(value) else {
                     reason = "not_bearer"
                     continue
                 }
-                let verified: VerifiedToken
-                switch verify(token, keys: keys, now: now, asInternalKey: false, cache: cache) {
-                case .success(let token): verified = token
-                case .failure(let rejection):
-                    reason = rejection
-                    continue
-                }
-                // The first valid credential decides (Envoy's requires_any stops there): no fall-through to a key.
+                (token, pool) = (bearer, .accessToken)
+            case .jwt: (token, pool) = (value, .accessToken)
+            case .apiKey: (token, pool) = (value, .apiKey)
+            case .internalKey: (token, pool) = (value, .internalKey)
+            }
+            let verified: VerifiedToken
+            switch verify(token, keys: keys, now: now, pool: pool, cache: cache) {
+            case .success(let token): verified = token
+            case .failure(let rejection):
+                reason = rejection
+                continue
+            }
+            // The first valid credential decides (Envoy's requires_any stops there): what follows is not tried.
+            switch credential {
+            case .oauth2:
                 guard operation.scopes.allSatisfy(verified.scopes(fromClaim: Self.scopesClaim).contains) else {
                     return .deny(.missingScope(target: operation.target), reason: "missing_scope")
                 }
-                if !sendToUpstream { removed.insert(credential.header) }
                 return allow(Identity(kind: .oauth2, token: verified))
-            case .internalKey:
-                let verified: VerifiedToken
-                switch verify(value, keys: keys, now: now, asInternalKey: true, cache: cache) {
-                case .success(let token): verified = token
-                case .failure(let rejection):
-                    reason = rejection
-                    continue
+            case .jwt(_, _, let audiences):
+                guard audiences.isEmpty || !Set(Self.audiences(verified.claims["aud"])).isDisjoint(with: audiences) else {
+                    return .deny(.invalidCredentials, reason: "wrong_audience")
                 }
+                return allow(Identity(kind: .jwt, token: verified))
+            case .apiKey:
+                if let keytype = verified.claims["keytype"], keytype != .string(keyType.rawValue) {
+                    return .deny(.invalidCredentials, reason: "api_key_of_another_environment")
+                }
+                return allow(Identity(kind: .apiKey, token: verified))
+            case .internalKey:
                 guard verified.claims["apiId"]?.stringValue == api.apiID else {
-                    reason = "internal_key_of_another_api"
-                    continue
+                    return .deny(.invalidCredentials, reason: "internal_key_of_another_api")
                 }
                 guard verified.claims["keytype"]?.stringValue == keyType.rawValue else {
-                    reason = "internal_key_of_another_environment"
-                    continue
+                    return .deny(.invalidCredentials, reason: "internal_key_of_another_environment")
                 }
                 return allow(Identity(kind: .internalKey, token: verified))
             }
         }
         return .deny(.invalidCredentials, reason: reason)
+    }
+
+    /// `aud` as a list (a string or an array of strings).
+    static func audiences(_ claim: JSONValue?) -> [String] {
+        switch claim {
+        case .string(let value): [value]
+        case .array(let values): values.compactMap(\.stringValue)
+        default: []
+        }
     }
 
     /// `Bearer <token>`, the scheme spelled exactly so: RFC 6750 allows any case, but Envoy's `jwt_authn` matches the
@@ -171,14 +238,15 @@ package enum AuthEvaluator {
         return token.isEmpty ? nil : String(token)
     }
 
-    /// Signature, validity and issuer of a token: an access token from a trusted issuer that is not an internal key
-    /// (`asInternalKey: false`), or an internal key of the internal-key issuer (`asInternalKey: true`). Failure: the reason.
+    /// Signature, validity and issuer of a token of `pool`: an access token from a trusted issuer (never the
+    /// internal-key or an API-key issuer), an internal key of the internal-key issuer with audience
+    /// `apk-internal-key`, or an API key of an API-key issuer. Failure: the reason.
     static func verify(
-        _ token: String, keys: TrustedKeys, now: Double, asInternalKey: Bool, cache: VerificationCache? = nil
+        _ token: String, keys: TrustedKeys, now: Double, pool: TokenPool, cache: VerificationCache? = nil
     ) -> Verification {
         let leeway = Double(clockSkewSeconds)
         if let cache {
-            switch cache.lookup(token, internalKey: asInternalKey, generation: keys.generation, now: now, leeway: leeway) {
+            switch cache.lookup(token, pool: pool, generation: keys.generation, now: now, leeway: leeway) {
             case .hit(let verified): return .success(verified)
             case .invalid(let reason): return .failure(reason)
             case .miss: break
@@ -187,22 +255,25 @@ package enum AuthEvaluator {
         do throws(TokenRejection) {
             let jws = try CompactJWS.parse(token)
             let issuer = jws.string("iss") ?? ""
-            let entries = asInternalKey
-                ? (issuer == keys.internalKeyIssuer ? keys.internalKeys : nil)
-                : (issuer == keys.internalKeyIssuer ? nil : keys.accessTokenIssuers[issuer])
+            let entries: [TrustedKeys.Entry]?
+            switch pool {
+            case .accessToken: entries = issuer == keys.internalKeyIssuer ? nil : keys.accessTokenIssuers[issuer]
+            case .internalKey: entries = issuer == keys.internalKeyIssuer ? keys.internalKeys : nil
+            case .apiKey: entries = keys.apiKeyIssuers[issuer]
+            }
             guard let entries else { throw .unknownIssuer }
             let audiences = try TokenVerifier.check(
                 jws, candidates: TrustedKeys.candidates(entries, kid: jws.keyID), now: now,
                 leeway: leeway, checksIssuedAt: false)
             // Internal keys are kept out of the access-token path by their own issuer (never an access-token
             // issuer); an access token's audience is not checked (as in jwt_authn without `audiences`).
-            guard !asInternalKey || audiences.contains(TokenVerifier.internalKeyAudience) else {
+            guard pool != .internalKey || audiences.contains(TokenVerifier.internalKeyAudience) else {
                 return .failure("not_an_internal_key")
             }
             let verified = VerifiedToken(issuer: issuer, claims: jws.claims)
             if let cache, let expiry = jws.numericDate("exp") {  // `check` required `exp`
                 cache.store(
-                    token, internalKey: asInternalKey, generation: keys.generation,
+                    token, pool: pool, generation: keys.generation,
                     entry: .init(token: verified, expiry: expiry, notBefore: jws.numericDate("nbf")))
             }
             return .success(verified)

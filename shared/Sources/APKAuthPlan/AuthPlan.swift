@@ -37,16 +37,32 @@ package struct APIAuthPlan: Sendable, Hashable, Codable {
 package enum Credential: Sendable, Hashable, Codable {
     /// An access token as `<header>: Bearer <jwt>` from a trusted issuer of the API's organization.
     case oauth2(header: String, sendToUpstream: Bool)
+    /// The JWT auth type: a token of a trusted issuer sent raw in `<header>` (no scheme); when `audiences` is not
+    /// empty its `aud` must name one of them. Never scope-checked (contract §7.4).
+    case jwt(header: String, sendToUpstream: Bool, audiences: [String])
+    /// An API key: a JWT of an API-key issuer (the gateway's `AUTH_API_KEY_ISSUERS`) sent raw in a header or a query
+    /// parameter; a key whose `keytype` names the other environment is refused.
+    case apiKey(location: APIKeyLocation, sendToUpstream: Bool)
     /// An internal key minted by `generate-key` in `<header>` (raw JWT): signed by the built-in issuer's keys,
     /// audience `apk-internal-key`, `apiId` = this API, `keytype` = the environment of the route.
     case internalKey(header: String)
 
-    /// The header the credential is read from (lower-case).
-    package var header: String {
+    /// The header the credential is read from (lower-case); nil for a query-parameter API key.
+    package var header: String? {
         switch self {
-        case .oauth2(let header, _), .internalKey(let header): header.lowercased()
+        case .oauth2(let header, _), .jwt(let header, _, _), .internalKey(let header): header.lowercased()
+        case .apiKey(.header(let name), _): name.lowercased()
+        case .apiKey(.query, _): nil
         }
     }
+}
+
+/// Where an API key is read from.
+package enum APIKeyLocation: Sendable, Hashable, Codable {
+    /// A request header (lower case).
+    case header(String)
+    /// A query parameter (case-sensitive, as URLs are).
+    case query(String)
 }
 
 /// One operation (HTTPRoute rule match) of an API.

@@ -8,6 +8,8 @@ package import APKModel
 package enum AuthPlanBuilder {
     /// Header internal keys are read from (contract §7.3: the JWT auth type's CRD default header).
     package static let internalKeyHeader = "internal-key"
+    /// The apk-conf's default API-key header (lower case).
+    package static let defaultAPIKeyHeader = "apikey"
     /// The audience every internal key carries (and no access token may).
     package static let internalKeyAudience = TokenVerifier.internalKeyAudience
 
@@ -27,11 +29,32 @@ package enum AuthPlanBuilder {
                 }
                 credentials.append(.oauth2(header: oauth2.header.lowercased(), sendToUpstream: oauth2.sendTokenToUpstream))
             }
-            if let jwt = types.jwt, !jwt.disabled {
-                throw AuthPlanError("the JWT authentication type is not enforced by the gateway yet")
+            if let apiKey = types.apiKey {
+                for key in apiKey.keys {
+                    switch key.in.lowercased() {
+                    case "header":
+                        guard isHeaderName(key.name) else {
+                            throw AuthPlanError("API key header \"\(key.name)\" is not a valid header name")
+                        }
+                        credentials.append(.apiKey(location: .header(key.name.lowercased()), sendToUpstream: key.sendTokenToUpstream))
+                    case "query":
+                        guard isQueryName(key.name) else {
+                            throw AuthPlanError("API key query parameter \"\(key.name)\" is not a valid parameter name")
+                        }
+                        credentials.append(.apiKey(location: .query(key.name), sendToUpstream: key.sendTokenToUpstream))
+                    default:
+                        throw AuthPlanError("API key location \"\(key.in)\" is not Header or Query")
+                    }
+                }
             }
-            if let apiKey = types.apiKey, !apiKey.keys.isEmpty {
-                throw AuthPlanError("API key authentication is not enforced by the gateway yet")
+            if let jwt = types.jwt, !jwt.disabled {
+                guard isHeaderName(jwt.header) else {
+                    throw AuthPlanError("JWT header \"\(jwt.header)\" is not a valid header name")
+                }
+                guard jwt.audience.count <= 64, jwt.audience.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 512 }) else {
+                    throw AuthPlanError("JWT audiences must be 1…64 non-empty values")
+                }
+                credentials.append(.jwt(header: jwt.header.lowercased(), sendToUpstream: jwt.sendTokenToUpstream, audiences: jwt.audience))
             }
             if let mtls = types.mtls, !mtls.disabled, mtls.required.lowercased() == "mandatory" {
                 throw AuthPlanError("mandatory mutual TLS is not enforced by the gateway yet")
@@ -88,6 +111,18 @@ package enum AuthPlanBuilder {
                 UInt8(ascii: "0")...UInt8(ascii: "9"):
                 true
             default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            }
+        }
+    }
+
+    /// A query parameter name an API key may be read from: RFC 3986 unreserved characters.
+    static func isQueryName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 128 && name.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                true
+            default: "-._~".utf8.contains(byte)
             }
         }
     }

@@ -9,7 +9,7 @@ import Synchronization
 package final class VerificationCache: Sendable {
     struct Key: Hashable {
         var token: String
-        var internalKey: Bool
+        var pool: TokenPool
     }
 
     struct Entry: Sendable {
@@ -36,13 +36,13 @@ package final class VerificationCache: Sendable {
 
     package var count: Int { state.withLock { $0.entries.count } }
 
-    func lookup(_ token: String, internalKey: Bool, generation: UInt64, now: Double, leeway: Double) -> Lookup {
+    func lookup(_ token: String, pool: TokenPool, generation: UInt64, now: Double, leeway: Double) -> Lookup {
         let entry: Entry? = state.withLock { state in
             if state.generation != generation {
                 state = (generation, [:])
                 return nil
             }
-            return state.entries[Key(token: token, internalKey: internalKey)]
+            return state.entries[Key(token: token, pool: pool)]
         }
         guard let entry else { return .miss }
         guard now < entry.expiry + leeway else { return .invalid(TokenRejection.expired.reason) }
@@ -50,12 +50,12 @@ package final class VerificationCache: Sendable {
         return .hit(entry.token)
     }
 
-    func store(_ token: String, internalKey: Bool, generation: UInt64, entry: Entry) {
+    func store(_ token: String, pool: TokenPool, generation: UInt64, entry: Entry) {
         guard token.utf8.count <= Self.maxTokenBytes else { return }
         state.withLock { state in
             if state.generation != generation { state = (generation, [:]) }
             if state.entries.count >= limit { state.entries.removeAll(keepingCapacity: true) }
-            state.entries[Key(token: token, internalKey: internalKey)] = entry
+            state.entries[Key(token: token, pool: pool)] = entry
         }
     }
 }

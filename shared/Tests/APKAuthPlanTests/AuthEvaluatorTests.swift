@@ -168,7 +168,7 @@ struct AuthEvaluatorTests {
         ("sandbox internal key on production", "internal_key_of_another_environment"),
         ("internal key sent as a bearer token", "unknown_issuer"),
         ("access token sent as an internal key", "unknown_issuer"),
-        ("not a bearer token", "not_bearer"), ("internal key sent twice", "duplicate_header"),
+        ("not a bearer token", "not_bearer"), ("internal key sent twice", "duplicate_credential"),
     ])
     func reasons(_ name: String, _ reason: String) throws {
         let item = try #require(HostileCase.all.first { $0.name == name })
@@ -185,4 +185,107 @@ struct AuthEvaluatorTests {
     func spoofedHeaders() {
         #expect(denial(decide([("x-apk-consumer-key", "abc"), ("x-apk-auth", "ok")]))?.code == 900903)
     }
+}
+
+/// The JWT auth type and API keys (contract §7.3): raw tokens, each from its own pool of issuers, and what each
+/// may not do (an API key is no access token and the reverse; the JWT type is never scope-checked but may require
+/// an audience; a key naming the other environment is refused; a query key the API does not forward is removed).
+@Suite("Auth evaluator: JWT type and API keys")
+struct AuthEvaluatorCredentialTests {
+    static let apiKeyIssuer = "https://apim.example.com/publisher"
+    let keys: TrustedKeys = {
+        var keys = F.keys
+        keys.apiKeyIssuers = [Self.apiKeyIssuer: [TrustedKeys.Entry(kid: F.keyID, key: F.verificationKey)]]
+        return keys
+    }()
+    let operation = OperationAuthPlan(target: "/orders", secured: true, scopes: ["orders:admin"])
+
+    func plan(_ credentials: [Credential]) -> APIAuthPlan {
+        APIAuthPlan(apiID: "api-1", organization: "default", disabled: false, credentials: credentials, subscriptionValidation: false)
+    }
+
+    func decide(
+        _ credentials: [Credential], headers: [(String, String)] = [], path: String = "/orders", keyType: KeyType = .production
+    ) -> Decision {
+        AuthEvaluator.decide(
+            api: plan(credentials), operation: operation, keyType: keyType,
+            request: AuthRequest(method: "GET", headers: headers.map { (name: $0.0, value: $0.1) }, path: path),
+            keys: keys, now: F.now)
+    }
+
+    func apiKey(_ extra: [(String, JSONValue)] = []) -> String {
+        F.token(F.claims(extra, issuer: Self.apiKeyIssuer))
+    }
+
+    @Test func theJWTTypeReadsRawTokensChecksTheAudienceAndNoScopes() {
+        let jwt = Credential.jwt(header: "x-jwt", sendToUpstream: false, audiences: ["aud1", "other"])
+        // Raw (no scheme), scopes not checked although the operation asks for one the token lacks.
+        guard case .allow(let allowance) = decide([jwt], headers: [("X-JWT", F.token())]) else {
+            Issue.record("a raw token of a trusted issuer with a listed audience is allowed")
+            return
+        }
+        #expect(allowance.identity?.kind == .jwt && allowance.removeHeaders == ["x-jwt"])
+        // `aud` as an array naming one of them.
+        #expect(decide([jwt], headers: [("x-jwt", F.token(F.claims([("aud", ["x", "other"])])))]).isAllowed)
+        // Another audience, a Bearer-prefixed value, an internal key, an API key: refused with 401 900903.
+        for value in [
+            F.token(F.claims([("aud", "elsewhere")])), "Bearer " + F.token(), F.internalKey(api: "api-1"), apiKey(),
+        ] {
+            #expect(decide([jwt], headers: [("x-jwt", value)]).denial == .invalidCredentials, "\(value.prefix(20))")
+        }
+        // No audience configured: any audience.
+        #expect(decide([.jwt(header: "x-jwt", sendToUpstream: true, audiences: [])], headers: [("x-jwt", F.token(F.claims([("aud", "z")])))]).isAllowed)
+    }
+
+    @Test func apiKeysComeFromTheirOwnIssuersInAHeaderOrTheQuery() {
+        let header = Credential.apiKey(location: .header("apikey"), sendToUpstream: false)
+        let query = Credential.apiKey(location: .query("apiKey"), sendToUpstream: false)
+        guard case .allow(let viaHeader) = decide([header, query], headers: [("ApiKey", apiKey())]) else {
+            Issue.record("an API key in its header is allowed")
+            return
+        }
+        #expect(viaHeader.identity?.kind == .apiKey && viaHeader.removeHeaders == ["apikey"])
+        guard case .allow(let viaQuery) = decide([header, query], path: "/orders?x=1&apiKey=\(apiKey())&y=2") else {
+            Issue.record("an API key in its query parameter is allowed")
+            return
+        }
+        #expect(viaQuery.removeQueryParameters == ["apiKey"] && viaQuery.removeHeaders.isEmpty, "not forwarded")
+        // Query names are case-sensitive; a key sent twice is ambiguous.
+        #expect(decide([query], path: "/orders?apikey=\(apiKey())").denial == .invalidCredentials)
+        #expect(decide([query], path: "/orders?apiKey=\(apiKey())&apiKey=\(apiKey())").denial == .invalidCredentials)
+        // Forwarded when the API says so.
+        guard case .allow(let kept) = decide([.apiKey(location: .query("apiKey"), sendToUpstream: true)], path: "/orders?apiKey=\(apiKey())")
+        else {
+            Issue.record("allowed")
+            return
+        }
+        #expect(kept.removeQueryParameters.isEmpty)
+        // An access token or an internal key is not an API key, nor an API key an access token.
+        #expect(decide([header], headers: [("apikey", F.token())]).denial == .invalidCredentials)
+        #expect(decide([header], headers: [("apikey", F.internalKey(api: "api-1"))]).denial == .invalidCredentials)
+        #expect(decide([.oauth2(header: "authorization", sendToUpstream: true)], headers: [("authorization", "Bearer " + apiKey())]).denial
+            == .invalidCredentials)
+        // A key of the other environment is refused; one without `keytype` is good for both.
+        #expect(decide([header], headers: [("apikey", apiKey([("keytype", "SANDBOX")]))]).denial == .invalidCredentials)
+        #expect(decide([header], headers: [("apikey", apiKey([("keytype", "SANDBOX")]))], keyType: .sandbox).isAllowed)
+        // No API-key issuer trusted: no key is valid.
+        var none = keys
+        none.apiKeyIssuers = [:]
+        let refused = AuthEvaluator.decide(
+            api: plan([header]), operation: operation, keyType: .production,
+            request: AuthRequest(method: "GET", headers: [("apikey", apiKey())]), keys: none, now: F.now)
+        #expect(refused.denial == .invalidCredentials)
+    }
+
+    @Test func queryParametersArePercentDecodedAndExact() {
+        let request = AuthRequest(method: "GET", headers: [], path: "/a?apiKey=a%2Eb&apiKeyX=1&apiKey2=3#frag")
+        #expect(request.queryValues("apiKey") == ["a.b"])
+        #expect(AuthRequest(method: "GET", headers: [], path: "/a").queryValues("apiKey").isEmpty)
+        #expect(AuthRequest(method: "GET", headers: [], path: "/a?apiKey").queryValues("apiKey") == [""])
+    }
+}
+
+extension Decision {
+    var isAllowed: Bool { if case .allow = self { true } else { false } }
+    var denial: Denial? { if case .deny(let denial, _) = self { denial } else { nil } }
 }

@@ -42,20 +42,55 @@ struct AuthPlanBuilderTests {
         #expect(open.disabled)
     }
 
+    @Test("API keys (header and query) and the JWT type: in plan order OAuth2, API keys, JWT, internal key")
+    func apiKeysAndJWT() throws {
+        let oauth2 = AuthenticationSpec.OAuth2(header: "Authorization", sendTokenToUpstream: true, disabled: false, required: "mandatory")
+        let plan = try AuthPlanBuilder.api(
+            id: "api-1", organization: "org",
+            authentication: authentication(
+                oauth2: oauth2,
+                apiKey: .init(required: "optional", keys: [
+                    .init(in: "Header", name: "ApiKey", sendTokenToUpstream: false),
+                    .init(in: "Query", name: "apiKey", sendTokenToUpstream: true),
+                ]),
+                jwt: .init(header: "X-JWT", sendTokenToUpstream: false, disabled: false, audience: ["orders"])),
+            policy: nil)
+        #expect(plan.credentials == [
+            .oauth2(header: "authorization", sendToUpstream: true),
+            .apiKey(location: .header("apikey"), sendToUpstream: false),
+            .apiKey(location: .query("apiKey"), sendToUpstream: true),  // query names keep their case
+            .jwt(header: "x-jwt", sendToUpstream: false, audiences: ["orders"]),
+            .internalKey(header: "internal-key"),
+        ])
+        // The JWT type alone: no internal keys (they go with OAuth2).
+        let jwtOnly = try AuthPlanBuilder.api(
+            id: "api-1", organization: "org",
+            authentication: authentication(jwt: .init(header: "x-jwt", sendTokenToUpstream: false, disabled: false, audience: [])),
+            policy: nil)
+        #expect(jwtOnly.credentials == [.jwt(header: "x-jwt", sendToUpstream: false, audiences: [])])
+        for bad in [
+            AuthenticationSpec.APIKey.Key(in: "Cookie", name: "k", sendTokenToUpstream: false),
+            .init(in: "Query", name: "a key", sendTokenToUpstream: false),
+            .init(in: "Header", name: "bad header", sendTokenToUpstream: false),
+        ] {
+            #expect(throws: AuthPlanError.self) {
+                try AuthPlanBuilder.api(
+                    id: "api-1", organization: "org",
+                    authentication: authentication(apiKey: .init(required: "optional", keys: [bad])), policy: nil)
+            }
+        }
+    }
+
     @Test("what the gateway cannot enforce yet is an error, never dropped", arguments: [
-        "apiKey", "mtls", "jwt", "subscription", "header",
+        "mtls", "subscription", "header",
     ])
     func unsupported(_ kind: String) {
         let oauth2 = AuthenticationSpec.OAuth2(header: "Authorization", sendTokenToUpstream: true, disabled: false, required: "mandatory")
         var spec: AuthenticationSpec?
         var policy: APIPolicySpec?
         switch kind {
-        case "apiKey":
-            spec = authentication(oauth2: oauth2, apiKey: .init(required: "optional", keys: [.init(in: "Header", name: "apikey", sendTokenToUpstream: false)]))
         case "mtls":
             spec = authentication(oauth2: oauth2, mtls: .init(disabled: false, required: "mandatory"))
-        case "jwt":
-            spec = authentication(jwt: .init(header: "x-jwt", sendTokenToUpstream: false, disabled: false, audience: []))
         case "header":
             spec = authentication(oauth2: .init(header: "bad header", sendTokenToUpstream: true, disabled: false, required: "mandatory"))
         default:

@@ -31,20 +31,21 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     package static var available: Bool { TestEnvironment.databaseURL != nil && TestEnvironment.envoyBinary != nil }
 
     /// `testIssuer`: an extra token issuer the router trusts (`AUTH_ISSUERS`), its JWKS served by apk-echo at
-    /// `/.well-known/jwks.json` from a file in ``directory``.
+    /// `/.well-known/jwks.json` from a file in ``directory``. `apiKeyIssuer`: the `iss` of API keys the router trusts
+    /// (`AUTH_API_KEY_ISSUERS`), signed with the test issuer's keys.
     /// `enforcement: .enforcer` also starts `apk-enforcer` (before the adapter) and has the router call it for every
     /// secured request; `withEnforcer: true` starts it in `native` mode too (backend-JWT routes, the router's
     /// `/.wellknown/jwks`). Without an enforcer the adapter is told there is none.
     /// `environment` is added to the deployer's, the adapter's and the enforcer's (e.g. short key-rotation periods).
     /// Waits for a ``StackSlots`` slot first (one stack at a time); ``stop()`` gives it back.
     package convenience init(
-        label: String, testIssuer: (issuer: String, jwks: String)? = nil, enforcement: Enforcement = .native,
-        withEnforcer: Bool = false, environment: [String: String] = [:]
+        label: String, testIssuer: (issuer: String, jwks: String)? = nil, apiKeyIssuer: String? = nil,
+        enforcement: Enforcement = .native, withEnforcer: Bool = false, environment: [String: String] = [:]
     ) async throws {
         await StackSlots.acquire()
         do {
             try await self.init(
-                starting: label, testIssuer: testIssuer, enforcement: enforcement,
+                starting: label, testIssuer: testIssuer, apiKeyIssuer: apiKeyIssuer, enforcement: enforcement,
                 withEnforcer: withEnforcer || enforcement == .enforcer, environment: environment)
         } catch {
             StackSlots.release()  // the processes started so far stop as their handles go away
@@ -53,8 +54,8 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     }
 
     private init(
-        starting label: String, testIssuer: (issuer: String, jwks: String)?, enforcement: Enforcement,
-        withEnforcer: Bool, environment: [String: String]
+        starting label: String, testIssuer: (issuer: String, jwks: String)?, apiKeyIssuer: String?,
+        enforcement: Enforcement, withEnforcer: Bool, environment: [String: String]
     ) async throws {
         guard let databaseURL = TestEnvironment.databaseURL, let envoyBinary = TestEnvironment.envoyBinary else {
             throw TestSupportError("APK_TEST_DATABASE_URL and APK_ENVOY_BIN are required")
@@ -93,6 +94,11 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
             let issuers = "\(testIssuer.issuer)|\(echo.baseURL)/.well-known/jwks.json"
             adapterEnvironment["AUTH_ISSUERS"] = issuers
             enforcerEnvironment["AUTH_ISSUERS"] = issuers
+            if let apiKeyIssuer {
+                let apiKeyIssuers = "\(apiKeyIssuer)|\(echo.baseURL)/.well-known/jwks.json"
+                adapterEnvironment["AUTH_API_KEY_ISSUERS"] = apiKeyIssuers
+                enforcerEnvironment["AUTH_API_KEY_ISSUERS"] = apiKeyIssuers
+            }
         }
         let enforcerPort = withEnforcer ? try FreePort.next() : nil
         if let enforcerPort {

@@ -49,6 +49,7 @@ package struct AdapterConfiguration: Sendable {
     /// | `auth.oauth2.headers` | `AUTH_OAUTH2_HEADERS` | `authorization` (comma list: headers OAuth2 tokens may come in) |
     /// | `auth.jwks.cache.ttl` | `AUTH_JWKS_CACHE_TTL` | `5m` |
     /// | `auth.issuers` | `AUTH_ISSUERS` | empty (comma list of `<issuer>\|<http(s) JWKS URL>`, trusted for every API) |
+    /// | `auth.api.key.issuers` | `AUTH_API_KEY_ISSUERS` | empty (comma list of `<issuer>\|<http(s) JWKS URL>`: who signs API keys) |
     /// | `auth.enforcement` | `AUTH_ENFORCEMENT` | `native` (Envoy's filters) or `enforcer` (ext_authz to `apk-enforcer`) |
     /// | `auth.enforcer.url` | `AUTH_ENFORCER_URL` | `http://127.0.0.1:8081` (its gRPC port: every secured request in `enforcer` mode, backend-JWT routes in `native` mode; `none`: no enforcer) |
     /// | `auth.enforcer.timeout` | `AUTH_ENFORCER_TIMEOUT` | `1s` (then 503: fail closed) |
@@ -99,6 +100,14 @@ package struct AdapterConfiguration: Sendable {
                 let issuer = XDSSettings.ExternalIssuer(issuer: entry.issuer, jwksURL: entry.jwksURL)
             else {
                 throw ConfigReader.Failure(key: "auth.issuers", reason: "\(entry.issuer): not a separate issuer with an http(s)://host[:port]/path JWKS URL")
+            }
+            return issuer
+        }
+        xds.auth.apiKeyIssuers = try reader.issuerList("auth.api.key.issuers").map { entry in
+            guard entry.issuer != xds.auth.internalKeyIssuer,
+                let issuer = XDSSettings.ExternalIssuer(issuer: entry.issuer, jwksURL: entry.jwksURL)
+            else {
+                throw ConfigReader.Failure(key: "auth.api.key.issuers", reason: "\(entry.issuer): not an issuer with an http(s)://host[:port]/path JWKS URL")
             }
             return issuer
         }

@@ -85,12 +85,12 @@ import Testing
         let open = try await apply([Self.authentication("employee-auth", api: Self.employee, Self.disabled)])
         #expect(try Self.jwtConfigs(try #require(open.snapshot)).values.allSatisfy(\.disabled))
 
-        // API keys cannot be enforced yet: the API is not served at all, and its status says why.
+        // API keys without an API-key issuer on the gateway: the API is not served at all, and its status says why.
         let refused = try await apply([Self.authentication("employee-auth", api: Self.employee, Self.apiKeys)])
         #expect(try Self.jwtConfigs(try #require(refused.snapshot)).isEmpty, "no route of the API is left")
         let status = try #require(refused.statuses[Self.employee])
         #expect(!status.accepted)
-        #expect(status.message.contains("API key authentication is not enforced"), "\(status.message)")
+        #expect(status.message.contains("trusts no API-key issuer (adapter setting AUTH_API_KEY_ISSUERS)"), "\(status.message)")
 
         // Another OAuth2 header: the gateway's jwt_authn configuration (ECDS, no listener change) gains a provider for
         // it and the requirement the API's routes name.

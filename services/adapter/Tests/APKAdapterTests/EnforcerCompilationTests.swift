@@ -72,7 +72,7 @@ import Testing
             #expect(config.grpcService.timeout == Google_Protobuf_Duration(seconds: 0, nanos: 250_000_000))
             #expect(config.transportApiVersion == .v3)
             #expect(config.encodeRawHeaders)
-            #expect(config.allowedHeaders.patterns.map(\.exact) == ["authorization", "internal-key"])
+            #expect(config.allowedHeaders.patterns.map(\.exact) == ["authorization", "internal-key", "apikey"])
             // The enforcer's denials pass unchanged; only its absence is mapped (503 + UAEX only).
             let mappers = hcm.localReplyConfig.mappers
             #expect(!mappers.contains { $0.statusCode.value == 401 || $0.statusCode.value == 403 })

@@ -49,12 +49,14 @@ package final class CheckHandler: Sendable {
         }
         let decision = AuthEvaluator.decide(
             api: plan.api, operation: plan.operation, keyType: plan.keyType,
-            request: AuthRequest(method: http.method, headers: Self.headers(http)), keys: keys, now: now, cache: verified)
+            request: AuthRequest(method: http.method, headers: Self.headers(http), path: http.path), keys: keys, now: now,
+            cache: verified)
         switch decision {
         case .allow(let allowance):
             var response = Envoy_Service_Auth_V3_CheckResponse()
             response.status.code = 0  // OK
             response.okResponse.headersToRemove = allowance.removeHeaders
+            response.okResponse.queryParametersToRemove = allowance.removeQueryParameters
             if let jwtPlan = plan.api.backendJWT, let identity = allowance.identity {
                 let token: String
                 do {
@@ -101,13 +103,18 @@ package final class CheckHandler: Sendable {
     static let jwtAuthnNamespace = "envoy.filters.http.jwt_authn"
     static let accessTokenPayload = "apk_token"
     static let internalKeyPayload = "apk_internal_key"
+    static let jwtPayload = "apk_jwt"
+    static let apiKeyPayload = "apk_api_key"
 
-    /// The identity of the credential `jwt_authn` accepted: an access token's payload, else an internal key's.
+    /// The identity of the credential `jwt_authn` accepted (one payload is set: `requires_any` stops at the first).
     /// `jwt_authn` hands a space-delimited `scope` over as a list (`normalize_payload_in_metadata`); it is joined
     /// again so that the backend JWT says what `enforcer` mode's would.
     static func verifiedIdentity(_ metadata: Envoy_Config_Core_V3_Metadata) -> Identity? {
         guard let payloads = metadata.filterMetadata[jwtAuthnNamespace]?.fields else { return nil }
-        for (key, kind) in [(accessTokenPayload, Identity.Kind.oauth2), (internalKeyPayload, .internalKey)] {
+        let kinds: [(String, Identity.Kind)] = [
+            (accessTokenPayload, .oauth2), (jwtPayload, .jwt), (apiKeyPayload, .apiKey), (internalKeyPayload, .internalKey),
+        ]
+        for (key, kind) in kinds {
             guard case .structValue(let payload)? = payloads[key]?.kind else { continue }
             var claims = JSONObject()
             for (name, value) in payload.fields { claims[name] = json(value) }

@@ -18,6 +18,8 @@ package struct EnforcerConfiguration: Sendable {
     package var jwksURL = "http://127.0.0.1:9444/oauth2/jwks"
     /// More access-token issuers and their JWKS URLs (the adapter's `AUTH_ISSUERS`).
     package var externalIssuers: [(issuer: String, jwksURL: String)] = []
+    /// Issuers of API keys and their JWKS URLs (the adapter's `AUTH_API_KEY_ISSUERS`).
+    package var apiKeyIssuers: [(issuer: String, jwksURL: String)] = []
     /// How long fetched keys are used before they are fetched again (Envoy's `jwt_authn` cache period).
     package var jwksCacheTTL: Duration = .seconds(300)
     /// PEM file of the RSA key backend JWTs are signed with; nil: a key generated at start (one replica only).
@@ -36,6 +38,7 @@ package struct EnforcerConfiguration: Sendable {
     /// | `auth.internal.key.issuer` | `AUTH_INTERNAL_KEY_ISSUER` | `https://idp.am.wso2.com/internal-key` (must differ) |
     /// | `auth.jwks.url` | `AUTH_JWKS_URL` | `http://127.0.0.1:9444/oauth2/jwks` (the deployer's JWKS) |
     /// | `auth.issuers` | `AUTH_ISSUERS` | empty (comma list of `<issuer>\|<http(s) JWKS URL>`) |
+    /// | `auth.api.key.issuers` | `AUTH_API_KEY_ISSUERS` | empty (comma list of `<issuer>\|<http(s) JWKS URL>`: who signs API keys) |
     /// | `auth.jwks.cache.ttl` | `AUTH_JWKS_CACHE_TTL` | `5m` |
     /// | `backend.jwt.key.file` | `BACKEND_JWT_KEY_FILE` | unset: a key generated at start (set it when running replicas) |
     package init(reader: ConfigReader) throws {
@@ -57,6 +60,10 @@ package struct EnforcerConfiguration: Sendable {
         if let clash = externalIssuers.first(where: { $0.issuer == issuer || $0.issuer == internalKeyIssuer }) {
             throw ConfigReader.Failure(key: "auth.issuers", reason: "\(clash.issuer) is the built-in or internal-key issuer")
         }
+        apiKeyIssuers = try reader.issuerList("auth.api.key.issuers")
+        if let clash = apiKeyIssuers.first(where: { $0.issuer == internalKeyIssuer }) {
+            throw ConfigReader.Failure(key: "auth.api.key.issuers", reason: "\(clash.issuer) is the internal-key issuer")
+        }
         jwksCacheTTL = try reader.duration("auth.jwks.cache.ttl", default: jwksCacheTTL)
         backendJWTKeyFile = reader.string("backend.jwt.key.file")
     }
@@ -69,5 +76,6 @@ package struct EnforcerConfiguration: Sendable {
     package var keySources: [KeyRing.Source] {
         [KeyRing.Source(url: jwksURL, role: .builtIn(issuer: issuer, internalKeyIssuer: internalKeyIssuer))]
             + externalIssuers.map { KeyRing.Source(url: $0.jwksURL, role: .external(issuer: $0.issuer)) }
+            + apiKeyIssuers.map { KeyRing.Source(url: $0.jwksURL, role: .apiKey(issuer: $0.issuer)) }
     }
 }

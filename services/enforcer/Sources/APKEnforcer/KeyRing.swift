@@ -18,6 +18,8 @@ package final class KeyRing: Service, Sendable {
             /// The deployer's issuer: its access tokens and the internal keys it signs.
             case builtIn(issuer: String, internalKeyIssuer: String)
             case external(issuer: String)
+            /// An issuer of API keys (never of access tokens).
+            case apiKey(issuer: String)
         }
 
         package var url: String
@@ -118,6 +120,8 @@ package final class KeyRing: Service, Sendable {
                 keys.internalKeys = entries
             case .external(let issuer):
                 keys.accessTokenIssuers[issuer] = entries
+            case .apiKey(let issuer):
+                keys.apiKeyIssuers[issuer] = entries
             }
         }
         return keys

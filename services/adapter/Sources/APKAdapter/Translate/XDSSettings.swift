@@ -42,6 +42,9 @@ package struct XDSSettings: Sendable, Hashable {
         package var oauth2Headers = ["authorization"]
         /// Issuers trusted besides the built-in one (the deployer's `AUTH_ISSUERS` equivalent), in order.
         package var externalIssuers: [ExternalIssuer] = []
+        /// Issuers of API keys (JWTs, contract §7.3: WSO2 API Manager's in the reference); none: APIs with API-key
+        /// authentication are not served.
+        package var apiKeyIssuers: [ExternalIssuer] = []
         /// Who decides each secured request (gateway-wide).
         package var enforcement = Enforcement.native
         /// `apk-enforcer`'s gRPC port: every secured request in `enforcer` mode, only backend-JWT routes in `native`

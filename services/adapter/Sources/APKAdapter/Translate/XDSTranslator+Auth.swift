@@ -20,6 +20,9 @@ extension XDSTranslator {
     static let tokenMetadataKey = "apk_token"
     static let internalKeyMetadataKey = "apk_internal_key"
     static let internalKeyProvider = "apk-internal-key"
+    static let jwtMetadataKey = "apk_jwt"
+    static let apiKeyMetadataKey = "apk_api_key"
+    static let headerMutationFilterName = "envoy.filters.http.header_mutation"
     /// Route metadata (`apk` namespace) read by the 900910 local reply: the operation, JSON-escaped.
     static let denialTargetKey = "denial_target"
 
@@ -28,6 +31,21 @@ extension XDSTranslator {
     static func oauth2Provider(_ header: String, external index: Int) -> String { "apk-oauth2/\(header)/\(index + 1)" }
     /// The cluster Envoy fetches external issuer number `index`'s JWKS through.
     static func jwksCluster(_ index: Int) -> String { "apk-system/jwks/\(index + 1)" }
+    /// The cluster of API-key issuer number `index` (``XDSSettings/Auth/apiKeyIssuers``).
+    static func apiKeyJWKSCluster(_ index: Int) -> String { "apk-system/apikey-jwks/\(index + 1)" }
+
+    /// The JWT auth type's providers on `header`: the built-in issuer's, then external issuer `index`'s.
+    static func jwtProvider(_ header: String, external index: Int? = nil) -> String {
+        "apk-jwt/\(header)" + (index.map { "/\($0 + 1)" } ?? "")
+    }
+
+    /// The label of an API-key location, and its provider for API-key issuer `index`.
+    static func apiKeyLabel(_ location: APIKeyLocation) -> String {
+        switch location {
+        case .header(let name): "apk-apikey/header/\(name)"
+        case .query(let name): "apk-apikey/query/\(name)"
+        }
+    }
 
     /// The name of the `jwt_authn` requirement a route with these credentials uses (one per distinct credential list
     /// of the served APIs, see ``jwtAuthentication(requirements:settings:)``).
@@ -35,6 +53,8 @@ extension XDSTranslator {
         credentials.map { credential in
             switch credential {
             case .oauth2(let header, _): oauth2Provider(header)
+            case .jwt(let header, _, _): jwtProvider(header)
+            case .apiKey(let location, _): apiKeyLabel(location)
             case .internalKey: internalKeyProvider
             }
         }.joined(separator: "+")
@@ -45,6 +65,9 @@ extension XDSTranslator {
         switch credential {
         case .oauth2(let header, _):
             [oauth2Provider(header)] + settings.auth.externalIssuers.indices.map { oauth2Provider(header, external: $0) }
+        case .jwt(let header, _, _):
+            [jwtProvider(header)] + settings.auth.externalIssuers.indices.map { jwtProvider(header, external: $0) }
+        case .apiKey(let location, _): settings.auth.apiKeyIssuers.indices.map { "\(apiKeyLabel(location))/\($0 + 1)" }
         case .internalKey: [internalKeyProvider]
         }
     }
@@ -70,9 +93,13 @@ extension XDSTranslator {
         var rbacFilter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
         rbacFilter.name = rbacFilterName
         rbacFilter.typedConfig = try AnyPacking.pack(Envoy_Extensions_Filters_Http_Rbac_V3_RBAC(), encoder: encoder)
-        guard let link = settings.auth.enforcer else { return [jwtFilter, rbacFilter] }
+        // Per route only: removes query API keys that are not sent upstream (after the filters that read them).
+        var mutationFilter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
+        mutationFilter.name = headerMutationFilterName
+        mutationFilter.typedConfig = try AnyPacking.pack(Envoy_Extensions_Filters_Http_HeaderMutation_V3_HeaderMutation(), encoder: encoder)
+        guard let link = settings.auth.enforcer else { return [jwtFilter, rbacFilter, mutationFilter] }
         // After `rbac`: only requests the native filters allowed reach the enforcer, on backend-JWT routes only.
-        return [jwtFilter, rbacFilter, try backendJWTFilter(link, settings: settings, encoder: encoder)]
+        return [jwtFilter, rbacFilter, try backendJWTFilter(link, settings: settings, encoder: encoder), mutationFilter]
     }
 
     static let jwtAuthenticationTypeURL = "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"
@@ -94,6 +121,45 @@ extension XDSTranslator {
         internalKey.payloadInMetadata = internalKeyMetadataKey
         jwt.providers[internalKeyProvider] = internalKey
         for credential in Set(requirements.flatMap(\.self)) {
+            switch credential {
+            case .jwt(let header, _, _):
+                // Raw tokens of the access-token issuers; the audience is checked per API by its routes' RBAC.
+                func jwtTypeProvider(_ base: Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider {
+                    var provider = base
+                    var location = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtHeader()
+                    location.name = header
+                    provider.fromHeaders = [location]
+                    provider.forward = true  // removed per route when the API does not send it upstream
+                    provider.payloadInMetadata = jwtMetadataKey
+                    return provider
+                }
+                jwt.providers[jwtProvider(header)] = jwtTypeProvider(baseProvider(issuer: settings.auth.issuer, settings: settings))
+                for (index, external) in settings.auth.externalIssuers.enumerated() {
+                    var base = baseProvider(issuer: external.issuer, settings: settings)
+                    base.remoteJwks = remoteJwks(cluster: jwksCluster(index), issuer: external, settings: settings)
+                    jwt.providers[jwtProvider(header, external: index)] = jwtTypeProvider(base)
+                }
+                continue
+            case .apiKey(let location, _):
+                for (index, issuer) in settings.auth.apiKeyIssuers.enumerated() {
+                    var provider = baseProvider(issuer: issuer.issuer, settings: settings)
+                    provider.remoteJwks = remoteJwks(cluster: apiKeyJWKSCluster(index), issuer: issuer, settings: settings)
+                    switch location {
+                    case .header(let name):
+                        var header = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtHeader()
+                        header.name = name
+                        provider.fromHeaders = [header]
+                    case .query(let name):
+                        provider.fromParams = [name]
+                    }
+                    provider.forward = true  // removed per route when the API does not send it upstream
+                    provider.payloadInMetadata = apiKeyMetadataKey
+                    jwt.providers["\(apiKeyLabel(location))/\(index + 1)"] = provider
+                }
+                continue
+            case .internalKey: continue
+            case .oauth2: break
+            }
             guard case .oauth2(let header, _) = credential else { continue }
             func accessTokenProvider(_ base: Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider {
                 var provider = base
@@ -111,9 +177,7 @@ extension XDSTranslator {
             jwt.providers[oauth2Provider(header)] = accessTokenProvider(baseProvider(issuer: settings.auth.issuer, settings: settings))
             for (index, external) in settings.auth.externalIssuers.enumerated() {
                 var base = baseProvider(issuer: external.issuer, settings: settings)
-                base.remoteJwks = remoteJwks(
-                    cluster: jwksCluster(index), uri: "\(external.jwks.tls ? "https" : "http")://\(external.jwks.host)\(external.path)",
-                    settings: settings)
+                base.remoteJwks = remoteJwks(cluster: jwksCluster(index), issuer: external, settings: settings)
                 jwt.providers[oauth2Provider(header, external: index)] = accessTokenProvider(base)
             }
         }
@@ -168,6 +232,15 @@ extension XDSTranslator {
         return provider
     }
 
+    /// An issuer's keys, fetched through `cluster`.
+    static func remoteJwks(
+        cluster: String, issuer: XDSSettings.ExternalIssuer, settings: XDSSettings
+    ) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_RemoteJwks {
+        remoteJwks(
+            cluster: cluster, uri: "\(issuer.jwks.tls ? "https" : "http")://\(issuer.jwks.host)\(issuer.path)",
+            settings: settings)
+    }
+
     /// Keys fetched through `cluster` (at listener start, then every `AUTH_JWKS_CACHE_TTL`; a failed fetch is
     /// retried after 2 s).
     static func remoteJwks(
@@ -208,8 +281,12 @@ extension XDSTranslator {
             route.typedPerFilterConfig[jwtFilterName] = try AnyPacking.pack(perRoute, encoder: encoder)
             return
         }
+        if plan.credentials.contains(where: { if case .apiKey = $0 { true } else { false } }), settings.auth.apiKeyIssuers.isEmpty {
+            throw UnservableAPI("it accepts API keys, and the gateway trusts no API-key issuer (adapter setting AUTH_API_KEY_ISSUERS)")
+        }
         perRoute.requirementName = requirementName(plan.credentials)
         route.typedPerFilterConfig[jwtFilterName] = try AnyPacking.pack(perRoute, encoder: encoder)
+        var queryParametersToRemove: [String] = []
 
         var rules = Envoy_Config_Rbac_V3_RBAC()
         rules.action = .allow
@@ -226,6 +303,34 @@ extension XDSTranslator {
                 policy.principals = [andPrincipal(matchers)]
                 rules.policies["oauth2"] = policy
                 if !sendToUpstream { route.requestHeadersToRemove.append(header) }
+            case .jwt(let header, let sendToUpstream, let audiences):
+                var matchers = [metadataPrincipal([jwtMetadataKey], present: true)]
+                if !audiences.isEmpty {
+                    // `aud` is a string or a list in the verified payload: either form may name an audience.
+                    var any = Envoy_Config_Rbac_V3_Principal()
+                    any.orIds.ids = audiences.flatMap { audience in
+                        [metadataPrincipal([jwtMetadataKey, "aud"], equals: audience),
+                         metadataPrincipal([jwtMetadataKey, "aud"], listContains: audience)]
+                    }
+                    matchers.append(any)
+                }
+                policy.principals = [andPrincipal(matchers)]
+                rules.policies["jwt"] = policy
+                if !sendToUpstream { route.requestHeadersToRemove.append(header) }
+            case .apiKey(let location, let sendToUpstream):
+                // A key without `keytype` is good for both environments; one naming the other environment is not.
+                var noKeyType = Envoy_Config_Rbac_V3_Principal()
+                noKeyType.notID = metadataPrincipal([apiKeyMetadataKey, "keytype"], present: true)
+                var keyTypeMatches = Envoy_Config_Rbac_V3_Principal()
+                keyTypeMatches.orIds.ids = [noKeyType, metadataPrincipal([apiKeyMetadataKey, "keytype"], equals: keyType.rawValue)]
+                policy.principals = [andPrincipal([metadataPrincipal([apiKeyMetadataKey], present: true), keyTypeMatches])]
+                rules.policies["api-key"] = policy
+                if !sendToUpstream {
+                    switch location {
+                    case .header(let name): route.requestHeadersToRemove.append(name)
+                    case .query(let name): queryParametersToRemove.append(name)
+                    }
+                }
             case .internalKey:
                 policy.principals = [andPrincipal([
                     metadataPrincipal([internalKeyMetadataKey, "apiId"], equals: plan.apiID),
@@ -235,6 +340,16 @@ extension XDSTranslator {
                 // Never to a backend, whichever credential decided (the evaluator removes it too).
                 route.requestHeadersToRemove.append(AuthPlanBuilder.internalKeyHeader)
             }
+        }
+        if !queryParametersToRemove.isEmpty {
+            // A query API key the API does not send upstream (the header_mutation filter runs after rbac).
+            var mutation = Envoy_Extensions_Filters_Http_HeaderMutation_V3_HeaderMutationPerRoute()
+            mutation.mutations.queryParameterMutations = queryParametersToRemove.map { name in
+                var remove = Envoy_Config_Core_V3_KeyValueMutation()
+                remove.remove = name
+                return remove
+            }
+            route.typedPerFilterConfig[headerMutationFilterName] = try AnyPacking.pack(mutation, encoder: encoder)
         }
         var rbac = Envoy_Extensions_Filters_Http_Rbac_V3_RBACPerRoute()
         rbac.rbac.rules = rules

@@ -17,7 +17,13 @@ extension XDSTranslator {
         _ link: XDSSettings.EnforcerLink, settings: XDSSettings, encoder: ProtoEncoder
     ) throws -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter {
         // Only what a decision reads goes to the enforcer: the credential headers (Envoy adds the pseudo-headers).
-        try extAuthzFilter(link, headers: settings.auth.oauth2Headers + [AuthPlanBuilder.internalKeyHeader], encoder: encoder)
+        try extAuthzFilter(link, headers: enforcerHeaders(settings), encoder: encoder)
+    }
+
+    /// The headers `enforcer` mode sends the enforcer: the configured OAuth2 headers, `internal-key` and the default
+    /// API-key header (`apikey`); query API keys travel in the path.
+    static func enforcerHeaders(_ settings: XDSSettings) -> [String] {
+        settings.auth.oauth2Headers + [AuthPlanBuilder.internalKeyHeader, AuthPlanBuilder.defaultAPIKeyHeader]
     }
 
     /// `native` mode's ext_authz stage (after `rbac`), enabled only on routes whose API has a backend JWT: the
@@ -65,11 +71,14 @@ extension XDSTranslator {
         settings: XDSSettings, encoder: ProtoEncoder
     ) throws {
         guard !plan.disabled, operation.secured else { return }
-        let sent = Set(settings.auth.oauth2Headers + [AuthPlanBuilder.internalKeyHeader])
-        if let missing = plan.credentials.first(where: { !sent.contains($0.header) }) {
+        let sent = Set(enforcerHeaders(settings))
+        if let missing = plan.credentials.compactMap(\.header).first(where: { !sent.contains($0) }) {
             throw UnservableAPI(
                 "enforcer mode sends the enforcer only the headers of the adapter setting AUTH_OAUTH2_HEADERS ("
-                    + settings.auth.oauth2Headers.joined(separator: ", ") + "), not \(missing.header)")
+                    + settings.auth.oauth2Headers.joined(separator: ", ") + "), internal-key and apikey, not \(missing)")
+        }
+        if plan.credentials.contains(where: { if case .apiKey = $0 { true } else { false } }), settings.auth.apiKeyIssuers.isEmpty {
+            throw UnservableAPI("it accepts API keys, and the gateway trusts no API-key issuer (adapter setting AUTH_API_KEY_ISSUERS)")
         }
         var perRoute = Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthzPerRoute()
         perRoute.checkSettings.contextExtensions[RoutePlan.contextKey] =

@@ -53,6 +53,10 @@ extension XDSTranslator {
             result.clusters.append(
                 try systemCluster(name: jwksCluster(index), upstream: issuer.jwks, settings: settings, encoder: encoder))
         }
+        for (index, issuer) in settings.auth.apiKeyIssuers.enumerated() {
+            result.clusters.append(
+                try systemCluster(name: apiKeyJWKSCluster(index), upstream: issuer.jwks, settings: settings, encoder: encoder))
+        }
         if let config = settings.systemConfig {
             let name = "apk-system/config"
             result.clusters.append(try systemCluster(name: name, upstream: config, settings: settings, encoder: encoder))
