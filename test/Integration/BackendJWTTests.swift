@@ -12,6 +12,12 @@ import Testing
 @Suite(.enabled(if: GatewayStack.available, SkipMessage.gateway), .serialized)
 struct BackendJWTThroughRouterTests {
     static let flow = DeployerFlowTests()
+    /// An operation with a backend JWT of its own (it replaces the API's there).
+    static let operationPolicy = """
+        operationPolicies: {request: [{policyName: BackendJwt, parameters: {encoding: Base64url, \
+        signingAlgorithm: SHA256withRSA, header: X-Op-JWT, tokenTTL: 60, \
+        customClaims: [{claim: scope-of, value: operation, type: string}]}}]}
+        """
 
     @Test(arguments: [GatewayStack.Enforcement.native, .enforcer])
     func theBackendReceivesAVerifiableJWTAboutTheCaller(mode: GatewayStack.Enforcement) async throws {
@@ -32,7 +38,10 @@ struct BackendJWTThroughRouterTests {
                       - {claim: department, value: sales, type: string}
             """
         let apiID = try await TestAPI(
-            name: name, operations: [.init(verb: "GET", target: "/get"), .init(verb: "GET", target: "/open", extra: "secured: false")],
+            name: name, operations: [
+                .init(verb: "GET", target: "/get"), .init(verb: "GET", target: "/open", extra: "secured: false"),
+                .init(verb: "GET", target: "/own", extra: Self.operationPolicy),
+            ],
             extraConf: policies
         ).deploy(stack, token: token)
         try await stack.waitFor("/\(name)/1.0.0/open", host: "gw.wso2.com", status: 200)
@@ -66,6 +75,16 @@ struct BackendJWTThroughRouterTests {
         let keyHeaders = try viaKey.json()["headers"] as? [String: Any] ?? [:]
         #expect(keyHeaders.contains { $0.key.lowercased() == "x-jwt-assertion" })
         #expect(!keyHeaders.contains { $0.key.lowercased() == "internal-key" })
+
+        // The operation with its own backend JWT: that one, not the API's.
+        let own = try await stack.call("/\(name)/1.0.0/own", host: "gw.wso2.com", headers: ["Authorization": "Bearer \(token)"])
+        #expect(own.status == 200, "\(own.text)")
+        let ownHeaders = try own.json()["headers"] as? [String: Any] ?? [:]
+        #expect(!ownHeaders.contains { $0.key.lowercased() == "x-jwt-assertion" }, "\(ownHeaders.keys)")
+        let ownToken = try #require(ownHeaders.first { $0.key.lowercased() == "x-op-jwt" }?.value as? String, "\(ownHeaders.keys)")
+        let ownClaims = try CompactJWS.parse(ownToken).claims
+        #expect(ownClaims["scope-of"] == "operation" && ownClaims["department"] == nil)
+        #expect(ownClaims["exp"]?.intValue.map { $0 - Int(Date().timeIntervalSince1970) } ?? 0 <= 60)
 
         // Denials are still the native (or enforcer) ones, before any token is signed.
         let missing = try await stack.call("/\(name)/1.0.0/get", host: "gw.wso2.com", credentials: false)

@@ -73,11 +73,14 @@ package struct OperationAuthPlan: Sendable, Hashable, Codable {
     package var secured: Bool
     /// Every one of these must be granted to an OAuth2 token (empty: no scope check).
     package var scopes: [String]
+    /// The operation's own backend JWT (an `APIPolicy` on its rule); it replaces the API's for this operation.
+    package var backendJWT: BackendJWTPlan?
 
-    package init(target: String, secured: Bool, scopes: [String]) {
+    package init(target: String, secured: Bool, scopes: [String], backendJWT: BackendJWTPlan? = nil) {
         self.target = target
         self.secured = secured
         self.scopes = scopes
+        self.backendJWT = backendJWT
     }
 }
 

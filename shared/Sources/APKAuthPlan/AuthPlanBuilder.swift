@@ -82,7 +82,7 @@ package enum AuthPlanBuilder {
     /// The plan of one operation: `authentications` and `scopes` are the specs its rule references through
     /// `ExtensionRef` filters; `target` the resource path shown in denials.
     package static func operation(
-        target: String, authentications: [AuthenticationSpec], scopes: [ScopeSpec]
+        target: String, authentications: [AuthenticationSpec], scopes: [ScopeSpec], backendJWT: BackendJWTPlan? = nil
     ) throws(AuthPlanError) -> OperationAuthPlan {
         var secured = true
         for authentication in authentications {
@@ -100,7 +100,9 @@ package enum AuthPlanBuilder {
                 names.append(name)
             }
         }
-        return OperationAuthPlan(target: target, secured: secured, scopes: secured ? names : [])
+        // An unsecured operation has no caller to describe: no backend JWT.
+        return OperationAuthPlan(
+            target: target, secured: secured, scopes: secured ? names : [], backendJWT: secured ? backendJWT : nil)
     }
 
     /// RFC 7230 token characters (header names).

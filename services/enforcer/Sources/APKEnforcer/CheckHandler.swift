@@ -57,7 +57,7 @@ package final class CheckHandler: Sendable {
             response.status.code = 0  // OK
             response.okResponse.headersToRemove = allowance.removeHeaders
             response.okResponse.queryParametersToRemove = allowance.removeQueryParameters
-            if let jwtPlan = plan.api.backendJWT, let identity = allowance.identity {
+            if let jwtPlan = plan.operation.backendJWT ?? plan.api.backendJWT, let identity = allowance.identity {
                 let token: String
                 do {
                     guard let backendJWT else { throw BackendJWTSigner.Failure("no backend-JWT signer is configured") }

@@ -50,8 +50,9 @@ package struct ResourceTranslator: Sendable {
         var backends: [String: BackendIR] = [:]
         var failedBackends: Set<String> = []
 
-        /// The API-level security plan (set before the routes are translated).
+        /// The API-level security plan and the API's spec (set before the routes are translated).
         var authPlan: APIAuthPlan?
+        var apiSpec: APISpec?
 
         init(namespace: String, lookup: Lookup, defaults: Defaults) {
             self.namespace = namespace
@@ -74,6 +75,7 @@ package struct ResourceTranslator: Sendable {
             }
             guard let auth = apiAuthPlan(api: api.name, spec: spec) else { return nil }
             authPlan = auth
+            apiSpec = spec
             var environments: [EnvironmentIR] = []
             for (kind, refs) in [(EnvironmentIR.Kind.production, spec.production), (.sandbox, spec.sandbox)] {
                 let names = (refs ?? []).flatMap(\.routeRefs)
@@ -138,6 +140,7 @@ package struct ResourceTranslator: Sendable {
             var mirror: String?
             var authentications: [AuthenticationSpec] = []
             var scopes: [ScopeSpec] = []
+            var backendJWT: BackendJWTPlan?
             for filter in rule.filters ?? [] {
                 switch filter.type {
                 case "URLRewrite":
@@ -179,9 +182,21 @@ package struct ResourceTranslator: Sendable {
                         scopes.append(spec)
                     case CRKind.apiPolicy.rawValue:
                         guard let spec = extensionSpec(APIPolicySpec.self, ref, in: where_) else { return [] }
-                        if spec.default.backendJwtPolicy != nil {
-                            problems.append("\(where_): a backend JWT is not produced by the gateway yet; the rule is not served")
-                            return []
+                        if let name = spec.default.backendJwtPolicy?.name {
+                            // The operation's own backend JWT: never served without it.
+                            guard let jwtSpec = extensionSpec(
+                                BackendJWTSpec.self,
+                                HTTPRouteSpec.ExtensionRef(group: CRKind.apkGroup, kind: CRKind.backendJWT.rawValue, name: name),
+                                in: where_),
+                                let api = apiSpec
+                            else { return [] }
+                            do throws(AuthPlanError) {
+                                backendJWT = try BackendJWTPlan(
+                                    spec: jwtSpec, apiName: api.apiName, apiContext: api.basePath, apiVersion: api.apiVersion)
+                            } catch {
+                                problems.append("\(where_): \(error.message); the rule is not served")
+                                return []
+                            }
                         }
                         continue  // interceptors: not built yet (the route is served without them)
                     default:
@@ -221,7 +236,7 @@ package struct ResourceTranslator: Sendable {
                 let auth: OperationAuthPlan
                 do throws(AuthPlanError) {
                     auth = try AuthPlanBuilder.operation(
-                        target: match.path.value, authentications: authentications, scopes: scopes)
+                        target: match.path.value, authentications: authentications, scopes: scopes, backendJWT: backendJWT)
                 } catch {
                     problems.append("\(where_): \(error.message); the operation is not served")
                     continue

@@ -266,7 +266,7 @@ extension XDSTranslator {
         if case .enforcer = settings.auth.enforcement {
             return try applyEnforcer(plan, operation, keyType: keyType, to: &route, settings: settings, encoder: encoder)
         }
-        if let jwt = plan.backendJWT, !plan.disabled, operation.secured {
+        if let jwt = operation.backendJWT ?? plan.backendJWT, !plan.disabled, operation.secured {
             guard settings.auth.enforcer != nil else {
                 throw UnservableAPI("its backend JWT is signed by the enforcer, and the adapter setting AUTH_ENFORCER_URL is none")
             }
