@@ -79,6 +79,48 @@ package struct AuthRequest: Sendable {
     }
 }
 
+/// What the gateway's subscription stage reads (contract §7.5): set by `jwt_authn` (`claim_to_headers`) in
+/// `native` mode and by the enforcer in `enforcer` mode, for OAuth2 and API-key callers only (the JWT type and
+/// internal keys are not subscription-checked); client-sent `x-apk-*` headers never get this far.
+package enum SubscriptionHeaders {
+    /// The verified credential's issuer: present ⇒ the caller must be subscribed.
+    package static let authenticated = "x-apk-auth"
+    /// An access token's consumer key (client id).
+    package static let consumerKey = "x-apk-consumer-key"
+    /// An API key's application id (`application.uuid`).
+    package static let application = "x-apk-application"
+    package static let all = [authenticated, consumerKey, application]
+    /// The default claim naming an access token's client.
+    package static let defaultConsumerKeyClaim = "azp"
+
+    static func headers(for identity: Identity, consumerKeyClaim: String?) -> [Denial.Header] {
+        switch identity.kind {
+        case .oauth2:
+            var headers = [Denial.Header(name: authenticated, value: identity.issuer)]
+            if case .string(let key)? = identity.claims[consumerKeyClaim ?? defaultConsumerKeyClaim], !key.isEmpty {
+                headers.append(Denial.Header(name: consumerKey, value: key))
+            }
+            return headers
+        case .apiKey:
+            var headers = [Denial.Header(name: authenticated, value: identity.issuer)]
+            if case .string(let id)? = identity.claims["application"]?.objectValue?["uuid"], !id.isEmpty {
+                headers.append(Denial.Header(name: application, value: id))
+            }
+            return headers
+        case .jwt, .internalKey: return []
+        }
+    }
+
+    /// The subscription stage's rule: a listed consumer key or application passes; any other authenticated caller
+    /// does not; a request without these headers (JWT type, internal key) passes.
+    package static func admits(_ headers: [Denial.Header], _ list: SubscriptionAllowList) -> Bool {
+        func value(_ name: String) -> String? { headers.first { $0.name == name }?.value }
+        if let key = value(consumerKey), list.consumerKeys.contains(key) { return true }
+        if let id = value(application), list.applications.contains(id) { return true }
+        return value(authenticated) == nil
+    }
+}
+
 /// Which issuers may have signed a credential: kept apart, so that no kind of credential is accepted as another.
 package enum TokenPool: Sendable, Hashable {
     /// Access tokens (OAuth2 and the JWT auth type): the API organization's issuers, never the internal-key issuer.
@@ -115,6 +157,9 @@ package struct Allowance: Sendable, Hashable {
     package var removeHeaders: [String]
     /// Query parameters to remove: an API key read from the query that the API does not send upstream.
     package var removeQueryParameters: [String] = []
+    /// Request headers to set for the gateway's subscription stage (``SubscriptionHeaders``), on APIs with
+    /// subscription validation only; removed again before the upstream.
+    package var setHeaders: [Denial.Header] = []
     /// nil when the operation is not secured (or authentication is disabled).
     package var identity: Identity?
 }
@@ -141,15 +186,24 @@ package enum AuthEvaluator {
     package static let scopesClaim = "scope"
 
     /// `cache`: verified credentials to reuse (the enforcer keeps one; the answer is the same with or without it).
+    /// `subscribers`: the allow-list of the route's key type when the API validates subscriptions; nil: not checked
+    /// here (the gateway's subscription stage checks the headers of ``Allowance/setHeaders``).
     package static func decide(
         api: APIAuthPlan, operation: OperationAuthPlan, keyType: KeyType, request: AuthRequest,
-        keys: TrustedKeys, now: Double, cache: VerificationCache? = nil
+        keys: TrustedKeys, now: Double, cache: VerificationCache? = nil, subscribers: SubscriptionAllowList? = nil
     ) -> Decision {
         var removed = Set(request.headers.map(\.name).filter { $0.hasPrefix("x-apk-") })
         var removedParameters: Set<String> = []
         func allow(_ identity: Identity?) -> Decision {
-            .allow(Allowance(
-                removeHeaders: removed.sorted(), removeQueryParameters: removedParameters.sorted(), identity: identity))
+            var allowance = Allowance(
+                removeHeaders: removed.sorted(), removeQueryParameters: removedParameters.sorted(), identity: identity)
+            if api.subscriptionValidation, let identity {
+                allowance.setHeaders = SubscriptionHeaders.headers(for: identity, consumerKeyClaim: api.consumerKeyClaim)
+                if let subscribers, !SubscriptionHeaders.admits(allowance.setHeaders, subscribers) {
+                    return .deny(.notSubscribed, reason: "not_subscribed")
+                }
+            }
+            return .allow(allowance)
         }
         if request.method == "OPTIONS" || api.disabled || !operation.secured { return allow(nil) }
         // Credentials the API does not send upstream are removed whichever credential decides (as the native routes

@@ -69,12 +69,9 @@ package enum AuthPlanBuilder {
         if !disabled, credentials.isEmpty {
             throw AuthPlanError("authentication is enabled but every credential type is disabled")
         }
-        if policy?.default.subscriptionValidation == true {
-            throw AuthPlanError("subscription validation is not enforced by the gateway yet")
-        }
         return APIAuthPlan(
             apiID: id, organization: organization, disabled: disabled, credentials: credentials,
-            subscriptionValidation: false, cors: try policy?.default.cORSPolicy.map { policy throws(AuthPlanError) in
+            subscriptionValidation: policy?.default.subscriptionValidation == true, cors: try policy?.default.cORSPolicy.map { policy throws(AuthPlanError) in
                 try CORSPlan(policy: policy)
             })
     }

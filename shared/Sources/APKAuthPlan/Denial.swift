@@ -44,6 +44,11 @@ package struct Denial: Sendable, Hashable {
             description: scopeDescription(target: target), headers: [])
     }
 
+    /// 403 900908: subscription validation is on and the caller's application holds no subscription to the API.
+    package static let notSubscribed = Denial(
+        status: 403, code: 900908, message: "Resource forbidden",
+        description: "User is NOT authorized to access the Resource. API Subscription validation failed.", headers: [])
+
     /// The 900910 description; `target` may also be an Envoy substitution command (the adapter's local reply).
     package static func scopeDescription(target: String) -> String {
         "User is NOT authorized to access the Resource: \(target). Scope validation failed."

@@ -57,6 +57,30 @@ struct ApplyPlan {
         return ApplyPlan(apiUID: apiUID, created: stored[apiKey] == nil, writes: writes, deletes: deletes)
     }
 
+    /// Kinds written one by one, owned by no API (``ResourceStore/applyResource(_:namespace:)``): the control-plane
+    /// subscription data.
+    package static let standaloneKinds: Set<String> = [
+        CRKind.application.rawValue, CRKind.subscription.rawValue, CRKind.applicationMapping.rawValue,
+    ]
+
+    /// The write of one standalone resource over `existing` (its stored row, if any); nil when nothing changes.
+    static func standalone(
+        _ resource: K8sResource, namespace: String, existing: StoredResource?, newUID: () -> String
+    ) throws(StoreError) -> Write? {
+        guard standaloneKinds.contains(resource.kind) else {
+            throw .failed("\(resource.kind) resources are written with their API, not on their own")
+        }
+        guard !resource.name.isEmpty, resource.name.utf8.count <= 253 else {
+            throw .failed("a \(resource.kind) resource needs a name of 1…253 characters")
+        }
+        guard resource.spec?.objectValue != nil else { throw .failed("\(resource.kind) \(resource.name) has no spec object") }
+        if let owner = existing?.owner { throw .failed("\(resource.kind) \(resource.name) belongs to API \(owner)") }
+        let normalized = StoredContent.normalized(resource, namespace: namespace, ownerReferences: nil)
+        if let existing, existing.resource == normalized { return nil }
+        let generation = existing.map { $0.generation + ($0.resource.body == normalized.body ? 0 : 1) } ?? 1
+        return Write(resource: normalized, uid: existing?.uid ?? newUID(), owner: nil, generation: generation, previous: existing)
+    }
+
     /// The bundle's API CR after checking the bundle's shape: the API CR first, named by `apiID`, no second API CR,
     /// no duplicate kind and name, no empty name.
     static func validatedAPI(_ bundle: CRBundle) throws(StoreError) -> K8sResource {

@@ -62,6 +62,33 @@ package actor InMemoryResourceStore: ResourceStore {
         return api != nil
     }
 
+    package func applyResource(_ resource: K8sResource, namespace: String) throws(StoreError) -> Int64 {
+        let key = ResourceKey(kind: resource.kind, namespace: namespace, name: resource.name)
+        guard let write = try ApplyPlan.standalone(resource, namespace: namespace, existing: resources[key], newUID: newUID)
+        else { return Int64(log.count) }
+        let time = now()
+        let stored = StoredResource(
+            resource: write.resource, namespace: namespace, uid: write.uid, resourceVersion: nextResourceVersion(),
+            generation: write.generation, owner: nil, status: write.previous?.status,
+            createdAt: write.previous?.createdAt ?? time, updatedAt: time)
+        resources[key] = stored
+        record(write.type, stored)
+        publish()
+        return Int64(log.count)
+    }
+
+    package func deleteResource(_ key: ResourceKey) throws(StoreError) -> Bool {
+        guard ApplyPlan.standaloneKinds.contains(key.kind) else {
+            throw .failed("\(key.kind) resources are deleted with their API, not on their own")
+        }
+        guard var resource = resources[key] else { return false }
+        resources[key] = nil
+        resource.resourceVersion = nextResourceVersion()
+        record(.deleted, resource)
+        publish()
+        return true
+    }
+
     package func get(_ key: ResourceKey) -> StoredResource? { resources[key] }
 
     package func list(kind: String?, namespace: String?, owner: String?) -> [StoredResource] {

@@ -38,6 +38,42 @@ extension PostgresResourceStore {
         return result
     }
 
+    package func applyResource(_ resource: K8sResource, namespace: String) async throws(StoreError) -> Int64 {
+        let logger = logger
+        let cursor = try await store.withTransaction("apply resource") { connection in
+            try await Self.lockWriters(connection, logger: logger)
+            let existing = try await connection.rows(
+                """
+                SELECT \(unescaped: PostgresRows.resourceColumns) FROM resources
+                WHERE kind = \(resource.kind) AND namespace = \(namespace) AND name = \(resource.name)
+                """, logger: logger
+            ).map { row throws(StoreError) in try PostgresRows.resource(row) }.first
+            guard let write = try ApplyPlan.standalone(
+                resource, namespace: namespace, existing: existing, newUID: { UUID().uuidString.lowercased() })
+            else { return try await Self.latestCursor(connection, logger: logger) }
+            let cursor = try await Self.write(write, connection, logger: logger)
+            try await Self.notify(cursor, connection, logger: logger)
+            return cursor
+        }
+        store.signal.advance(to: cursor)
+        return cursor
+    }
+
+    package func deleteResource(_ key: ResourceKey) async throws(StoreError) -> Bool {
+        guard ApplyPlan.standaloneKinds.contains(key.kind) else {
+            throw .failed("\(key.kind) resources are deleted with their API, not on their own")
+        }
+        let logger = logger
+        let cursor = try await store.withTransaction("delete resource") { connection in
+            try await Self.lockWriters(connection, logger: logger)
+            guard let cursor = try await Self.delete(key, connection, logger: logger) else { return Int64(0) }
+            try await Self.notify(cursor, connection, logger: logger)
+            return cursor
+        }
+        if cursor > 0 { store.signal.advance(to: cursor) }
+        return cursor > 0
+    }
+
     package func deleteAPI(id: String, namespace: String) async throws(StoreError) -> Bool {
         let logger = logger
         let (existed, cursor) = try await store.withTransaction("delete API") { connection in

@@ -16,6 +16,13 @@ package protocol ResourceStore: Sendable {
     func deleteAPI(id: String, namespace: String) async throws(StoreError) -> Bool
 
     /// One resource, or nil.
+    /// Creates or replaces one resource of a standalone kind (``ApplyPlan/standaloneKinds``: the subscription data)
+    /// owned by no API, as `kubectl apply` would; returns the store cursor after it (unchanged content: no event).
+    func applyResource(_ resource: K8sResource, namespace: String) async throws(StoreError) -> Int64
+
+    /// Deletes one resource of a standalone kind; false when it did not exist.
+    func deleteResource(_ key: ResourceKey) async throws(StoreError) -> Bool
+
     func get(_ key: ResourceKey) async throws(StoreError) -> StoredResource?
 
     /// Resources filtered by kind, namespace and owning API (each filter optional), ordered by kind, namespace, name.

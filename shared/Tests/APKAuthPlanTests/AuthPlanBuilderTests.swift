@@ -81,8 +81,18 @@ struct AuthPlanBuilderTests {
         }
     }
 
+    @Test("subscription validation is part of the plan")
+    func subscriptionValidation() throws {
+        var details = APIPolicySpec.Details()
+        details.subscriptionValidation = true
+        let plan = try AuthPlanBuilder.api(
+            id: "api-1", organization: "org", authentication: nil, policy: APIPolicySpec(default: details, targetRef: target))
+        #expect(plan.subscriptionValidation)
+        #expect(try !AuthPlanBuilder.api(id: "api-1", organization: "org", authentication: nil, policy: nil).subscriptionValidation)
+    }
+
     @Test("what the gateway cannot enforce yet is an error, never dropped", arguments: [
-        "mtls", "subscription", "header",
+        "mtls", "header",
     ])
     func unsupported(_ kind: String) {
         let oauth2 = AuthenticationSpec.OAuth2(header: "Authorization", sendTokenToUpstream: true, disabled: false, required: "mandatory")
@@ -94,9 +104,7 @@ struct AuthPlanBuilderTests {
         case "header":
             spec = authentication(oauth2: .init(header: "bad header", sendTokenToUpstream: true, disabled: false, required: "mandatory"))
         default:
-            var details = APIPolicySpec.Details()
-            details.subscriptionValidation = true
-            policy = APIPolicySpec(default: details, targetRef: target)
+            Issue.record("unknown case \(kind)")
         }
         #expect(throws: AuthPlanError.self) {
             try AuthPlanBuilder.api(id: "api-1", organization: "org", authentication: spec, policy: policy)

@@ -89,6 +89,10 @@ final class ObservedStore: ResourceStore {
         try await inner.apply(bundle, namespace: namespace)
     }
     func deleteAPI(id: String, namespace: String) async throws(StoreError) -> Bool { await inner.deleteAPI(id: id, namespace: namespace) }
+    func applyResource(_ resource: K8sResource, namespace: String) async throws(StoreError) -> Int64 {
+        try await inner.applyResource(resource, namespace: namespace)
+    }
+    func deleteResource(_ key: ResourceKey) async throws(StoreError) -> Bool { try await inner.deleteResource(key) }
     func get(_ key: ResourceKey) async throws(StoreError) -> StoredResource? { await inner.get(key) }
     func list(kind: String?, namespace: String?, owner: String?) async throws(StoreError) -> [StoredResource] {
         await inner.list(kind: kind, namespace: namespace, owner: owner)

@@ -18,6 +18,7 @@ enum ConformanceCheck: String, CaseIterable, Sendable, CustomTestStringConvertib
     case fixtureBundlesRoundTrip
     case watcherListThenWatch
     case controlPlaneRoundTrip
+    case standaloneResources
 
     var testDescription: String { rawValue }
 }
@@ -30,6 +31,7 @@ struct ResourceStoreConformance {
     func run(_ check: ConformanceCheck) async throws {
         switch check {
         case .applyCreatesRowsAndEvents: try await applyCreatesRowsAndEvents()
+        case .standaloneResources: try await standaloneResources()
         case .reapplyIsNoOp: try await reapplyIsNoOp()
         case .smallerBundleDeletesMissingChildren: try await smallerBundleDeletesMissingChildren()
         case .deleteAPI: try await deleteAPI()
@@ -216,5 +218,50 @@ struct ResourceStoreConformance {
         let third = try await store.apply(TestBundles.make(id: "api-a"), namespace: namespace)
         #expect(third.created)
         #expect(third.apiUID != first.apiUID, "a re-created API is a new object")
+    }
+
+    /// Subscription data is written one resource at a time, owned by no API: created with generation 1 and an
+    /// ADDED event, replaced (same uid, generation + 1, MODIFIED), re-applied unchanged (no event), deleted (DELETED);
+    /// kinds that belong to an API bundle, and a name of an API-owned resource, are refused without a change.
+    func standaloneResources() async throws {
+        let subscription = K8sResource(
+            apiVersion: "cp.wso2.com/v1alpha3", kind: "Subscription", metadata: ObjectMeta(name: "sub-1"),
+            body: JSONObject([("spec", .object(JSONObject([
+                ("subscriptionStatus", "ACTIVE"), ("organization", "default"),
+                ("api", .object(JSONObject([("name", "orders"), ("version", "1.0")]))),
+            ])))]))
+        let start = try await store.latestCursor()
+        let created = try await store.applyResource(subscription, namespace: namespace)
+        #expect(created > start)
+        let key = ResourceKey(kind: "Subscription", namespace: namespace, name: "sub-1")
+        let first = try #require(try await store.get(key))
+        #expect(first.generation == 1 && first.owner == nil)
+        #expect(try await store.applyResource(subscription, namespace: namespace) == created, "unchanged: no event")
+        var blocked = subscription
+        blocked.body["spec"] = .object(JSONObject([
+            ("subscriptionStatus", "BLOCKED"), ("organization", "default"),
+            ("api", .object(JSONObject([("name", "orders"), ("version", "1.0")]))),
+        ]))
+        _ = try await store.applyResource(blocked, namespace: namespace)
+        let second = try #require(try await store.get(key))
+        #expect(second.uid == first.uid && second.generation == 2)
+        #expect(second.resource.spec?["subscriptionStatus"]?.stringValue == "BLOCKED")
+        #expect(try await store.deleteResource(key))
+        #expect(try await store.get(key) == nil)
+        #expect(try await !store.deleteResource(key))
+        let events = try await store.events(after: start, limit: 100).filter { $0.resource.key == key }
+        #expect(events.map(\.type) == [.added, .modified, .deleted])
+
+        let before = try await store.latestCursor()
+        var route = subscription
+        route.kind = "HTTPRoute"
+        await #expect(throws: StoreError.self) { try await store.applyResource(route, namespace: namespace) }
+        await #expect(throws: StoreError.self) {
+            try await store.deleteResource(ResourceKey(kind: "API", namespace: namespace, name: "sub-1"))
+        }
+        var nameless = subscription
+        nameless.metadata.name = ""
+        await #expect(throws: StoreError.self) { try await store.applyResource(nameless, namespace: namespace) }
+        #expect(try await store.latestCursor() == before, "refusals change nothing")
     }
 }

@@ -64,6 +64,12 @@ enum AdapterFixtures {
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_Cors_V3_CorsPolicy.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthz.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthzPerRoute.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_HeaderMutation_V3_HeaderMutation.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_HeaderMutation_V3_HeaderMutationPerRoute.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_AccessLoggers_Filters_Cel_V3_ExpressionFilter.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Type_Matcher_V3_HttpRequestHeaderMatchInput.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Config_Rbac_V3_Action.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Config_Core_V3_TypedExtensionConfig.self)
     }()
 
     /// A bundle for the in-memory store: the API CR named `api` and every other resource of the stream whose name

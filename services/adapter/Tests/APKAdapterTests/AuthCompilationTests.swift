@@ -147,3 +147,91 @@ import Testing
         #expect(translation.problems.contains { $0.contains("Scope edge-scope does not exist; the rule is not served") })
     }
 }
+
+/// Subscription validation in the adapter: an API whose APIPolicy turns it on gets the subscription stage on its
+/// secured routes, with the allow-list of each route's key type as `exact_match_map`s; writing an Application, a
+/// Subscription and an ApplicationMapping (no redeploy) translates it again with the new list. Through Envoy:
+/// `SubscriptionValidationTests` (test/Integration).
+@Suite struct SubscriptionCompilationTests {
+    static let employee = GatewayStateTests.employee
+
+    static func policy() -> K8sResource {
+        K8sResource(
+            apiVersion: "dp.wso2.com/v1alpha4", kind: "APIPolicy", metadata: ObjectMeta(name: "employee-subscriptions"),
+            body: JSONObject([("spec", .object(JSONObject([
+                ("default", .object(JSONObject([("subscriptionValidation", .bool(true))]))),
+                ("targetRef", .object(JSONObject([
+                    ("group", .string("gateway.networking.k8s.io")), ("kind", .string("API")), ("name", .string(employee)),
+                ]))),
+            ])))]))
+    }
+
+    /// The subscription stage of each employee route (nil: not enabled there), by route name.
+    static func stages(_ snapshot: Snapshot) throws -> [String: Envoy_Extensions_Filters_Http_Rbac_V3_RBACPerRoute?] {
+        var stages: [String: Envoy_Extensions_Filters_Http_Rbac_V3_RBACPerRoute?] = [:]
+        for configuration in try GatewayStateTests.routeConfigurations(snapshot) {
+            for route in configuration.virtualHosts.flatMap(\.routes) where route.name.hasPrefix(employee) {
+                stages[route.name] = try route.typedPerFilterConfig["apk.subscription"].map {
+                    try Envoy_Extensions_Filters_Http_Rbac_V3_RBACPerRoute(unpackingAny: $0)
+                }
+            }
+        }
+        return stages
+    }
+
+    @Test func allowListsFollowTheSubscriptionData() async throws {
+        let fixture = InMemoryResourceStoreFixture()
+        var state = try GatewayState(namespace: "default", settings: AdapterFixtures.settings)
+        _ = state.load(try await fixture.snapshot())
+        let resources = try AdapterFixtures.resources("golden/bundles/employee.yaml") + [Self.policy()]
+        let api = try #require(resources.first { $0.kind == "API" }?.spec)
+        _ = try await fixture.store.apply(
+            AdapterFixtures.bundle(resources, api: Self.employee, organization: "default"), namespace: "default")
+        let first = try #require(state.apply(try await fixture.events(after: state.cursor)).snapshot)
+        let none = try Self.stages(first)
+        #expect(!none.isEmpty && none.values.allSatisfy { $0 != nil }, "every secured route has the stage")
+        // Nobody subscribed: only the last level (authenticated callers are refused).
+        #expect(none.values.compactMap(\.self).allSatisfy { stage in
+            if case .matcherList = stage.rbac.matcher.matcherType { true } else { false }
+        })
+
+        let name = try #require(api["apiName"]?.stringValue), version = try #require(api["apiVersion"]?.stringValue)
+        for resource in SubscriptionData.resources(apiName: name, version: version) {
+            _ = try await fixture.store.applyResource(resource, namespace: "default")
+        }
+        let update = state.apply(try await fixture.events(after: state.cursor))
+        let subscribed = try Self.stages(try #require(update.snapshot, "the API is translated again without a redeploy"))
+        let production = try #require(subscribed.first { $0.key.contains("production") }?.value)
+        #expect(production.rbac.matcher.matcherTree.exactMatchMap.map.keys.sorted() == ["client-a"])
+        #expect(production.rbac.matcher.onNoMatch.matcher.matcherTree.exactMatchMap.map.keys.sorted() == ["app-1"])
+        // The production routes get the production client only (the sandbox client is for sandbox routes).
+        #expect(subscribed.values.compactMap(\.self).allSatisfy {
+            !$0.rbac.matcher.matcherTree.exactMatchMap.map.keys.contains("client-a-sandbox")
+        })
+    }
+}
+
+/// An application `app-1` (clients `client-a` for production and `client-a-sandbox` for sandbox) subscribed to an API.
+enum SubscriptionData {
+    static func resources(apiName: String, version: String, status: String = "ACTIVE") -> [K8sResource] {
+        func resource(_ kind: String, _ apiVersion: String, _ name: String, _ spec: JSONObject) -> K8sResource {
+            K8sResource(apiVersion: "cp.wso2.com/\(apiVersion)", kind: kind, metadata: ObjectMeta(name: name), body: JSONObject([("spec", .object(spec))]))
+        }
+        func client(_ key: String, _ type: String) -> JSONValue {
+            .object(JSONObject([("envId", "Default"), ("appId", .string(key)), ("keyType", .string(type))]))
+        }
+        return [
+            resource("Application", "v1alpha2", "app-1", JSONObject([
+                ("name", "shop"), ("owner", "alice"), ("organization", "default"),
+                ("securitySchemes", .object(JSONObject([("oauth2", .object(JSONObject([("environments", .array([
+                    client("client-a", "PRODUCTION"), client("client-a-sandbox", "SANDBOX"),
+                ]))])))]))),
+            ])),
+            resource("Subscription", "v1alpha3", "sub-1", JSONObject([
+                ("subscriptionStatus", .string(status)), ("organization", "default"),
+                ("api", .object(JSONObject([("name", .string(apiName)), ("version", .string(version))]))),
+            ])),
+            resource("ApplicationMapping", "v1alpha2", "map-1", JSONObject([("applicationRef", "app-1"), ("subscriptionRef", "sub-1")])),
+        ]
+    }
+}

@@ -211,7 +211,7 @@ import Testing
             let hcm = try Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager(
                 unpackingAny: try #require(listener.filterChains.first?.filters.first?.typedConfig))
             #expect(hcm.httpFilters.map(\.name) == [
-                "envoy.filters.http.cors", "envoy.filters.http.jwt_authn", "envoy.filters.http.rbac",
+                "envoy.filters.http.cors", "envoy.filters.http.jwt_authn", "envoy.filters.http.rbac", "apk.subscription",
                 "envoy.filters.http.ext_authz", "envoy.filters.http.header_mutation", "envoy.filters.http.lua",
                 "envoy.filters.http.router",
             ])

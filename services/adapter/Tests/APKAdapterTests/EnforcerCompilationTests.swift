@@ -61,7 +61,8 @@ import Testing
             let hcm = try Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager(
                 unpackingAny: try #require(listener.filterChains.first?.filters.first?.typedConfig))
             #expect(hcm.httpFilters.map(\.name) == [
-                "envoy.filters.http.cors", "envoy.filters.http.ext_authz", "envoy.filters.http.lua", "envoy.filters.http.router",
+                "envoy.filters.http.cors", "envoy.filters.http.ext_authz", "apk.subscription", "envoy.filters.http.lua",
+                "envoy.filters.http.router",
             ])
             let filter = try #require(hcm.httpFilters.dropFirst().first)
             #expect(filter.disabled, "only routes with a plan call the enforcer")
@@ -73,9 +74,12 @@ import Testing
             #expect(config.transportApiVersion == .v3)
             #expect(config.encodeRawHeaders)
             #expect(config.allowedHeaders.patterns.map(\.exact) == ["authorization", "internal-key", "apikey"])
-            // The enforcer's denials pass unchanged; only its absence is mapped (503 + UAEX only).
+            // The enforcer's denials pass unchanged; only its absence is mapped (503 + UAEX only), and the shared
+            // subscription stage's 403 (recognised by its shadow result in metadata) gets the 900908 body.
             let mappers = hcm.localReplyConfig.mappers
-            #expect(!mappers.contains { $0.statusCode.value == 401 || $0.statusCode.value == 403 })
+            #expect(!mappers.contains { $0.statusCode.value == 401 })
+            #expect(mappers.filter { $0.statusCode.value == 403 }.map(\.bodyFormatOverride.textFormatSource.inlineString)
+                == [Denial.notSubscribed.body])
             let first = try #require(mappers.first)
             #expect(first.filter.andFilter.filters.map(\.statusCodeFilter.comparison.value.defaultValue).contains(503))
             #expect(first.filter.andFilter.filters.flatMap(\.responseFlagFilter.flags) == ["UAEX"])

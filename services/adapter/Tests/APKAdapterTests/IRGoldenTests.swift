@@ -88,7 +88,7 @@ import Testing
     @Test func headerChangesApplyToRequestAndResponse() throws {
         let route = try #require(Self.onlyRoutes(try Self.resources("headers")).first)
         // The API's own removals, then the internal key (a secured route never forwards it).
-        #expect(route.requestHeadersToRemove == ["x-internal", "cookie", "internal-key"])
+        #expect(route.requestHeadersToRemove == ["x-internal", "cookie", "internal-key", "x-apk-auth", "x-apk-consumer-key", "x-apk-application"])
         #expect(route.requestHeadersToAdd.map(\.header.key) == ["x-env", "x-trace", "x-trace"])
         #expect(route.responseHeadersToRemove == ["server"])
         #expect(route.responseHeadersToAdd.map(\.header.value) == ["no-store"])

@@ -46,6 +46,14 @@ struct FlakyResourceStore: ResourceStore {
         try outage.check()
         return await inner.deleteAPI(id: id, namespace: namespace)
     }
+    func applyResource(_ resource: K8sResource, namespace: String) async throws(StoreError) -> Int64 {
+        try outage.check()
+        return try await inner.applyResource(resource, namespace: namespace)
+    }
+    func deleteResource(_ key: ResourceKey) async throws(StoreError) -> Bool {
+        try outage.check()
+        return try await inner.deleteResource(key)
+    }
     func get(_ key: ResourceKey) async throws(StoreError) -> StoredResource? {
         try outage.check()
         return await inner.get(key)

@@ -57,6 +57,14 @@ package final class CheckHandler: Sendable {
             response.status.code = 0  // OK
             response.okResponse.headersToRemove = allowance.removeHeaders
             response.okResponse.queryParametersToRemove = allowance.removeQueryParameters
+            // What the gateway's subscription stage reads (APIs with subscription validation only).
+            response.okResponse.headers = allowance.setHeaders.map { header in
+                var option = Envoy_Config_Core_V3_HeaderValueOption()
+                option.header.key = header.name
+                option.header.value = header.value
+                option.appendAction = .overwriteIfExistsOrAdd
+                return option
+            }
             if let jwtPlan = plan.operation.backendJWT ?? plan.api.backendJWT, let identity = allowance.identity {
                 let token: String
                 do {
@@ -71,7 +79,7 @@ package final class CheckHandler: Sendable {
                 header.header.key = jwtPlan.header
                 header.header.value = token
                 header.appendAction = .overwriteIfExistsOrAdd
-                response.okResponse.headers = [header]
+                response.okResponse.headers.append(header)
             }
             return (response, .allowed)
         case .deny(let denial, let reason):

@@ -15,6 +15,10 @@ package enum CRKind: String, Sendable, Hashable, CaseIterable, Codable {
     case gateway = "Gateway"
     case gatewayClass = "GatewayClass"
     case configMap = "ConfigMap"
+    /// Control-plane kinds (cp.wso2.com): who may call APIs with subscription validation (contract §7.5).
+    case application = "Application"
+    case subscription = "Subscription"
+    case applicationMapping = "ApplicationMapping"
 
     package static let apkGroup = "dp.wso2.com"
     package static let gatewayGroup = "gateway.networking.k8s.io"
@@ -29,6 +33,8 @@ package enum CRKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .httpRoute: "gateway.networking.k8s.io/v1beta1"
         case .grpcRoute, .gateway, .gatewayClass: "gateway.networking.k8s.io/v1"
         case .configMap: "v1"
+        case .application, .applicationMapping: "cp.wso2.com/v1alpha2"
+        case .subscription: "cp.wso2.com/v1alpha3"
         }
     }
 

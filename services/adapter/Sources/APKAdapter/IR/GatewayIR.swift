@@ -25,9 +25,12 @@ package struct APIIR: Sendable, Hashable, Codable {
     /// What every request must present (API-level `Authentication` / `APIPolicy`); each route has its own
     /// ``RouteIR/auth``.
     package var auth: APIAuthPlan
+    /// With subscription validation: who may call it, per key type (``Subscribers``); nil otherwise.
+    package var subscribers: [KeyType: SubscriptionAllowList]?
 
     package init(id: String, namespace: String, name: String, version: String, organization: String, basePath: String,
-                 isDefaultVersion: Bool, environments: [EnvironmentIR], backends: [BackendIR], auth: APIAuthPlan) {
+                 isDefaultVersion: Bool, environments: [EnvironmentIR], backends: [BackendIR], auth: APIAuthPlan,
+                 subscribers: [KeyType: SubscriptionAllowList]? = nil) {
         self.id = id
         self.namespace = namespace
         self.name = name
@@ -38,6 +41,7 @@ package struct APIIR: Sendable, Hashable, Codable {
         self.environments = environments
         self.backends = backends
         self.auth = auth
+        self.subscribers = subscribers
     }
 }
 

@@ -17,6 +17,10 @@ package struct ResourceIndex {
     private var referencedBy: [ReferenceKey: Set<String>] = [:]
     /// ``ReferenceKey/targeting(_:api:)`` → the resources attached to that API by `spec.targetRef`.
     private var attached: [ReferenceKey: Set<ReferenceKey>] = [:]
+    /// Members of each kind-wide kind (``ReferenceKey/kindWideKinds``), and a counter bumped by every change to
+    /// one of them (the input of an ``ReferenceKey/all(_:)`` reference).
+    private var kindMembers: [String: Set<ReferenceKey>] = [:]
+    private var kindVersions: [String: Int64] = [:]
     /// The store cursor the index reflects.
     package private(set) var cursor: Int64 = 0
 
@@ -36,11 +40,13 @@ package struct ResourceIndex {
     var lookup: ResourceLookup {
         let objects = objects
         let attached = attached
+        let kindMembers = kindMembers
         return ResourceLookup(
             resource: { objects[$0]?.resource },
             targeting: { kind, api in
                 (attached[.targeting(kind, api: api)] ?? []).sorted().compactMap { objects[$0]?.resource }
-            })
+            },
+            ofKind: { kind in (kindMembers[kind] ?? []).sorted().compactMap { objects[$0]?.resource } })
     }
 
     /// The targeting reference of a resource attached to an API by `spec.targetRef`.
@@ -55,6 +61,10 @@ package struct ResourceIndex {
         }
         objects[key] = stored
         if let stored, let attachment = Self.attachment(of: stored) { attached[attachment, default: []].insert(key) }
+        if ReferenceKey.kindWideKinds.contains(key.kind) {
+            if stored == nil { kindMembers[key.kind]?.remove(key) } else { kindMembers[key.kind, default: []].insert(key) }
+            kindVersions[key.kind, default: 0] += 1
+        }
     }
 
     /// Replaces everything with a listed state (start-up or relist); returns every stored API.
@@ -62,6 +72,8 @@ package struct ResourceIndex {
         objects = [:]
         referencedBy = [:]
         attached = [:]
+        kindMembers = [:]
+        for kind in ReferenceKey.kindWideKinds { kindVersions[kind, default: 0] += 1 }  // a relist is a change
         for resource in snapshot.resources.values where resource.namespace == namespace {
             store(resource, at: ReferenceKey(kind: resource.resource.kind, name: resource.resource.name))
         }
@@ -90,6 +102,7 @@ package struct ResourceIndex {
             if key.kind == CRKind.api.rawValue { dirty.insert(key.name) }
             if let owner = stored.owner { dirty.insert(owner) }
             dirty.formUnion(referencedBy[key] ?? [])
+            if ReferenceKey.kindWideKinds.contains(key.kind) { dirty.formUnion(referencedBy[.all(key.kind)] ?? []) }
         }
         return dirty
     }
@@ -108,7 +121,9 @@ package struct ResourceIndex {
     func inputs(of references: Set<ReferenceKey>) -> [ReferenceKey: Input?] {
         var inputs: [ReferenceKey: Input?] = [:]
         for reference in references {
-            if reference.targetingParts != nil {
+            if let kind = reference.allOfKind {
+                inputs[reference] = Input(uid: "*", generation: kindVersions[kind] ?? 0)
+            } else if reference.targetingParts != nil {
                 let members = (attached[reference] ?? []).sorted().map(\.name)
                 inputs[reference] = Input(uid: members.joined(separator: "\u{0}"), generation: Int64(members.count))
             } else {

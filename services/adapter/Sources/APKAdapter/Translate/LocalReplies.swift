@@ -57,14 +57,14 @@ package enum LocalReplies {
     /// status 503 only: its denials carry the same flag).
     static func config(
         enforcement: XDSSettings.Enforcement
-    ) -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_LocalReplyConfig {
+    ) throws -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_LocalReplyConfig {
         var config = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_LocalReplyConfig()
         var unavailable = Envoy_Config_Accesslog_V3_AccessLogFilter()
         var flag = Envoy_Config_Accesslog_V3_AccessLogFilter()
         flag.responseFlagFilter.flags = [enforcerUnavailable.flag]
         unavailable.andFilter.filters = [status(UInt32(enforcerUnavailable.status)), flag]
         // Native mode calls the enforcer too (backend-JWT routes): its absence is mapped in both modes.
-        var security = [jsonMapper(enforcerUnavailable, filter: unavailable)]
+        var security = [jsonMapper(enforcerUnavailable, filter: unavailable), try subscriptionMapper()]
         if case .native = enforcement { security += authMappers() }
         config.mappers = security + mappings.map { mapping in
             var filter = Envoy_Config_Accesslog_V3_AccessLogFilter()
@@ -114,6 +114,22 @@ package enum LocalReplies {
             mapper(status(403), status: invalid.status, body: invalid.body, headers: invalid.headers),
             mapper(status(401), status: invalid.status, body: invalid.body, headers: invalid.headers),
         ]
+    }
+
+    /// A 403 of the subscription stage (its shadow result "denied" in dynamic metadata) ⇒ the §7.6 900908 body, in
+    /// both modes (the stage runs in both).
+    static func subscriptionMapper() throws -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ResponseMapper {
+        // The stage's refusal names its matcher action in the response code details
+        // (`rbac_access_denied_matched_policy[not-subscribed]`); the main `rbac` filter's never does.
+        var expression = Envoy_Extensions_AccessLoggers_Filters_Cel_V3_ExpressionFilter()
+        expression.expression = "response.code_details == '\(XDSTranslator.subscriptionDenialDetails)'"
+        var denied = Envoy_Config_Accesslog_V3_AccessLogFilter()
+        denied.extensionFilter.name = "envoy.access_loggers.extension_filters.cel"
+        denied.extensionFilter.typedConfig = try AnyPacking.pack(expression)
+        var filter = Envoy_Config_Accesslog_V3_AccessLogFilter()
+        filter.andFilter.filters = [status(403), denied]
+        let denial = Denial.notSubscribed
+        return mapper(filter, status: denial.status, body: denial.body, headers: denial.headers)
     }
 
     private static func status(_ code: UInt32) -> Envoy_Config_Accesslog_V3_AccessLogFilter {

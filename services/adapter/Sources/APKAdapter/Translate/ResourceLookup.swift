@@ -7,13 +7,17 @@ package struct ResourceLookup: Sendable {
     package var resource: @Sendable (ReferenceKey) -> K8sResource?
     /// Resources of `kind` whose `spec.targetRef` is the API named `api` (kind `API`), sorted by name.
     package var targeting: @Sendable (_ kind: String, _ api: String) -> [K8sResource]
+    /// Every resource of a kind-wide kind (``ReferenceKey/kindWideKinds``: the subscription data), sorted by name.
+    package var ofKind: @Sendable (_ kind: String) -> [K8sResource]
 
     package init(
         resource: @escaping @Sendable (ReferenceKey) -> K8sResource?,
-        targeting: @escaping @Sendable (_ kind: String, _ api: String) -> [K8sResource]
+        targeting: @escaping @Sendable (_ kind: String, _ api: String) -> [K8sResource],
+        ofKind: @escaping @Sendable (_ kind: String) -> [K8sResource] = { _ in [] }
     ) {
         self.resource = resource
         self.targeting = targeting
+        self.ofKind = ofKind
     }
 
     /// A lookup over a fixed set of resources (tests, `generate-k8s-resources` bundles).
@@ -25,7 +29,8 @@ package struct ResourceLookup: Sendable {
             resource: { table[$0] },
             targeting: { kind, api in
                 table.values.filter { $0.kind == kind && Self.targetAPI(of: $0) == api }.sorted { $0.name < $1.name }
-            })
+            },
+            ofKind: { kind in table.values.filter { $0.kind == kind }.sorted { $0.name < $1.name } })
     }
 
     /// The API a policy attaches to through `spec.targetRef` (kind `API`), nil for any other resource.
@@ -42,6 +47,18 @@ extension ReferenceKey {
     package static func targeting(_ kind: String, api: String) -> ReferenceKey {
         ReferenceKey(kind: kind + "@API", name: api)
     }
+
+    /// Every resource of `kind`, as one reference: an API whose translation reads all of them (the subscription data
+    /// of subscription validation) is translated again when any of them changes.
+    package static func all(_ kind: String) -> ReferenceKey { ReferenceKey(kind: kind + "@*", name: "*") }
+
+    /// The kinds read as a whole (``all(_:)``): the control-plane subscription data.
+    package static let kindWideKinds: Set<String> = [
+        CRKind.application.rawValue, CRKind.subscription.rawValue, CRKind.applicationMapping.rawValue,
+    ]
+
+    /// The kind when this is an ``all(_:)`` reference.
+    var allOfKind: String? { kind.hasSuffix("@*") ? String(kind.dropLast(2)) : nil }
 
     /// `(kind, api)` when this is a ``targeting(_:api:)`` reference.
     var targetingParts: (kind: String, api: String)? {

@@ -51,6 +51,27 @@ extension ResourceTranslator.Context {
         }
     }
 
+    /// The allow-lists of an API with subscription validation, from every `Application`, `Subscription` and
+    /// `ApplicationMapping` of the namespace (read as a whole: any change to one translates such APIs again). An
+    /// unreadable one is skipped with a problem (it grants nothing; the API stays served for the others).
+    mutating func subscribers(spec: APISpec) -> [KeyType: SubscriptionAllowList] {
+        func all<Spec: Decodable>(_ type: Spec.Type, _ kind: CRKind) -> [Subscribers.Resource<Spec>] {
+            references.insert(.all(kind.rawValue))
+            return lookup.ofKind(kind.rawValue).compactMap { resource in
+                guard let value = resource.spec, let spec = try? JSONValueCoding.decode(Spec.self, from: value) else {
+                    problems.append("\(kind.rawValue) \(resource.name) has an unreadable spec; it grants no access")
+                    return nil
+                }
+                return Subscribers.Resource(name: resource.name, spec: spec)
+            }
+        }
+        return Subscribers.allowLists(
+            organization: spec.organization, apiName: spec.apiName, apiVersion: spec.apiVersion,
+            environment: spec.environment, applications: all(ApplicationSpec.self, .application),
+            subscriptions: all(SubscriptionSpec.self, .subscription),
+            mappings: all(ApplicationMappingSpec.self, .applicationMapping))
+    }
+
     /// The decoded specs of the `kind` resources attached to `api` (recorded as references); nil when one is
     /// unreadable.
     private mutating func attachedSpecs<Spec: Decodable>(_ type: Spec.Type, kind: CRKind, api: String) -> [Spec]? {

@@ -90,7 +90,8 @@ package struct ResourceTranslator: Sendable {
             return APIIR(
                 id: api.name, namespace: namespace, name: spec.apiName, version: spec.apiVersion,
                 organization: spec.organization, basePath: spec.basePath, isDefaultVersion: spec.isDefaultVersion,
-                environments: environments, backends: backends.values.sorted { $0.cluster < $1.cluster }, auth: auth)
+                environments: environments, backends: backends.values.sorted { $0.cluster < $1.cluster }, auth: auth,
+                subscribers: auth.subscriptionValidation && !auth.disabled ? subscribers(spec: spec) : nil)
         }
 
         mutating func translateEnvironment(_ kind: EnvironmentIR.Kind, routeNames: [String]) -> EnvironmentIR? {

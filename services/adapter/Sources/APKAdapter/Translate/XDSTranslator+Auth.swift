@@ -79,7 +79,7 @@ extension XDSTranslator {
         settings: XDSSettings, encoder: ProtoEncoder
     ) throws -> [Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter] {
         if case .enforcer = settings.auth.enforcement, let link = settings.auth.enforcer {
-            return [try enforcerFilter(link, settings: settings, encoder: encoder)]
+            return [try enforcerFilter(link, settings: settings, encoder: encoder), try subscriptionFilter(encoder: encoder)]
         }
         var jwtFilter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
         jwtFilter.name = jwtFilterName  // also the ECDS resource name
@@ -97,9 +97,11 @@ extension XDSTranslator {
         var mutationFilter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
         mutationFilter.name = headerMutationFilterName
         mutationFilter.typedConfig = try AnyPacking.pack(Envoy_Extensions_Filters_Http_HeaderMutation_V3_HeaderMutation(), encoder: encoder)
-        guard let link = settings.auth.enforcer else { return [jwtFilter, rbacFilter, mutationFilter] }
-        // After `rbac`: only requests the native filters allowed reach the enforcer, on backend-JWT routes only.
-        return [jwtFilter, rbacFilter, try backendJWTFilter(link, settings: settings, encoder: encoder), mutationFilter]
+        let subscriptions = try subscriptionFilter(encoder: encoder)
+        guard let link = settings.auth.enforcer else { return [jwtFilter, rbacFilter, subscriptions, mutationFilter] }
+        // After `rbac` and the subscription stage: only requests the native filters allowed reach the enforcer, on
+        // backend-JWT routes only.
+        return [jwtFilter, rbacFilter, subscriptions, try backendJWTFilter(link, settings: settings, encoder: encoder), mutationFilter]
     }
 
     static let jwtAuthenticationTypeURL = "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"
@@ -154,6 +156,10 @@ extension XDSTranslator {
                     }
                     provider.forward = true  // removed per route when the API does not send it upstream
                     provider.payloadInMetadata = apiKeyMetadataKey
+                    provider.claimToHeaders = [
+                        claimToHeader(SubscriptionHeaders.authenticated, "iss"),
+                        claimToHeader(SubscriptionHeaders.application, "application.uuid"),
+                    ]
                     jwt.providers["\(apiKeyLabel(location))/\(index + 1)"] = provider
                 }
                 continue
@@ -169,6 +175,11 @@ extension XDSTranslator {
                 provider.fromHeaders = [location]
                 provider.forward = true  // removed per route when the API does not send it upstream
                 provider.payloadInMetadata = tokenMetadataKey
+                // For the subscription stage (removed before the upstream on every secured route).
+                provider.claimToHeaders = [
+                    claimToHeader(SubscriptionHeaders.authenticated, "iss"),
+                    claimToHeader(SubscriptionHeaders.consumerKey, SubscriptionHeaders.defaultConsumerKeyClaim),
+                ]
                 var normalize = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider.NormalizePayload()
                 normalize.spaceDelimitedClaims = ["scope"]
                 provider.normalizePayloadInMetadata = normalize
@@ -208,6 +219,13 @@ extension XDSTranslator {
         config.name = jwtFilterName
         config.typedConfig = try AnyPacking.pack(jwtAuthentication(requirements: requirements, settings: settings), encoder: encoder)
         return config
+    }
+
+    static func claimToHeader(_ header: String, _ claim: String) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtClaimToHeader {
+        var copy = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtClaimToHeader()
+        copy.headerName = header
+        copy.claimName = claim
+        return copy
     }
 
     /// What every provider shares: issuer, key source, time rules (`exp` required, a non-empty `sub`, the

@@ -70,7 +70,7 @@ extension XDSTranslator {
         router.typedConfig = try AnyPacking.pack(Envoy_Extensions_Filters_Http_Router_V3_Router(), encoder: encoder)
         hcm.httpFilters = [try corsFilter(encoder: encoder)] + (try authFilters(settings: settings, encoder: encoder))
             + [try responderFilter(encoder: encoder), router]
-        hcm.localReplyConfig = LocalReplies.config(enforcement: settings.auth.enforcement)
+        hcm.localReplyConfig = try LocalReplies.config(enforcement: settings.auth.enforcement)
         hcm.streamIdleTimeout = Google_Protobuf_Duration(seconds: 300)
         hcm.commonHTTPProtocolOptions.idleTimeout = Google_Protobuf_Duration(seconds: 3600)
         hcm.useRemoteAddress = Google_Protobuf_BoolValue(true)

@@ -143,6 +143,13 @@ extension XDSTranslator {
         ])
         let keyType: KeyType = environment.kind == .production ? .production : .sandbox
         try applyAuth(api.auth, ir.auth, keyType: keyType, to: &route, settings: settings, encoder: encoder)
+        if api.auth.subscriptionValidation, !api.auth.disabled, ir.auth.secured {
+            // Who may call it: the gateway's subscription stage, the same in both enforcement modes.
+            try applySubscriptions(api.subscribers?[keyType] ?? .none, to: &route, encoder: encoder)
+        }
+        if !api.auth.disabled, ir.auth.secured {
+            route.requestHeadersToRemove += SubscriptionHeaders.all  // set by the gateway, never for the backend
+        }
         if let cors = effectiveCORS(api, settings: settings) { try applyCORS(cors, to: &route, encoder: encoder) }
         return route
     }

@@ -86,6 +86,7 @@ package struct TokenIssuer: Sendable {
             ("iss", .string(settings.issuer)), ("sub", .string(client.id)), ("aud", .string(settings.audience)),
             ("exp", .int(issuedAt + Int(settings.tokenTTL.seconds))), ("iat", .int(issuedAt)),
             ("jti", .string(UUID().uuidString.lowercased())), ("clientId", .string(client.id)),
+            ("azp", .string(client.id)),  // the consumer key subscription validation reads (TokenIssuer default claim)
             ("scope", .string(scope)), ("organization", .string(client.organization)),
         ])
     }
