@@ -113,7 +113,7 @@ bench_auth() {
             { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >&2; }
     fi
     envoy="$(ensure_envoy)"
-    bench_workspace auth apk-deployer apk-echo apk-enforcer apk-adapter
+    bench_workspace auth apk-deployer apk-echo apk-enforcer apk-adapter apk-bench
     bin="$BENCH_BIN" work="$BENCH_WORK"
     local deployer_port echo_port enforcer_port enforcer_grpc native_xds native_ops native_http native_admin
     local mode_xds mode_ops mode_http mode_admin
@@ -167,6 +167,10 @@ bench_auth() {
     printf '%s\n' 'apiPolicies:' '  request:' '    - policyName: BackendJwt' '      parameters:' \
         '        encoding: Base64url' '        signingAlgorithm: SHA256withRSA' '        header: X-JWT-Assertion' \
         '        tokenTTL: 3600' >>"$work/bench-auth-bjwt.apk-conf.yaml"
+    # The same API with subscription validation; `apk-bench subscribe` gives it a 1,001-entry allow-list.
+    sed -e 's/^name: bench-auth$/name: bench-auth-subs/' -e 's|^basePath: /bench-auth$|basePath: /bench-auth-subs|' \
+        "$work/bench-auth.apk-conf.yaml" >"$work/bench-auth-subs.apk-conf.yaml"
+    echo 'subscriptionValidation: true' >>"$work/bench-auth-subs.apk-conf.yaml"
     local token key id
     token="$(curl -fsS -u "$DEV_CLIENT_ID:$DEV_CLIENT_SECRET" \
         -d 'grant_type=client_credentials&scope=apk:api_create bench:read bench:write' "$d/oauth2/token" |
@@ -177,10 +181,16 @@ bench_auth() {
     curl -fsS -o /dev/null -X POST "$d/api/deployer/apis/deploy" -H "Authorization: Bearer $token" \
         -F "apkConfiguration=@$work/bench-auth-bjwt.apk-conf.yaml" -F "definitionFile=@$work/bench-auth.openapi.yaml" ||
         die "deploying the backend-JWT benchmark API failed"
+    curl -fsS -o /dev/null -X POST "$d/api/deployer/apis/deploy" -H "Authorization: Bearer $token" \
+        -F "apkConfiguration=@$work/bench-auth-subs.apk-conf.yaml" -F "definitionFile=@$work/bench-auth.openapi.yaml" ||
+        die "deploying the subscription benchmark API failed"
+    DATABASE_URL="$APK_TEST_DATABASE_URL" "$bin/apk-bench" subscribe default bench-auth-subs 1.0 1000 "$DEV_CLIENT_ID" >&2 ||
+        die "subscribing the benchmark client failed"
     key="$(curl -fsS -X POST "$d/api/runtime/apis/$id/generate-key" -H "Authorization: Bearer $token" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["apikey"])')" || die "generate-key failed"
     local port deadline
-    for port in "$native_http" "$mode_http" "$native_http/bench-auth-bjwt" "$mode_http/bench-auth-bjwt"; do
+    for port in "$native_http" "$mode_http" "$native_http/bench-auth-bjwt" "$mode_http/bench-auth-bjwt" \
+        "$native_http/bench-auth-subs" "$mode_http/bench-auth-subs"; do
         deadline=$((SECONDS + 30))
         [[ "$port" == */* ]] || port="$port/bench-auth"
         until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: gw.wso2.com' -H "Authorization: Bearer $token" \
@@ -192,6 +202,7 @@ bench_auth() {
     log "stack up in $work; $rounds interleaved rounds of ${seconds}s per step"
     local native="http://127.0.0.1:$native_http/bench-auth/1.0" mode="http://127.0.0.1:$mode_http/bench-auth/1.0"
     local native_bjwt="http://127.0.0.1:$native_http/bench-auth-bjwt/1.0" mode_bjwt="http://127.0.0.1:$mode_http/bench-auth-bjwt/1.0"
+    local native_subs="http://127.0.0.1:$native_http/bench-auth-subs/1.0" mode_subs="http://127.0.0.1:$mode_http/bench-auth-subs/1.0"
     local bearer="\"Host\": \"gw.wso2.com\", \"Authorization\": \"Bearer $token\""
     local internal="\"Host\": \"gw.wso2.com\", \"Internal-Key\": \"$key\"" open='"Host": "gw.wso2.com"'
     python3 "$ROOT/scripts/bench-auth.py" <<PLAN
@@ -203,10 +214,12 @@ bench_auth() {
   {"name": "native jwt", "url": "$native/secured", "headers": {$bearer}, "baseline": "unsecured + token sent"},
   {"name": "native jwt + 2 scopes", "url": "$native/scoped", "headers": {$bearer}, "baseline": "unsecured + token sent"},
   {"name": "native internal key", "url": "$native/secured", "headers": {$internal}, "baseline": "unsecured"},
+  {"name": "native jwt + 1,001 subscribers", "url": "$native_subs/secured", "headers": {$bearer}, "baseline": "unsecured + token sent"},
   {"name": "native jwt + backend JWT", "url": "$native_bjwt/secured", "headers": {$bearer}, "baseline": "unsecured + token sent", "enforcer": true},
   {"name": "enforcer-mode unsecured", "url": "$mode/open", "headers": {$open}, "baseline": "unsecured"},
   {"name": "enforcer jwt + 2 scopes", "url": "$mode/scoped", "headers": {$bearer}, "baseline": "unsecured + token sent", "enforcer": true},
   {"name": "enforcer internal key", "url": "$mode/secured", "headers": {$internal}, "baseline": "unsecured", "enforcer": true},
+  {"name": "enforcer jwt + 1,001 subscribers", "url": "$mode_subs/secured", "headers": {$bearer}, "baseline": "unsecured + token sent", "enforcer": true},
   {"name": "enforcer jwt + backend JWT", "url": "$mode_bjwt/secured", "headers": {$bearer}, "baseline": "unsecured + token sent", "enforcer": true},
   {"name": "unsecured, 1 conn", "url": "$native/open", "headers": {$open}, "baseline": "unsecured, 1 conn", "connections": 1},
   {"name": "native jwt, 1 conn", "url": "$native/scoped", "headers": {$bearer}, "baseline": "unsecured, 1 conn", "connections": 1},

@@ -34,7 +34,22 @@ case "propagation":
         print("propagation benchmark failed: \(error)")
         exit(1)
     }
+case "subscribe":
+    let rest = Array(arguments.dropFirst())
+    guard let url = ProcessInfo.processInfo.environment["DATABASE_URL"], rest.count == 5, let count = Int(rest[3]), count >= 0
+    else {
+        print("usage: DATABASE_URL=… apk-bench subscribe NAMESPACE API-NAME VERSION COUNT CLIENT")
+        exit(2)
+    }
+    do {
+        try await SubscribeCommand(
+            databaseURL: url, namespace: rest[0], apiName: rest[1], version: rest[2], count: count, client: rest[4]
+        ).run()
+    } catch {
+        print("subscribe failed: \(error)")
+        exit(1)
+    }
 default:
-    print("usage: apk-bench config [rounds] | apk-bench deploy [preloaded APIs] [deploys] | apk-bench propagation [deploys] [preloads …]")
+    print("usage: apk-bench config [rounds] | apk-bench deploy [preloaded APIs] [deploys] | apk-bench propagation [deploys] [preloads …] | apk-bench subscribe …")
     exit(arguments.isEmpty ? 0 : 2)
 }
