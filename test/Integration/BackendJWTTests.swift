@@ -19,9 +19,14 @@ struct BackendJWTThroughRouterTests {
         customClaims: [{claim: scope-of, value: operation, type: string}]}}]}
         """
 
-    @Test(arguments: [GatewayStack.Enforcement.native, .enforcer])
-    func theBackendReceivesAVerifiableJWTAboutTheCaller(mode: GatewayStack.Enforcement) async throws {
-        let stack = try await GatewayStack(label: "backend-jwt-\(mode.rawValue)", enforcement: mode, withEnforcer: true)
+    /// `native` with its default Lua stage (a per-worker token cache), `native` with the ext_authz stage, `enforcer`.
+    @Test(arguments: [
+        (GatewayStack.Enforcement.native, "lua"), (GatewayStack.Enforcement.native, "ext_authz"), (.enforcer, "lua"),
+    ])
+    func theBackendReceivesAVerifiableJWTAboutTheCaller(mode: GatewayStack.Enforcement, stage: String) async throws {
+        let stack = try await GatewayStack(
+            label: "backend-jwt-\(mode.rawValue)", enforcement: mode, withEnforcer: true,
+            environment: ["AUTH_BACKEND_JWT_STAGE": stage])
         defer { stack.stop() }
         let token = try await Self.flow.token(stack.deployer)
         let name = "gw-bjwt-\(UUID().uuidString.prefix(6).lowercased())"
@@ -49,7 +54,7 @@ struct BackendJWTThroughRouterTests {
         let answer = try await stack.call(
             "/\(name)/1.0.0/get", host: "gw.wso2.com",
             headers: ["Authorization": "Bearer \(token)", "X-JWT-Assertion": "forged"])
-        #expect(answer.status == 200, "\(answer.text)")
+        #expect(answer.status == 200, "\(answer.text)\n\(stack.envoy.logTail())")
         let headers = try answer.json()["headers"] as? [String: Any] ?? [:]
         let received = try #require(headers.first { $0.key.lowercased() == "x-jwt-assertion" }?.value as? String, "\(headers.keys)")
         #expect(received != "forged")
@@ -61,6 +66,11 @@ struct BackendJWTThroughRouterTests {
         #expect(jws.claims["department"] == "sales")
         #expect(jws.claims["sub"]?.stringValue == DeployerFlowTests.devClient.split(separator: ":").first.map(String.init))
         #expect(jws.claims["scope"] != nil, "string claims of the token are copied in both modes")
+        // The same credential again: the same token (the enforcer's signer and, natively, the worker's cache).
+        let again = try await stack.call(
+            "/\(name)/1.0.0/get", host: "gw.wso2.com", headers: ["Authorization": "Bearer \(token)"])
+        let againHeaders = try again.json()["headers"] as? [String: Any] ?? [:]
+        #expect(againHeaders.first { $0.key.lowercased() == "x-jwt-assertion" }?.value as? String == received)
         // Verifiable with the key the router publishes.
         let jwks = try await stack.call("/.wellknown/jwks", host: "api.am.wso2.com", credentials: false)
         #expect(jwks.status == 200, "\(jwks.text)")
@@ -90,10 +100,13 @@ struct BackendJWTThroughRouterTests {
         let missing = try await stack.call("/\(name)/1.0.0/get", host: "gw.wso2.com", credentials: false)
         #expect(missing.status == 401 && missing.text.contains("900903"), "\(missing.text)")
 
-        // Enforcer down: the backend-JWT route fails closed (503 102517); the unsecured one still answers.
+        // Enforcer down: the backend-JWT route fails closed (503 102517) for a credential the gateway has no token
+        // for; the unsecured one still answers. (The Lua stage keeps serving the credentials it holds tokens for.)
+        let fresh = try await Self.flow.token(stack.deployer)
+        #expect(fresh != token)
         stack.stopEnforcer()
         let closed = try await stack.call(
-            "/\(name)/1.0.0/get", host: "gw.wso2.com", headers: ["Authorization": "Bearer \(token)"])
+            "/\(name)/1.0.0/get", host: "gw.wso2.com", headers: ["Authorization": "Bearer \(fresh)"])
         #expect(closed.status == 503 && closed.text.contains("102517"), "\(closed.text)")
         #expect(try await stack.call("/\(name)/1.0.0/open", host: "gw.wso2.com").status == 200)
     }

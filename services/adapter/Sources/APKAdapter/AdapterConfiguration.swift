@@ -52,6 +52,7 @@ package struct AdapterConfiguration: Sendable {
     /// | `auth.api.key.issuers` | `AUTH_API_KEY_ISSUERS` | empty (comma list of `<issuer>\|<http(s) JWKS URL>`: who signs API keys) |
     /// | `auth.enforcement` | `AUTH_ENFORCEMENT` | `native` (Envoy's filters) or `enforcer` (ext_authz to `apk-enforcer`) |
     /// | `auth.enforcer.url` | `AUTH_ENFORCER_URL` | `http://127.0.0.1:8081` (its gRPC port: every secured request in `enforcer` mode, backend-JWT routes in `native` mode; `none`: no enforcer) |
+    /// | `auth.backend.jwt.stage` | `AUTH_BACKEND_JWT_STAGE` | `lua` (`native` mode: a per-worker token cache asking the enforcer's HTTP port on a miss) or `ext_authz` (the enforcer on every such request) |
     /// | `auth.enforcer.timeout` | `AUTH_ENFORCER_TIMEOUT` | `1s` (then 503: fail closed) |
     package init(reader: ConfigReader) throws {
         self.init()
@@ -114,6 +115,11 @@ package struct AdapterConfiguration: Sendable {
         let ttl = try reader.duration("auth.jwks.cache.ttl", default: .seconds(xds.auth.jwksCacheSeconds))
         xds.auth.jwksCacheSeconds = max(1, Int(ttl.components.seconds))
         (xds.auth.enforcement, xds.auth.enforcer) = try Self.enforcement(reader)
+        let stage = reader.string("auth.backend.jwt.stage", default: xds.auth.backendJWTStage.rawValue).lowercased()
+        guard let backendJWTStage = XDSSettings.BackendJWTStage(rawValue: stage) else {
+            throw ConfigReader.Failure(key: "auth.backend.jwt.stage", reason: "expected lua or ext_authz, found \"\(stage)\"")
+        }
+        xds.auth.backendJWTStage = backendJWTStage
         let backend = reader.string("store.backend", default: storeBackend.rawValue).lowercased()
         guard let parsed = StoreBackend(rawValue: backend) else {
             throw ConfigReader.Failure(key: "store.backend", reason: "expected postgres or memory, found \"\(backend)\"")

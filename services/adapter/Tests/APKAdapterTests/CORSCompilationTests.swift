@@ -177,6 +177,9 @@ import Testing
         #expect(plan.header == "x-jwt-assertion" && plan.encoding == BackendJWTPlan.Encoding.base64)
         #expect(plan.ttlSeconds == 600 && plan.signed)
         var noEnforcer = AdapterFixtures.settings
+        noEnforcer.systemEnforcerJWKS = nil
+        #expect(throws: UnservableAPI.self) { try XDSTranslator.resources(for: ir, settings: noEnforcer) }
+        noEnforcer.auth.backendJWTStage = .extAuthz
         noEnforcer.auth.enforcer = nil
         #expect(throws: UnservableAPI.self) { try XDSTranslator.resources(for: ir, settings: noEnforcer) }
         let routes = try XDSTranslator.resources(for: ir, settings: EnforcerCompilationTests.settings).versionedRoutes.values.flatMap(\.self)
@@ -187,11 +190,24 @@ import Testing
         }
         #expect(!plans.isEmpty && plans.allSatisfy { $0.api.backendJWT == plan })
 
-        // Native: the native filters decide; exactly the secured routes also call the enforcer, for the token only.
-        let native = try XDSTranslator.resources(for: ir, settings: AdapterFixtures.settings).versionedRoutes.values.flatMap(\.self)
+        // Native: the native filters decide; exactly the secured routes get the backend-JWT stage: by default the
+        // per-worker Lua cache with the route's plan in its metadata, else ext_authz for the token only.
         let secured = Set(ir.environments.flatMap(\.routes).filter(\.auth.secured).map(\.operation))
         #expect(!secured.isEmpty)
+        let native = try XDSTranslator.resources(for: ir, settings: AdapterFixtures.settings).versionedRoutes.values.flatMap(\.self)
         for route in native {
+            let operation = route.metadata.filterMetadata["apk"]?.fields["operation"]?.stringValue ?? ""
+            #expect((route.typedPerFilterConfig["apk.backend_jwt"] != nil) == secured.contains(operation), "\(route.name)")
+            #expect(route.typedPerFilterConfig["envoy.filters.http.ext_authz"] == nil)
+            guard let metadata = route.metadata.filterMetadata["apk.backend_jwt"]?.fields else { continue }
+            let text = try #require(metadata["plan"]?.stringValue)
+            #expect(RoutePlan.decode(text)?.api.backendJWT == plan)
+            #expect(metadata["header"]?.stringValue == "x-jwt-assertion")
+            #expect(metadata["credentials"]?.listValue.values.map(\.stringValue) == ["authorization", "internal-key"])
+        }
+        var extAuthz = AdapterFixtures.settings
+        extAuthz.auth.backendJWTStage = .extAuthz
+        for route in try XDSTranslator.resources(for: ir, settings: extAuthz).versionedRoutes.values.flatMap(\.self) {
             let operation = route.metadata.filterMetadata["apk"]?.fields["operation"]?.stringValue ?? ""
             let any = route.typedPerFilterConfig["envoy.filters.http.ext_authz"]
             #expect((any != nil) == secured.contains(operation), "\(route.name)")
@@ -204,10 +220,25 @@ import Testing
         }
     }
 
-    /// The native listeners call the enforcer after `rbac`, with `jwt_authn`'s verified payloads and no header, fail
-    /// closed; the enforcer's JWKS is served through the router (contract §7.7).
+    /// The native listeners get backend JWTs after `rbac` and the subscription stage (the Lua cache by default;
+    /// with `ext_authz`, the enforcer with `jwt_authn`'s verified payloads and no header, fail closed); the enforcer's
+    /// JWKS is served through the router (contract §7.7).
     @Test func nativeListenersAndTheJWKSRoute() throws {
         for listener in try XDSTranslator.listeners(settings: AdapterFixtures.settings) {
+            let hcm = try Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager(
+                unpackingAny: try #require(listener.filterChains.first?.filters.first?.typedConfig))
+            #expect(hcm.httpFilters.map(\.name) == [
+                "envoy.filters.http.cors", "envoy.filters.http.jwt_authn", "envoy.filters.http.rbac", "apk.subscription",
+                "apk.backend_jwt", "envoy.filters.http.header_mutation", "envoy.filters.http.lua", "envoy.filters.http.router",
+            ])
+            let stage = try #require(hcm.httpFilters.first { $0.name == "apk.backend_jwt" })
+            #expect(stage.disabled)
+            let lua = try Envoy_Extensions_Filters_Http_Lua_V3_Lua(unpackingAny: stage.typedConfig)
+            #expect(lua.sourceCodes["apk-backend-jwt"]?.inlineString.contains("/backend-jwt") == true)
+        }
+        var extAuthz = AdapterFixtures.settings
+        extAuthz.auth.backendJWTStage = .extAuthz
+        for listener in try XDSTranslator.listeners(settings: extAuthz) {
             let hcm = try Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager(
                 unpackingAny: try #require(listener.filterChains.first?.filters.first?.typedConfig))
             #expect(hcm.httpFilters.map(\.name) == [

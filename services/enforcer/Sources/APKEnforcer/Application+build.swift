@@ -46,7 +46,8 @@ package func buildApplication(
     let keys = KeyRing(
         sources: configuration.keySources, fetcher: jwksFetcher, cacheTTL: configuration.jwksCacheTTL, logger: logger)
     let backendJWT = try BackendJWTSigner(privateKey: try backendJWTKey(configuration: configuration, logger: logger))
-    let authorization = AuthorizationService(handler: CheckHandler(backendJWT: backendJWT), keys: keys, logger: logger)
+    let handler = CheckHandler(backendJWT: backendJWT)
+    let authorization = AuthorizationService(handler: handler, keys: keys, logger: logger)
     let grpcServer = XDSServerService(host: configuration.grpcHost, port: configuration.grpcPort, services: [authorization])
     let jwks = backendJWT.jwks
     let ops = try APKServer.opsApplication(
@@ -57,6 +58,11 @@ package func buildApplication(
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: jwks)))
+        }
+        // `native` mode's backend-JWT stage on a cache miss (services/enforcer/README.md): the route's plan as the
+        // body, the request's credential headers as headers, its path in `x-apk-original-path`.
+        router.post("backend-jwt") { request, context in
+            try await BackendJWTEndpoint.answer(request, context: context, handler: handler, keys: keys, logger: logger)
         }
     }
     services += [keys, grpcServer, ops]

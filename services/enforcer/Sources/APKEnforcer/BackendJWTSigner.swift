@@ -47,9 +47,17 @@ package final class BackendJWTSigner: Sendable {
 
     /// The header value for `identity` on a route of `api` and `keyType`, at `now` (seconds since 1970).
     package func token(plan: BackendJWTPlan, apiID: String, identity: Identity, keyType: KeyType, now: Int) throws -> String {
+        try issued(plan: plan, apiID: apiID, identity: identity, keyType: keyType, now: now).token
+    }
+
+    /// The token and the moment (seconds since 1970) from which a new one is issued instead: a caller may reuse the
+    /// token until then (it is valid 30 s longer).
+    package func issued(
+        plan: BackendJWTPlan, apiID: String, identity: Identity, keyType: KeyType, now: Int
+    ) throws -> (token: String, refreshAt: Int) {
         // The plan too: a redeployed API with other claims or another encoding gets a new token.
         let key = Issued(apiID: apiID, plan: plan, keyType: keyType, identity: identity)
-        if let cached = cache.withLock({ $0[key] }), now < cached.refreshAt { return cached.token }
+        if let cached = cache.withLock({ $0[key] }), now < cached.refreshAt { return cached }
         let claims = plan.claims(identity: identity, keyType: keyType, now: now)
         var token: String
         if plan.signed {
@@ -60,11 +68,12 @@ package final class BackendJWTSigner: Sendable {
                 + Base64URL.encode(Array(DocumentWriter.json(.object(claims)).utf8)) + "."
         }
         if plan.encoding == .base64 { token = Self.standardBase64Segments(token) }
+        let refreshAt = now + max(1, plan.ttlSeconds - 30)
         cache.withLock { cache in
             if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
-            cache[key] = (token, now + max(1, plan.ttlSeconds - 30))
+            cache[key] = (token, refreshAt)
         }
-        return token
+        return (token, refreshAt)
     }
 
     /// Each segment re-encoded from base64url to standard base64 with padding (the reference's `Base64` encoding).

@@ -87,6 +87,34 @@ package final class CheckHandler: Sendable {
         }
     }
 
+    /// What the `native` mode's per-worker cache (the router's `apk.backend_jwt` Lua stage) asks on a miss: the
+    /// backend JWT for the credential of a request Envoy's filters already allowed on a route with `planText`. The
+    /// whole plan is evaluated again (the same evaluator, the same keys), so the token describes exactly the
+    /// credential that decides; nil answer: not allowed (a gateway inconsistency, answered 500 by the router).
+    package func backendJWT(
+        planText: String, headers: [(name: String, value: String)], path: String, keys: TrustedKeys, now: Double
+    ) -> (result: (token: String, refreshAt: Int)?, outcome: Outcome) {
+        guard let plan = plan(planText), let jwtPlan = plan.operation.backendJWT ?? plan.api.backendJWT else {
+            return (nil, .noPlan)
+        }
+        let decision = AuthEvaluator.decide(
+            api: plan.api, operation: plan.operation, keyType: plan.keyType,
+            request: AuthRequest(method: "GET", headers: headers, path: path), keys: keys, now: now, cache: verified)
+        switch decision {
+        case .deny(_, let reason): return (nil, .denied(reason: reason))
+        case .allow(let allowance):
+            guard let identity = allowance.identity else { return (nil, .denied(reason: "no_identity")) }
+            do {
+                guard let backendJWT else { throw BackendJWTSigner.Failure("no backend-JWT signer is configured") }
+                let issued = try backendJWT.issued(
+                    plan: jwtPlan, apiID: plan.api.apiID, identity: identity, keyType: plan.keyType, now: Int(now))
+                return (issued, .allowed)
+            } catch {
+                return (nil, .backendJWTFailed(String(describing: error)))
+            }
+        }
+    }
+
     /// A `native`-mode backend-JWT route: Envoy's filters have allowed the request; the identity is the payload
     /// `jwt_authn` verified (metadata context), never a header the client sent.
     private func backendJWTOnly(

@@ -47,6 +47,9 @@ package struct XDSSettings: Sendable, Hashable {
         package var apiKeyIssuers: [ExternalIssuer] = []
         /// Who decides each secured request (gateway-wide).
         package var enforcement = Enforcement.native
+        /// How `native` mode adds backend JWTs: a per-worker Lua cache asking the enforcer's HTTP port on a miss
+        /// (default), or ext_authz on every such request.
+        package var backendJWTStage = BackendJWTStage.lua
         /// `apk-enforcer`'s gRPC port: every secured request in `enforcer` mode, only backend-JWT routes in `native`
         /// mode; nil: no enforcer (`enforcer` mode needs one; backend-JWT APIs are then not served).
         package var enforcer: EnforcerLink? = EnforcerLink(
@@ -62,6 +65,11 @@ package struct XDSSettings: Sendable, Hashable {
         case native
         /// `apk-enforcer` over ext_authz decides every secured request with the route's ``RoutePlan``.
         case enforcer
+    }
+
+    package enum BackendJWTStage: String, Sendable, Hashable {
+        case lua
+        case extAuthz = "ext_authz"
     }
 
     /// How the router reaches `apk-enforcer`. Fail closed: unreachable or slower than `timeoutMilliseconds` ⇒ 503

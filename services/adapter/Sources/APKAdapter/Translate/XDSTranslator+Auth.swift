@@ -98,10 +98,16 @@ extension XDSTranslator {
         mutationFilter.name = headerMutationFilterName
         mutationFilter.typedConfig = try AnyPacking.pack(Envoy_Extensions_Filters_Http_HeaderMutation_V3_HeaderMutation(), encoder: encoder)
         let subscriptions = try subscriptionFilter(encoder: encoder)
-        guard let link = settings.auth.enforcer else { return [jwtFilter, rbacFilter, subscriptions, mutationFilter] }
-        // After `rbac` and the subscription stage: only requests the native filters allowed reach the enforcer, on
+        // After `rbac` and the subscription stage: only requests the native filters allowed get a backend JWT, on
         // backend-JWT routes only.
-        return [jwtFilter, rbacFilter, subscriptions, try backendJWTFilter(link, settings: settings, encoder: encoder), mutationFilter]
+        switch (settings.auth.backendJWTStage, settings.auth.enforcer) {
+        case (.lua, _):
+            return [jwtFilter, rbacFilter, subscriptions, try backendJWTLuaFilter(encoder: encoder), mutationFilter]
+        case (.extAuthz, let link?):
+            return [jwtFilter, rbacFilter, subscriptions, try backendJWTFilter(link, settings: settings, encoder: encoder), mutationFilter]
+        case (.extAuthz, nil):
+            return [jwtFilter, rbacFilter, subscriptions, mutationFilter]
+        }
     }
 
     static let jwtAuthenticationTypeURL = "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"
@@ -119,7 +125,9 @@ extension XDSTranslator {
         location.name = AuthPlanBuilder.internalKeyHeader
         internalKey.fromHeaders = [location]
         internalKey.audiences = [AuthPlanBuilder.internalKeyAudience]
-        internalKey.forward = false  // never sent to a backend
+        // Kept for the stages after `rbac` (the backend-JWT stage reads it); every secured route removes it before
+        // the upstream, so it never reaches a backend.
+        internalKey.forward = true
         internalKey.payloadInMetadata = internalKeyMetadataKey
         jwt.providers[internalKeyProvider] = internalKey
         for credential in Set(requirements.flatMap(\.self)) {
@@ -284,7 +292,14 @@ extension XDSTranslator {
         if case .enforcer = settings.auth.enforcement {
             return try applyEnforcer(plan, operation, keyType: keyType, to: &route, settings: settings, encoder: encoder)
         }
-        if let jwt = operation.backendJWT ?? plan.backendJWT, !plan.disabled, operation.secured {
+        if let jwt = operation.backendJWT ?? plan.backendJWT, !plan.disabled, operation.secured,
+            settings.auth.backendJWTStage == .lua
+        {
+            guard settings.systemEnforcerJWKS != nil else {
+                throw UnservableAPI("its backend JWT is signed by the enforcer, and the adapter setting SYSTEM_ENFORCER_JWKS_URL is none")
+            }
+            try applyBackendJWTStage(plan, operation, jwt: jwt, keyType: keyType, to: &route, encoder: encoder)
+        } else if let jwt = operation.backendJWT ?? plan.backendJWT, !plan.disabled, operation.secured {
             guard settings.auth.enforcer != nil else {
                 throw UnservableAPI("its backend JWT is signed by the enforcer, and the adapter setting AUTH_ENFORCER_URL is none")
             }
