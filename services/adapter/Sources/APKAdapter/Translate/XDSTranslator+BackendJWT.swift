@@ -1,4 +1,6 @@
 import APKAuthPlan
+import APKModel
+import Crypto
 import EnvoyProtos
 import Foundation
 import SwiftProtobuf
@@ -17,7 +19,8 @@ extension XDSTranslator {
     static let enforcerHTTPCluster = "apk-system/enforcer-jwks"
 
     /// The per-worker cache. Route metadata (namespace ``backendJWTFilterName``): `plan` (the RoutePlan text),
-    /// `header` (where the token goes), `credentials` (header names) and `query` (query parameter names) — what
+    /// `key` (a digest of it: the cache key's prefix, so a request does not copy the plan), `header` (where the
+    /// token goes), `credentials` (header names) and `query` (query parameter names) — what
     /// identifies the caller. Query names are literal (RFC 3986 unreserved characters, escaped for Lua patterns).
     static let backendJWTCode = #"""
         local cache, size, limit = {}, 0, 10000
@@ -27,10 +30,9 @@ extension XDSTranslator {
         end
         local function stage(h)
           local meta = h:metadata()
-          local plan, header = meta:get("plan"), meta:get("header")
-          if plan == nil or header == nil then error("the route carries no backend-JWT plan") end
+          local plan, header, key = meta:get("plan"), meta:get("header"), meta:get("key")
+          if plan == nil or header == nil or key == nil then error("the route carries no backend-JWT plan") end
           local headers = h:headers()
-          local key = plan
           local call = {[":method"] = "POST", [":path"] = "/backend-jwt", [":authority"] = "apk-enforcer",
             ["content-type"] = "application/json"}
           for _, name in ipairs(meta:get("credentials") or {}) do
@@ -117,6 +119,8 @@ extension XDSTranslator {
         // `handle:metadata()` reads.
         let metadata = Google_Protobuf_Struct(fields: [
             "plan": Google_Protobuf_Value(stringValue: text),
+            // The full SHA-256: two routes must never share a cache entry.
+            "key": Google_Protobuf_Value(stringValue: Hashing.hex(SHA256.hash(data: Data(text.utf8)))),
             "header": Google_Protobuf_Value(stringValue: jwt.header),
             "credentials": Google_Protobuf_Value(listValue: Google_Protobuf_ListValue(
                 values: Array(Set(plan.credentials.compactMap(\.header))).sorted().map { Google_Protobuf_Value(stringValue: $0) })),
