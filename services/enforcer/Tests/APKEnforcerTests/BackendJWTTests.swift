@@ -154,3 +154,32 @@ import Testing
         #expect(CheckHandler(backendJWT: signer).check(request, keys: keys, now: tokens.now).outcome == .allowed)
     }
 }
+
+/// `POST /backend-jwt`'s decision (the router's Lua stage on a cache miss): the plan is evaluated again with the
+/// request's credential headers, and only an allowed request gets a token, with the moment it is renewed.
+@Suite struct BackendJWTEndpointTests {
+    let tokens = try! TokenFactory(issuer: "https://idp.am.wso2.com/token", internalIssuer: "https://idp.am.wso2.com/internal-key", now: 1_800_000_000)
+
+    @Test func onlyAnAllowedCredentialGetsATokenAndItsRenewalTime() throws {
+        let signer = try BackendJWTSigner(privateKey: try _RSA.Signing.PrivateKey(keySize: .bits2048))
+        var api = try AuthPlanBuilder.api(id: "orders-api", organization: "default", authentication: nil, policy: nil)
+        api.backendJWT = try BackendJWTTests.plan()
+        let text = try RoutePlan(api: api, operation: OperationAuthPlan(target: "/orders", secured: true, scopes: []), keyType: .production).encoded()
+        let entry = TrustedKeys.Entry(kid: tokens.keyID, key: tokens.verificationKey)
+        let keys = TrustedKeys(accessTokenIssuers: [tokens.issuer: [entry]], internalKeyIssuer: tokens.internalIssuer, internalKeys: [entry])
+        let handler = CheckHandler(backendJWT: signer)
+        let (issued, outcome) = handler.backendJWT(
+            planText: text, headers: [("authorization", "Bearer " + tokens.token())], path: "/orders", keys: keys, now: tokens.now)
+        #expect(outcome == .allowed)
+        let result = try #require(issued)
+        #expect(result.refreshAt == Int(tokens.now) + 3600 - 30)
+        #expect(try CompactJWS.parse(result.token).claims["http://wso2.org/claims/apicontext"] == "/orders/1.0.0")
+        // No credential, a forged one, or no readable plan: no token.
+        #expect(handler.backendJWT(planText: text, headers: [], path: "/orders", keys: keys, now: tokens.now).result == nil)
+        #expect(handler.backendJWT(
+            planText: text, headers: [("authorization", "Bearer x.y.z")], path: "/orders", keys: keys, now: tokens.now).result == nil)
+        let (none, noPlan) = handler.backendJWT(
+            planText: "{}", headers: [("authorization", "Bearer " + tokens.token())], path: "/", keys: keys, now: tokens.now)
+        #expect(none == nil && noPlan == .noPlan)
+    }
+}
