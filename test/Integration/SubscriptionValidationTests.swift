@@ -5,7 +5,6 @@ import APKStore
 import APKTestSupport
 import APKTestTokens
 import Foundation
-import Logging
 import Testing
 
 /// Subscription validation through a real Envoy, in both enforcement modes (contract §7.5): an API with
@@ -63,7 +62,7 @@ struct SubscriptionValidationTests {
         #expect(try await call("/orders", spoofed).status == 403)
 
         // Subscribe application app-1 (client-a in production) to the API: no redeploy needed.
-        try await Self.withStore { store in
+        try await GatewayFlowTests().withStore { store in
             for resource in Self.subscription(apiName: name, status: "ACTIVE") {
                 _ = try await store.resources.applyResource(resource, namespace: stack.namespace)
             }
@@ -79,7 +78,7 @@ struct SubscriptionValidationTests {
         #expect(!echoed.keys.contains { $0.lowercased().hasPrefix("x-apk-") }, "\(echoed.keys)")
 
         // Blocked: refused again.
-        try await Self.withStore { store in
+        try await GatewayFlowTests().withStore { store in
             for resource in Self.subscription(apiName: name, status: "BLOCKED") {
                 _ = try await store.resources.applyResource(resource, namespace: stack.namespace)
             }
@@ -108,18 +107,5 @@ struct SubscriptionValidationTests {
             ])),
             resource("ApplicationMapping", "v1alpha2", "map-1", JSONObject([("applicationRef", "app-1"), ("subscriptionRef", "sub-1")])),
         ]
-    }
-
-    /// A PostgresStore on the test database with its service running around `body`.
-    static func withStore(_ body: (PostgresStore) async throws -> Void) async throws {
-        var logger = Logger(label: "apk.it.store")
-        logger.logLevel = .error
-        let url = try #require(TestEnvironment.databaseURL)
-        let store = PostgresStore(configuration: try PostgresStore.Configuration(url: url), logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await store.makeService(migrate: false).run() }
-            defer { group.cancelAll() }
-            try await body(store)
-        }
     }
 }

@@ -90,14 +90,15 @@ package enum SubscriptionHeaders {
     /// An API key's application id (`application.uuid`).
     package static let application = "x-apk-application"
     package static let all = [authenticated, consumerKey, application]
-    /// The default claim naming an access token's client.
-    package static let defaultConsumerKeyClaim = "azp"
+    /// The claim naming an access token's client (the TokenIssuer default `consumerKeyClaim`; per issuer once
+    /// TokenIssuer CRs are read).
+    package static let consumerKeyClaim = "azp"
 
-    static func headers(for identity: Identity, consumerKeyClaim: String?) -> [Denial.Header] {
+    static func headers(for identity: Identity) -> [Denial.Header] {
         switch identity.kind {
         case .oauth2:
             var headers = [Denial.Header(name: authenticated, value: identity.issuer)]
-            if case .string(let key)? = identity.claims[consumerKeyClaim ?? defaultConsumerKeyClaim], !key.isEmpty {
+            if case .string(let key)? = identity.claims[consumerKeyClaim], !key.isEmpty {
                 headers.append(Denial.Header(name: consumerKey, value: key))
             }
             return headers
@@ -198,7 +199,7 @@ package enum AuthEvaluator {
             var allowance = Allowance(
                 removeHeaders: removed.sorted(), removeQueryParameters: removedParameters.sorted(), identity: identity)
             if api.subscriptionValidation, let identity {
-                allowance.setHeaders = SubscriptionHeaders.headers(for: identity, consumerKeyClaim: api.consumerKeyClaim)
+                allowance.setHeaders = SubscriptionHeaders.headers(for: identity)
                 if let subscribers, !SubscriptionHeaders.admits(allowance.setHeaders, subscribers) {
                     return .deny(.notSubscribed, reason: "not_subscribed")
                 }
@@ -208,7 +209,9 @@ package enum AuthEvaluator {
         if request.method == "OPTIONS" || api.disabled || !operation.secured { return allow(nil) }
         // Credentials the API does not send upstream are removed whichever credential decides (as the native routes
         // do); internal keys are the gateway's own credential and never reach a backend.
-        for credential in api.credentials where !request.values(of: credential).isEmpty {
+        // Each credential's values in the request, read once (the enforcer decides every secured request).
+        let presented = api.credentials.map { request.values(of: $0) }
+        for (credential, values) in zip(api.credentials, presented) where !values.isEmpty {
             switch credential {
             case .internalKey(let header): removed.insert(header.lowercased())
             case .oauth2(let header, false), .jwt(let header, false, _): removed.insert(header.lowercased())
@@ -218,8 +221,7 @@ package enum AuthEvaluator {
             }
         }
         var reason = "missing"
-        for credential in api.credentials {
-            let values = request.values(of: credential)
+        for (credential, values) in zip(api.credentials, presented) {
             guard !values.isEmpty else { continue }
             guard values.count == 1, let value = values.first else {
                 reason = "duplicate_credential"  // sent twice: ambiguous, counts as not sent

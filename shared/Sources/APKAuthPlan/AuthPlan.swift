@@ -14,8 +14,6 @@ package struct APIAuthPlan: Sendable, Hashable, Codable {
     package var credentials: [Credential]
     /// `APIPolicy` `subscriptionValidation`: OAuth2 and API-key callers must hold a subscription (``Subscribers``).
     package var subscriptionValidation: Bool
-    /// The claim of an access token that names its OAuth2 client (TokenIssuer `consumerKeyClaim`); nil: `azp`.
-    package var consumerKeyClaim: String?
     /// The API's own CORS policy; nil: it has none, and the gateway's default applies (``CORSPlan/gatewayDefault``
     /// unless the gateway is configured otherwise).
     package var cors: CORSPlan?

@@ -42,13 +42,23 @@ package struct AuthorizationService: Envoy_Service_Auth_V3_Authorization.SimpleS
     }
 }
 
-/// The enforcer's metrics (created once: a `Check` only increments).
+/// The enforcer's metrics per kind of call (created once: a call only increments): `Check` (`apk_enforcer_checks_total`,
+/// `apk_enforcer_check_seconds`) and the router's backend-JWT requests (`apk_enforcer_backend_jwt_requests_total`,
+/// `apk_enforcer_backend_jwt_seconds`), each counted by `decision`.
 struct EnforcerMetrics: Sendable {
-    let allowed = Counter(label: "apk_enforcer_checks_total", dimensions: [("decision", "allow")])
-    let denied = Counter(label: "apk_enforcer_checks_total", dimensions: [("decision", "deny")])
-    let noPlan = Counter(label: "apk_enforcer_checks_total", dimensions: [("decision", "no_plan")])
-    let backendJWTFailed = Counter(label: "apk_enforcer_checks_total", dimensions: [("decision", "backend_jwt_failed")])
-    let duration = Timer(label: "apk_enforcer_check_seconds")
+    let allowed: Counter
+    let denied: Counter
+    let noPlan: Counter
+    let backendJWTFailed: Counter
+    let duration: Timer
+
+    init(counter: String = "apk_enforcer_checks_total", timer: String = "apk_enforcer_check_seconds") {
+        allowed = Counter(label: counter, dimensions: [("decision", "allow")])
+        denied = Counter(label: counter, dimensions: [("decision", "deny")])
+        noPlan = Counter(label: counter, dimensions: [("decision", "no_plan")])
+        backendJWTFailed = Counter(label: counter, dimensions: [("decision", "backend_jwt_failed")])
+        duration = Timer(label: timer)
+    }
 
     func record(_ outcome: CheckHandler.Outcome, duration elapsed: Duration) {
         switch outcome {

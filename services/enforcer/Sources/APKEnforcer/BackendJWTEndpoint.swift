@@ -13,6 +13,8 @@ import NIOCore
 /// Internal: the port listens on loopback by default (HTTP_HOST) and the router reaches it as a system cluster.
 enum BackendJWTEndpoint {
     static let pathHeader = "x-apk-original-path"
+    static let metrics = EnforcerMetrics(
+        counter: "apk_enforcer_backend_jwt_requests_total", timer: "apk_enforcer_backend_jwt_seconds")
 
     static func answer(
         _ request: Request, context: some RequestContext, handler: CheckHandler, keys: KeyRing, logger: Logger
@@ -29,8 +31,10 @@ enum BackendJWTEndpoint {
                 headers.append((name, field.value))
             }
         }
+        let started = ContinuousClock.now
         let now = Date().timeIntervalSince1970
         let (result, outcome) = handler.backendJWT(planText: plan, headers: headers, path: path, keys: keys.keys, now: now)
+        metrics.record(outcome, duration: ContinuousClock.now - started)
         guard let result else {
             logger.warning(
                 "backend JWT refused for a request the router allowed",

@@ -68,9 +68,7 @@ package final class CheckHandler: Sendable {
             if let jwtPlan = plan.operation.backendJWT ?? plan.api.backendJWT, let identity = allowance.identity {
                 let token: String
                 do {
-                    guard let backendJWT else { throw BackendJWTSigner.Failure("no backend-JWT signer is configured") }
-                    token = try backendJWT.token(
-                        plan: jwtPlan, apiID: plan.api.apiID, identity: identity, keyType: plan.keyType, now: Int(now))
+                    token = try sign(jwtPlan, apiID: plan.api.apiID, identity: identity, keyType: plan.keyType, now: now).token
                 } catch {
                     // Never forwarded without it.
                     return (Self.denied(Self.noBackendJWTDenial), .backendJWTFailed(String(describing: error)))
@@ -105,14 +103,20 @@ package final class CheckHandler: Sendable {
         case .allow(let allowance):
             guard let identity = allowance.identity else { return (nil, .denied(reason: "no_identity")) }
             do {
-                guard let backendJWT else { throw BackendJWTSigner.Failure("no backend-JWT signer is configured") }
-                let issued = try backendJWT.issued(
-                    plan: jwtPlan, apiID: plan.api.apiID, identity: identity, keyType: plan.keyType, now: Int(now))
-                return (issued, .allowed)
+                return (try sign(jwtPlan, apiID: plan.api.apiID, identity: identity, keyType: plan.keyType, now: now), .allowed)
             } catch {
                 return (nil, .backendJWTFailed(String(describing: error)))
             }
         }
+    }
+
+    /// The backend JWT for `identity` (``BackendJWTSigner/issued(plan:apiID:identity:keyType:now:)``); throws without
+    /// a signer or when signing fails.
+    private func sign(
+        _ plan: BackendJWTPlan, apiID: String, identity: Identity, keyType: KeyType, now: Double
+    ) throws -> (token: String, refreshAt: Int) {
+        guard let backendJWT else { throw BackendJWTSigner.Failure("no backend-JWT signer is configured") }
+        return try backendJWT.issued(plan: plan, apiID: apiID, identity: identity, keyType: keyType, now: Int(now))
     }
 
     /// A `native`-mode backend-JWT route: Envoy's filters have allowed the request; the identity is the payload
@@ -126,9 +130,7 @@ package final class CheckHandler: Sendable {
             return (Self.denied(Self.noBackendJWTDenial), .backendJWTFailed("no verified payload in the metadata context"))
         }
         do {
-            guard let backendJWT else { throw BackendJWTSigner.Failure("no backend-JWT signer is configured") }
-            let token = try backendJWT.token(
-                plan: route.plan, apiID: route.apiID, identity: identity, keyType: route.keyType, now: Int(now))
+            let token = try sign(route.plan, apiID: route.apiID, identity: identity, keyType: route.keyType, now: now).token
             return (Self.allowed(header: route.plan.header, token: token), .allowed)
         } catch {
             return (Self.denied(Self.noBackendJWTDenial), .backendJWTFailed(String(describing: error)))

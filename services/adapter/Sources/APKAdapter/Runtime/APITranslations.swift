@@ -18,8 +18,8 @@ struct APIOutput: Equatable {
     /// Identity of the contribution (equal identities, equal snapshot content).
     var identity: [String] {
         let scopes = (routes?.digests ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        // `requirements` is not part of it: the routes that name them are.
         return scopes + clusters.map { $0.name + "=" + $0.digest }
-            + requirements.map { "requirement=" + XDSTranslator.requirementName($0) }.sorted()
     }
 }
 

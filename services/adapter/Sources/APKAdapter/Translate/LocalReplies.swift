@@ -116,8 +116,7 @@ package enum LocalReplies {
         ]
     }
 
-    /// A 403 of the subscription stage (its shadow result "denied" in dynamic metadata) ⇒ the §7.6 900908 body, in
-    /// both modes (the stage runs in both).
+    /// A 403 of the subscription stage ⇒ the §7.6 900908 body, in both modes (the stage runs in both).
     static func subscriptionMapper() throws -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ResponseMapper {
         // The stage's refusal names its matcher action in the response code details
         // (`rbac_access_denied_matched_policy[not-subscribed]`); the main `rbac` filter's never does.

@@ -186,7 +186,7 @@ extension XDSTranslator {
                 // For the subscription stage (removed before the upstream on every secured route).
                 provider.claimToHeaders = [
                     claimToHeader(SubscriptionHeaders.authenticated, "iss"),
-                    claimToHeader(SubscriptionHeaders.consumerKey, SubscriptionHeaders.defaultConsumerKeyClaim),
+                    claimToHeader(SubscriptionHeaders.consumerKey, SubscriptionHeaders.consumerKeyClaim),
                 ]
                 var normalize = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider.NormalizePayload()
                 normalize.spaceDelimitedClaims = ["scope"]
@@ -289,33 +289,38 @@ extension XDSTranslator {
         _ plan: APIAuthPlan, _ operation: OperationAuthPlan, keyType: KeyType, to route: inout Envoy_Config_Route_V3_Route,
         settings: XDSSettings, encoder: ProtoEncoder
     ) throws {
+        let secured = !plan.disabled && operation.secured
+        // Both modes: API keys need an API-key issuer (the native providers and the enforcer's keys come from it).
+        if secured, plan.credentials.contains(where: { if case .apiKey = $0 { true } else { false } }),
+            settings.auth.apiKeyIssuers.isEmpty
+        {
+            throw UnservableAPI("it accepts API keys, and the gateway trusts no API-key issuer (adapter setting AUTH_API_KEY_ISSUERS)")
+        }
         if case .enforcer = settings.auth.enforcement {
             return try applyEnforcer(plan, operation, keyType: keyType, to: &route, settings: settings, encoder: encoder)
         }
-        if let jwt = operation.backendJWT ?? plan.backendJWT, !plan.disabled, operation.secured,
-            settings.auth.backendJWTStage == .lua
-        {
-            guard settings.systemEnforcerJWKS != nil else {
-                throw UnservableAPI("its backend JWT is signed by the enforcer, and the adapter setting SYSTEM_ENFORCER_JWKS_URL is none")
-            }
-            try applyBackendJWTStage(plan, operation, jwt: jwt, keyType: keyType, to: &route, encoder: encoder)
-        } else if let jwt = operation.backendJWT ?? plan.backendJWT, !plan.disabled, operation.secured {
-            guard settings.auth.enforcer != nil else {
-                throw UnservableAPI("its backend JWT is signed by the enforcer, and the adapter setting AUTH_ENFORCER_URL is none")
-            }
-            var perRoute = Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthzPerRoute()
-            perRoute.checkSettings.contextExtensions[BackendJWTRoute.contextKey] =
-                try BackendJWTRoute(apiID: plan.apiID, keyType: keyType, plan: jwt).encoded()
-            route.typedPerFilterConfig[extAuthzFilterName] = try AnyPacking.pack(perRoute, encoder: encoder)
-        }
         var perRoute = Envoy_Extensions_Filters_Http_JwtAuthn_V3_PerRouteConfig()
-        guard !plan.disabled, operation.secured else {
+        guard secured else {
             perRoute.disabled = true
             route.typedPerFilterConfig[jwtFilterName] = try AnyPacking.pack(perRoute, encoder: encoder)
             return
         }
-        if plan.credentials.contains(where: { if case .apiKey = $0 { true } else { false } }), settings.auth.apiKeyIssuers.isEmpty {
-            throw UnservableAPI("it accepts API keys, and the gateway trusts no API-key issuer (adapter setting AUTH_API_KEY_ISSUERS)")
+        if let jwt = operation.backendJWT ?? plan.backendJWT {
+            switch settings.auth.backendJWTStage {
+            case .lua:
+                guard settings.systemEnforcerJWKS != nil else {
+                    throw UnservableAPI("its backend JWT is signed by the enforcer, and the adapter setting SYSTEM_ENFORCER_JWKS_URL is none")
+                }
+                try applyBackendJWTStage(plan, operation, jwt: jwt, keyType: keyType, to: &route, encoder: encoder)
+            case .extAuthz:
+                guard settings.auth.enforcer != nil else {
+                    throw UnservableAPI("its backend JWT is signed by the enforcer, and the adapter setting AUTH_ENFORCER_URL is none")
+                }
+                var extAuthz = Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthzPerRoute()
+                extAuthz.checkSettings.contextExtensions[BackendJWTRoute.contextKey] =
+                    try BackendJWTRoute(apiID: plan.apiID, keyType: keyType, plan: jwt).encoded()
+                route.typedPerFilterConfig[extAuthzFilterName] = try AnyPacking.pack(extAuthz, encoder: encoder)
+            }
         }
         perRoute.requirementName = requirementName(plan.credentials)
         route.typedPerFilterConfig[jwtFilterName] = try AnyPacking.pack(perRoute, encoder: encoder)

@@ -28,6 +28,11 @@ extension XDSTranslator {
           h:respond({[":status"] = status, ["content-type"] = "Application/json"},
             '{\n  "error_message": "' .. message .. '",\n  "code": ' .. code .. ',\n  "error_description": "' .. description .. '"\n}')
         end
+        -- The router's own 503 body for an unreachable enforcer (the local reply of the other stages, same text).
+        local function unavailable(h)
+          h:respond({[":status"] = "503", ["content-type"] = "application/json"},
+            '{"code":"102517","error_description":"The gateway could not reach its authorization service; the request was not forwarded.","error_message":"Authorization service unavailable"}')
+        end
         local function stage(h)
           local meta = h:metadata()
           local plan, header, key = meta:get("plan"), meta:get("header"), meta:get("key")
@@ -58,8 +63,7 @@ extension XDSTranslator {
             local status = answer and answer[":status"]
             if status ~= "200" then
               if status == nil or status == "503" or status == "504" then
-                deny(h, "503", "\"102517\"", "Authorization service unavailable",
-                  "The gateway could not reach its authorization service; the request was not forwarded.")
+                unavailable(h)
               else
                 deny(h, "500", "900900", "Unclassified Authentication Failure",
                   "The gateway could not issue the backend token for this resource")
@@ -115,9 +119,8 @@ extension XDSTranslator {
         let text = try RoutePlan(api: plan, operation: operation, keyType: keyType).encoded()
         var query: [Google_Protobuf_Value] = []
         for case .apiKey(.query(let name), _) in plan.credentials { query.append(Google_Protobuf_Value(stringValue: name)) }
-        // Under the stage's name and the Lua filter's canonical name: Envoy versions differ in which one
-        // `handle:metadata()` reads.
-        let metadata = Google_Protobuf_Struct(fields: [
+        // Under the stage's name: `handle:metadata()` reads the metadata of the filter's own name.
+        route.metadata.filterMetadata[backendJWTFilterName] = Google_Protobuf_Struct(fields: [
             "plan": Google_Protobuf_Value(stringValue: text),
             // The full SHA-256: two routes must never share a cache entry.
             "key": Google_Protobuf_Value(stringValue: Hashing.hex(SHA256.hash(data: Data(text.utf8)))),
@@ -126,7 +129,5 @@ extension XDSTranslator {
                 values: Array(Set(plan.credentials.compactMap(\.header))).sorted().map { Google_Protobuf_Value(stringValue: $0) })),
             "query": Google_Protobuf_Value(listValue: Google_Protobuf_ListValue(values: query)),
         ])
-        route.metadata.filterMetadata[backendJWTFilterName] = metadata
-        route.metadata.filterMetadata[luaFilterName] = metadata
     }
 }

@@ -77,9 +77,6 @@ extension XDSTranslator {
                 "enforcer mode sends the enforcer only the headers of the adapter setting AUTH_OAUTH2_HEADERS ("
                     + settings.auth.oauth2Headers.joined(separator: ", ") + "), internal-key and apikey, not \(missing)")
         }
-        if plan.credentials.contains(where: { if case .apiKey = $0 { true } else { false } }), settings.auth.apiKeyIssuers.isEmpty {
-            throw UnservableAPI("it accepts API keys, and the gateway trusts no API-key issuer (adapter setting AUTH_API_KEY_ISSUERS)")
-        }
         var perRoute = Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthzPerRoute()
         perRoute.checkSettings.contextExtensions[RoutePlan.contextKey] =
             try RoutePlan(api: plan, operation: operation, keyType: keyType).encoded()

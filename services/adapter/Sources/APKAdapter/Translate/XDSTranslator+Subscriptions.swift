@@ -12,7 +12,6 @@ import SwiftProtobuf
 // tells a 403 900908 from a scope refusal (900910).
 extension XDSTranslator {
     static let subscriptionFilterName = "apk.subscription"
-    static let rbacMetadataNamespace = "envoy.filters.http.rbac"
     /// The stage's refusing action, and the response code details Envoy gives its 403 (read by the local reply).
     static let subscriptionDenialAction = "not-subscribed"
     static var subscriptionDenialDetails: String { "rbac_access_denied_matched_policy[\(subscriptionDenialAction)]" }
