@@ -97,15 +97,7 @@ extension XDSTranslator {
 
     /// The listeners' stage (disabled unless a route enables it).
     static func backendJWTLuaFilter(encoder: ProtoEncoder) throws -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter {
-        var lua = Envoy_Extensions_Filters_Http_Lua_V3_Lua()
-        var source = Envoy_Config_Core_V3_DataSource()
-        source.inlineString = backendJWTCode
-        lua.sourceCodes[backendJWTSource] = source
-        var filter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
-        filter.name = backendJWTFilterName
-        filter.typedConfig = try AnyPacking.pack(lua, encoder: encoder)
-        filter.disabled = true
-        return filter
+        try luaFilter(name: backendJWTFilterName, source: backendJWTSource, code: backendJWTCode, encoder: encoder)
     }
 
     /// Enables the stage on a route with the route's plan in its metadata.

@@ -18,12 +18,19 @@ extension XDSTranslator {
 
     /// The Lua filter holding ``preflightResponder``; disabled unless a route names it.
     static func responderFilter(encoder: ProtoEncoder) throws -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter {
+        try luaFilter(name: luaFilterName, source: preflightResponder, code: preflightResponderCode, encoder: encoder)
+    }
+
+    /// A Lua filter named `name` holding one named source, disabled unless a route enables it (`LuaPerRoute`).
+    static func luaFilter(
+        name: String, source: String, code: String, encoder: ProtoEncoder
+    ) throws -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter {
         var lua = Envoy_Extensions_Filters_Http_Lua_V3_Lua()
-        var source = Envoy_Config_Core_V3_DataSource()
-        source.inlineString = preflightResponderCode
-        lua.sourceCodes[preflightResponder] = source
+        var data = Envoy_Config_Core_V3_DataSource()
+        data.inlineString = code
+        lua.sourceCodes[source] = data
         var filter = Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpFilter()
-        filter.name = luaFilterName
+        filter.name = name
         filter.typedConfig = try AnyPacking.pack(lua, encoder: encoder)
         filter.disabled = true
         return filter
