@@ -299,7 +299,8 @@ let package = Package(
         .target(
             name: "APKAdapter",
             dependencies: [
-                "APKAuthPlan", "APKModel", "APKRuntime", "APKStore", "APKSupport", "APKXDS", "EnvoyProtos",
+                "APKAuth", "APKAuthPlan", "APKModel", "APKProtos", "APKRuntime", "APKStore", "APKSupport", "APKXDS",
+                "EnvoyProtos",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -333,7 +334,7 @@ let package = Package(
         .target(
             name: "APKEnforcer",
             dependencies: [
-                "APKAuth", "APKAuthPlan", "APKHTTPClient", "APKModel", "APKRuntime", "APKSupport", "APKXDS", "EnvoyGRPC",
+                "APKAuth", "APKAuthPlan", "APKHTTPClient", "APKModel", "APKProtos", "APKRuntime", "APKSupport", "APKXDS", "EnvoyGRPC",
                 "EnvoyProtos",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -21,6 +21,9 @@ package struct TrustedKeys: Sendable {
     package var internalKeys: [Entry]
     /// API-key issuers (`AUTH_API_KEY_ISSUERS`): `iss` → its keys. Never access-token issuers.
     package var apiKeyIssuers: [String: [Entry]]
+    /// The organizations' `TokenIssuer`s: ``PlanIssuer/id`` → its keys. Trusted for an API only when its plan
+    /// lists the issuer (``APIAuthPlan/issuers``).
+    package var tokenIssuers: [String: [Entry]] = [:]
     /// Changes whenever the keys may have changed (a ``VerificationCache`` forgets what older keys verified).
     package var generation: UInt64
 
@@ -90,17 +93,15 @@ package enum SubscriptionHeaders {
     /// An API key's application id (`application.uuid`).
     package static let application = "x-apk-application"
     package static let all = [authenticated, consumerKey, application]
-    /// The claim naming an access token's client (the TokenIssuer default `consumerKeyClaim`; per issuer once
-    /// TokenIssuer CRs are read).
+    /// The claim naming an access token's client for the gateway's own issuers (an organization's `TokenIssuer`
+    /// may name another: ``PlanIssuer/consumerKeyClaim``).
     package static let consumerKeyClaim = "azp"
 
     static func headers(for identity: Identity) -> [Denial.Header] {
         switch identity.kind {
         case .oauth2:
             var headers = [Denial.Header(name: authenticated, value: identity.issuer)]
-            if case .string(let key)? = identity.claims[consumerKeyClaim], !key.isEmpty {
-                headers.append(Denial.Header(name: consumerKey, value: key))
-            }
+            if let key = identity.consumerKey { headers.append(Denial.Header(name: consumerKey, value: key)) }
             return headers
         case .apiKey:
             var headers = [Denial.Header(name: authenticated, value: identity.issuer)]
@@ -142,12 +143,22 @@ package struct Identity: Sendable, Hashable {
     package var scopes: [String]
     package var claims: JSONObject
 
-    package init(kind: Kind, token: VerifiedToken) {
+    /// The client of an access token (its issuer's consumer-key claim), for subscription validation.
+    package var consumerKey: String?
+
+    /// `profile`: the organization issuer that verified the token (nil: one of the gateway's own issuers) — its
+    /// scopes and consumer-key claims, and its claim renames applied to ``claims``.
+    package init(kind: Kind, token: VerifiedToken, profile: PlanIssuer? = nil) {
         self.kind = kind
         issuer = token.issuer
         subject = token.subject
-        scopes = kind == .oauth2 ? token.scopes(fromClaim: AuthEvaluator.scopesClaim) : []
-        claims = token.claims
+        scopes = kind == .oauth2 ? token.scopes(fromClaim: profile?.scopes ?? AuthEvaluator.scopesClaim) : []
+        if kind == .oauth2, case .string(let key)? = token.claims[profile?.consumerKey ?? SubscriptionHeaders.consumerKeyClaim],
+            !key.isEmpty
+        {
+            consumerKey = key
+        }
+        claims = profile?.mapped(token.claims) ?? token.claims
     }
 }
 
@@ -241,24 +252,27 @@ package enum AuthEvaluator {
             case .internalKey: (token, pool) = (value, .internalKey)
             }
             let verified: VerifiedToken
-            switch verify(token, keys: keys, now: now, pool: pool, cache: cache) {
+            switch verify(token, keys: keys, now: now, pool: pool, cache: cache, issuers: api.issuers ?? []) {
             case .success(let token): verified = token
             case .failure(let rejection):
                 reason = rejection
                 continue
             }
+            // The organization issuer that signed it (nil: one of the gateway's own): its claim rules apply.
+            let profile = pool == .accessToken ? api.issuers?.first { $0.issuer == verified.issuer } : nil
             // The first valid credential decides (Envoy's requires_any stops there): what follows is not tried.
             switch credential {
             case .oauth2:
-                guard operation.scopes.allSatisfy(verified.scopes(fromClaim: Self.scopesClaim).contains) else {
+                let identity = Identity(kind: .oauth2, token: verified, profile: profile)
+                guard operation.scopes.allSatisfy(identity.scopes.contains) else {
                     return .deny(.missingScope(target: operation.target), reason: "missing_scope")
                 }
-                return allow(Identity(kind: .oauth2, token: verified))
+                return allow(identity)
             case .jwt(_, _, let audiences):
                 guard audiences.isEmpty || !Set(Self.audiences(verified.claims["aud"])).isDisjoint(with: audiences) else {
                     return .deny(.invalidCredentials, reason: "wrong_audience")
                 }
-                return allow(Identity(kind: .jwt, token: verified))
+                return allow(Identity(kind: .jwt, token: verified, profile: profile))
             case .apiKey:
                 if let keytype = verified.claims["keytype"], keytype != .string(keyType.rawValue) {
                     return .deny(.invalidCredentials, reason: "api_key_of_another_environment")
@@ -297,12 +311,17 @@ package enum AuthEvaluator {
     /// Signature, validity and issuer of a token of `pool`: an access token from a trusted issuer (never the
     /// internal-key or an API-key issuer), an internal key of the internal-key issuer with audience
     /// `apk-internal-key`, or an API key of an API-key issuer. Failure: the reason.
+    ///
+    /// `issuers`: the organization issuers the API trusts besides the gateway's own (access tokens only). When two
+    /// name the same `iss`, the keys of both are tried.
     static func verify(
-        _ token: String, keys: TrustedKeys, now: Double, pool: TokenPool, cache: VerificationCache? = nil
+        _ token: String, keys: TrustedKeys, now: Double, pool: TokenPool, cache: VerificationCache? = nil,
+        issuers: [PlanIssuer] = []
     ) -> Verification {
         let leeway = Double(clockSkewSeconds)
+        let trust = pool == .accessToken ? trustKey(issuers) : ""
         if let cache {
-            switch cache.lookup(token, pool: pool, generation: keys.generation, now: now, leeway: leeway) {
+            switch cache.lookup(token, pool: pool, trust: trust, generation: keys.generation, now: now, leeway: leeway) {
             case .hit(let verified): return .success(verified)
             case .invalid(let reason): return .failure(reason)
             case .miss: break
@@ -313,7 +332,15 @@ package enum AuthEvaluator {
             let issuer = jws.string("iss") ?? ""
             let entries: [TrustedKeys.Entry]?
             switch pool {
-            case .accessToken: entries = issuer == keys.internalKeyIssuer ? nil : keys.accessTokenIssuers[issuer]
+            case .accessToken:
+                if issuer == keys.internalKeyIssuer {
+                    entries = nil
+                } else if let gateway = keys.accessTokenIssuers[issuer] {
+                    entries = gateway
+                } else {
+                    let own = issuers.filter { $0.issuer == issuer }.compactMap { keys.tokenIssuers[$0.id] }
+                    entries = own.isEmpty ? nil : own.flatMap(\.self)
+                }
             case .internalKey: entries = issuer == keys.internalKeyIssuer ? keys.internalKeys : nil
             case .apiKey: entries = keys.apiKeyIssuers[issuer]
             }
@@ -329,13 +356,18 @@ package enum AuthEvaluator {
             let verified = VerifiedToken(issuer: issuer, claims: jws.claims)
             if let cache, let expiry = jws.numericDate("exp") {  // `check` required `exp`
                 cache.store(
-                    token, pool: pool, generation: keys.generation,
+                    token, pool: pool, trust: trust, generation: keys.generation,
                     entry: .init(token: verified, expiry: expiry, notBefore: jws.numericDate("nbf")))
             }
             return .success(verified)
         } catch {
             return .failure(error.reason)
         }
+    }
+
+    /// What a verification was judged against besides the gateway's issuers (the cache keeps results apart by it).
+    static func trustKey(_ issuers: [PlanIssuer]) -> String {
+        issuers.isEmpty ? "" : issuers.map(\.id).joined(separator: "\u{0}")
     }
 
     /// A verified token, or the reason label of its rejection.

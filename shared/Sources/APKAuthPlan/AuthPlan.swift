@@ -19,6 +19,9 @@ package struct APIAuthPlan: Sendable, Hashable, Codable {
     package var cors: CORSPlan?
     /// The JWT the enforcer signs for the API's backend (§7.7); nil: none.
     package var backendJWT: BackendJWTPlan?
+    /// The `TokenIssuer`s of the API's organization and environment, trusted besides the gateway's own issuers
+    /// (which every API trusts); nil: none.
+    package var issuers: [PlanIssuer]?
 
     package init(
         apiID: String, organization: String, disabled: Bool, credentials: [Credential], subscriptionValidation: Bool,
@@ -46,6 +49,15 @@ package enum Credential: Sendable, Hashable, Codable {
     /// An internal key minted by `generate-key` in `<header>` (raw JWT): signed by the built-in issuer's keys,
     /// audience `apk-internal-key`, `apiId` = this API, `keytype` = the environment of the route.
     case internalKey(header: String)
+
+    /// True for the credentials that carry access tokens (OAuth2 and the JWT type): those an organization's
+    /// `TokenIssuer`s sign.
+    package var isAccessToken: Bool {
+        switch self {
+        case .oauth2, .jwt: true
+        case .apiKey, .internalKey: false
+        }
+    }
 
     /// The header the credential is read from (lower-case); nil for a query-parameter API key.
     package var header: String? {

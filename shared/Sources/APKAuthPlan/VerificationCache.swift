@@ -10,6 +10,9 @@ package final class VerificationCache: Sendable {
     struct Key: Hashable {
         var token: String
         var pool: TokenPool
+        /// The organization issuers the token was judged against (``AuthEvaluator/trustKey(_:)``): a token verified
+        /// for one organization's API vouches for nothing at another's.
+        var trust: String
     }
 
     struct Entry: Sendable {
@@ -36,13 +39,13 @@ package final class VerificationCache: Sendable {
 
     package var count: Int { state.withLock { $0.entries.count } }
 
-    func lookup(_ token: String, pool: TokenPool, generation: UInt64, now: Double, leeway: Double) -> Lookup {
+    func lookup(_ token: String, pool: TokenPool, trust: String = "", generation: UInt64, now: Double, leeway: Double) -> Lookup {
         let entry: Entry? = state.withLock { state in
             if state.generation != generation {
                 state = (generation, [:])
                 return nil
             }
-            return state.entries[Key(token: token, pool: pool)]
+            return state.entries[Key(token: token, pool: pool, trust: trust)]
         }
         guard let entry else { return .miss }
         guard now < entry.expiry + leeway else { return .invalid(TokenRejection.expired.reason) }
@@ -50,12 +53,12 @@ package final class VerificationCache: Sendable {
         return .hit(entry.token)
     }
 
-    func store(_ token: String, pool: TokenPool, generation: UInt64, entry: Entry) {
+    func store(_ token: String, pool: TokenPool, trust: String = "", generation: UInt64, entry: Entry) {
         guard token.utf8.count <= Self.maxTokenBytes else { return }
         state.withLock { state in
             if state.generation != generation { state = (generation, [:]) }
             if state.entries.count >= limit { state.entries.removeAll(keepingCapacity: true) }
-            state.entries[Key(token: token, pool: pool)] = entry
+            state.entries[Key(token: token, pool: pool, trust: trust)] = entry
         }
     }
 }

@@ -58,9 +58,10 @@ struct ApplyPlan {
     }
 
     /// Kinds written one by one, owned by no API (``ResourceStore/applyResource(_:namespace:)``): the control-plane
-    /// subscription data.
+    /// subscription data and the organizations' token issuers.
     package static let standaloneKinds: Set<String> = [
         CRKind.application.rawValue, CRKind.subscription.rawValue, CRKind.applicationMapping.rawValue,
+        CRKind.tokenIssuer.rawValue,
     ]
 
     /// The write of one standalone resource over `existing` (its stored row, if any); nil when nothing changes.

@@ -13,8 +13,13 @@ package enum TypeURL {
     /// Endpoint discovery (EDS).
     package static let endpoint = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 
+    /// APK discovery (enforcer, ratelimiter): the organizations' token issuers (`apk.discovery.v1.TokenIssuer`).
+    package static let tokenIssuer = "type.googleapis.com/apk.discovery.v1.TokenIssuer"
+    /// APK discovery (ratelimiter): rate-limit rules per organization and environment.
+    package static let rateLimitConfig = "type.googleapis.com/apk.discovery.v1.RateLimitConfig"
+
     /// Types whose empty `resource_names` (and, for SotW, any request) mean "all resources".
-    package static let wildcardTypes: Set<String> = [listener, cluster, scopedRoute]
+    package static let wildcardTypes: Set<String> = [listener, cluster, scopedRoute, tokenIssuer, rateLimitConfig]
 
     /// The short label used in metrics and logs (`Cluster`, `Listener`, …).
     package static func shortName(_ typeURL: String) -> String {

@@ -15,6 +15,8 @@ package struct AdapterConfiguration: Sendable {
     package var namespace = "default"
     /// The Envoy node id served (the gateway name; Envoy's bootstrap `node.id`).
     package var nodeID = "wso2-apk-default"
+    /// Node ids of the APK discovery clients (enforcer, ratelimiter) served the token issuers and rate limits.
+    package var serviceNodeIDs = ["apk-enforcer", "apk-ratelimiter"]
     package var xds = XDSSettings()
     package var storeBackend = StoreBackend.postgres
 
@@ -33,6 +35,7 @@ package struct AdapterConfiguration: Sendable {
     /// | `log.level` | `LOG_LEVEL` | `info` |
     /// | `watch.namespace` | `WATCH_NAMESPACE` | `default` |
     /// | `gateway.name` | `GATEWAY_NAME` | `wso2-apk-default` (Envoy node id) |
+    /// | `discovery.nodes` | `DISCOVERY_NODES` | `apk-enforcer,apk-ratelimiter` (node ids served APK discovery: token issuers, rate limits) |
     /// | `gateway.listener.address` | `GATEWAY_LISTENER_ADDRESS` | `0.0.0.0` |
     /// | `gateway.https.port` | `GATEWAY_HTTPS_PORT` | `9095` |
     /// | `gateway.http.port` | `GATEWAY_HTTP_PORT` | `9080` (`0`: no HTTP listener) |
@@ -62,6 +65,7 @@ package struct AdapterConfiguration: Sendable {
         xdsPort = try reader.int("xds.port", default: xdsPort, range: 0...65535)
         namespace = reader.string("watch.namespace", default: namespace)
         nodeID = reader.string("gateway.name", default: nodeID)
+        serviceNodeIDs = reader.list("discovery.nodes", default: serviceNodeIDs)
         xds.listenerAddress = reader.string("gateway.listener.address", default: xds.listenerAddress)
         xds.httpsPort = try reader.int("gateway.https.port", default: xds.httpsPort, range: 1...65535)
         let http = try reader.int("gateway.http.port", default: xds.httpPort ?? 0, range: 0...65535)

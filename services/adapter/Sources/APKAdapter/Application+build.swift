@@ -36,7 +36,7 @@ package func buildApplication(
 ) throws -> AdapterApplication {
     let cache = SnapshotCache()
     let adapter = AdapterService(
-        store: store, cache: cache, nodeID: configuration.nodeID,
+        store: store, cache: cache, nodeID: configuration.nodeID, serviceNodeIDs: configuration.serviceNodeIDs,
         state: try GatewayState(namespace: configuration.namespace, settings: configuration.xds), logger: logger)
     let ads = ADSService(cache: cache, logger: logger, onNACK: { adapter.nackReceived($0) })
     let xdsServer = XDSServerService(host: configuration.xdsHost, port: configuration.xdsPort, services: [ads])

@@ -81,7 +81,7 @@ import Testing
             ("listeners", .array(try XDSTranslator.listeners(settings: settings).map(AdapterFixtures.json))),
             // ECDS: the jwt_authn configuration for the credential lists these APIs' routes name.
             ("extension_configs", .array([try AdapterFixtures.json(XDSTranslator.jwtAuthnExtension(
-                requirements: apis.reduce(into: Set<[Credential]>()) { $0.formUnion($1.requirements) }, settings: settings,
+                requirements: apis.reduce(into: Set<JWTRequirement>()) { $0.formUnion($1.requirements) }, settings: settings,
                 encoder: .deterministic))])),
             ("scopes", .array(try scopes.map(AdapterFixtures.json))),
             ("clusters", .array(clusters)),

@@ -50,8 +50,15 @@ package func buildApplication(
     let authorization = AuthorizationService(handler: handler, keys: keys, logger: logger)
     let grpcServer = XDSServerService(host: configuration.grpcHost, port: configuration.grpcPort, services: [authorization])
     let jwks = backendJWT.jwks
+    // The organizations' token issuers from the adapter; without discovery only the gateway's own are trusted.
+    let discovery = IssuerDiscovery(keys: keys, logger: logger)
+    if let upstream = configuration.discovery {
+        services.append(discovery.client(host: upstream.host, port: upstream.port, nodeID: configuration.discoveryNodeID))
+    }
+    let needsDiscovery = configuration.discovery != nil
     let ops = try APKServer.opsApplication(
-        settings: configuration.ops, serverName: "apk-enforcer", logger: logger, readiness: { keys.isReady }
+        settings: configuration.ops, serverName: "apk-enforcer", logger: logger,
+        readiness: { keys.isReady && (!needsDiscovery || discovery.hasReceived) }
     ) { router in
         // The public key of backend JWTs (contract §7.7), for backends to verify the X-JWT-Assertion they receive.
         router.get("jwks") { _, _ in

@@ -24,6 +24,11 @@ package struct EnforcerConfiguration: Sendable {
     package var jwksCacheTTL: Duration = .seconds(300)
     /// PEM file of the RSA key backend JWTs are signed with; nil: a key generated at start (one replica only).
     package var backendJWTKeyFile: String?
+    /// The adapter's ADS server, for the organizations' token issuers (APK discovery); nil: none (only the
+    /// gateway's own issuers are trusted, and the enforcer is ready without it).
+    package var discovery: (host: String, port: Int)?
+    /// The node id the enforcer subscribes as (one of the adapter's `DISCOVERY_NODES`).
+    package var discoveryNodeID = "apk-enforcer"
 
     package init() {}
 
@@ -41,6 +46,8 @@ package struct EnforcerConfiguration: Sendable {
     /// | `auth.api.key.issuers` | `AUTH_API_KEY_ISSUERS` | empty (comma list of `<issuer>\|<http(s) JWKS URL>`: who signs API keys) |
     /// | `auth.jwks.cache.ttl` | `AUTH_JWKS_CACHE_TTL` | `5m` |
     /// | `backend.jwt.key.file` | `BACKEND_JWT_KEY_FILE` | unset: a key generated at start (set it when running replicas) |
+    /// | `discovery.url` | `DISCOVERY_URL` | `http://127.0.0.1:18000` (the adapter's ADS: token issuers; `none`: only the gateway's issuers) |
+    /// | `discovery.node.id` | `DISCOVERY_NODE_ID` | `apk-enforcer` |
     package init(reader: ConfigReader) throws {
         self.init()
         ops = try HTTPServerSettings(reader: reader, defaultHost: ops.host, defaultPort: ops.port)
@@ -66,6 +73,24 @@ package struct EnforcerConfiguration: Sendable {
         }
         jwksCacheTTL = try reader.duration("auth.jwks.cache.ttl", default: jwksCacheTTL)
         backendJWTKeyFile = reader.string("backend.jwt.key.file")
+        let discoveryURL = reader.string("discovery.url", default: "http://127.0.0.1:18000")
+        if discoveryURL != "none" {
+            guard let upstream = Self.hostAndPort(discoveryURL) else {
+                throw ConfigReader.Failure(key: "discovery.url", reason: "expected http://host:port or none, found \"\(discoveryURL)\"")
+            }
+            discovery = upstream
+        }
+        discoveryNodeID = reader.string("discovery.node.id", default: discoveryNodeID)
+    }
+
+    /// `http://host:port` → (host, port).
+    static func hostAndPort(_ url: String) -> (host: String, port: Int)? {
+        guard url.hasPrefix("http://") else { return nil }
+        let rest = url.dropFirst(7).split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]), (1...65535).contains(port)
+        else { return nil }
+        let host = String(rest[..<colon])
+        return host.isEmpty ? nil : (host, port)
     }
 
     static func isHTTPURL(_ text: String) -> Bool {

@@ -31,7 +31,33 @@ package final class KeyRing: Service, Sendable {
         }
     }
 
+    /// An organization's `TokenIssuer` as APK discovery delivers it: its keys come from a JWKS URL (fetched on the
+    /// same schedule as the gateway's issuers) or from a certificate.
+    package struct OrganizationIssuer: Sendable, Hashable {
+        package enum Keys: Sendable, Hashable {
+            case jwks(url: String)
+            case certificate(pem: String)
+        }
+
+        /// ``PlanIssuer/id``: `<organization>/<name>`.
+        package var id: String
+        package var keys: Keys
+
+        package init(id: String, keys: Keys) {
+            self.id = id
+            self.keys = keys
+        }
+    }
+
+    /// The organizations' issuers: definition, keys (absent until fetched) and when each is fetched next.
+    private struct Organizations {
+        var issuers: [String: OrganizationIssuer] = [:]
+        var keys: [String: [TrustedKeys.Entry]] = [:]
+        var due: [String: ContinuousClock.Instant] = [:]
+    }
+
     private let sources: [Source]
+    private let organizations = Mutex(Organizations())
     private let fetcher: any JWKSFetcher
     private let cacheTTL: Duration
     private let retryAfterFailure: Duration
@@ -68,28 +94,91 @@ package final class KeyRing: Service, Sendable {
     /// Fetches source `index` once; true on success. A failure keeps what was fetched before.
     @discardableResult
     package func refresh(_ index: Int) async -> Bool {
-        let source = sources[index]
+        guard let entries = await fetch(sources[index].url) else { return false }
+        fetched.withLock { fetched in
+            fetched.keys[index] = entries
+            fetched.generation += 1  // what older keys verified is forgotten (VerificationCache)
+        }
+        reassemble()
+        return true
+    }
+
+    /// The keys at a JWKS URL; nil (logged) when the fetch fails or the document is not a key set.
+    private func fetch(_ url: String) async -> [TrustedKeys.Entry]? {
         do {
-            let bytes = try await fetcher.fetchJWKS(from: source.url)
+            let bytes = try await fetcher.fetchJWKS(from: url)
             guard let keys = VerificationKey.keys(fromJWKS: bytes) else {
-                logger.warning("JWKS is not a JSON key set; keeping the previous keys", metadata: ["auth.jwks.url": .string(source.url)])
-                return false
+                logger.warning("JWKS is not a JSON key set; keeping the previous keys", metadata: ["auth.jwks.url": .string(url)])
+                return nil
             }
-            let entries = keys.map { TrustedKeys.Entry(kid: $0.kid, key: $0.key) }
-            let assembled = fetched.withLock { fetched in
-                fetched.keys[index] = entries
-                fetched.generation += 1  // what older keys verified is forgotten (VerificationCache)
-                return Self.assemble(sources: sources, fetched: fetched.keys, generation: fetched.generation)
-            }
-            snapshot.withLock { $0 = assembled }
-            logger.debug("JWKS fetched", metadata: ["auth.jwks.url": .string(source.url), "auth.jwks.keys": "\(entries.count)"])
-            return true
+            logger.debug("JWKS fetched", metadata: ["auth.jwks.url": .string(url), "auth.jwks.keys": "\(keys.count)"])
+            return keys.map { TrustedKeys.Entry(kid: $0.kid, key: $0.key) }
         } catch {
             logger.warning(
                 "JWKS fetch failed; keeping the previous keys",
-                metadata: ["auth.jwks.url": .string(source.url), "error.description": .string(String(describing: error))])
-            return false
+                metadata: ["auth.jwks.url": .string(url), "error.description": .string(String(describing: error))])
+            return nil
         }
+    }
+
+    /// Replaces the organizations' issuers with the set APK discovery delivered: keys of new or changed JWKS URLs are
+    /// fetched now (concurrently, before this returns, so a route that names a new issuer finds its keys); removed
+    /// issuers' keys are forgotten; certificates are read at once.
+    package func setOrganizationIssuers(_ issuers: [OrganizationIssuer]) async {
+        let clock = ContinuousClock()
+        let toFetch: [(id: String, url: String)] = organizations.withLock { state in
+            let wanted = Dictionary(issuers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            var fetchNow: [(String, String)] = []
+            for id in state.issuers.keys where wanted[id] == nil {
+                state.issuers[id] = nil
+                state.keys[id] = nil
+                state.due[id] = nil
+            }
+            for (id, issuer) in wanted where state.issuers[id] != issuer {
+                state.issuers[id] = issuer
+                state.keys[id] = nil
+                switch issuer.keys {
+                case .certificate(let pem):
+                    state.keys[id] = (VerificationKey.keys(fromPEM: pem) ?? []).map { TrustedKeys.Entry(kid: nil, key: $0) }
+                    state.due[id] = nil
+                case .jwks(let url):
+                    fetchNow.append((id, url))
+                    state.due[id] = clock.now + retryAfterFailure
+                }
+            }
+            return fetchNow
+        }
+        fetched.withLock { $0.generation += 1 }
+        reassemble()
+        await withTaskGroup(of: Void.self) { group in
+            for (id, url) in toFetch { group.addTask { await self.refreshOrganization(id, url: url) } }
+        }
+    }
+
+    /// Fetches one organization issuer's JWKS (if it is still configured with `url`).
+    private func refreshOrganization(_ id: String, url: String) async {
+        let entries = await fetch(url)
+        let clock = ContinuousClock()
+        let stored = organizations.withLock { state -> Bool in
+            guard case .jwks(url)? = state.issuers[id]?.keys else { return false }
+            if let entries { state.keys[id] = entries }
+            state.due[id] = clock.now + (entries == nil ? retryAfterFailure : cacheTTL)
+            return entries != nil
+        }
+        guard stored else { return }
+        fetched.withLock { $0.generation += 1 }
+        reassemble()
+    }
+
+    /// Publishes the keys of every source and organization issuer as the next ``keys`` snapshot.
+    private func reassemble() {
+        let organizationKeys = organizations.withLock { $0.keys }
+        let assembled = fetched.withLock { fetched in
+            var keys = Self.assemble(sources: sources, fetched: fetched.keys, generation: fetched.generation)
+            keys.tokenIssuers = organizationKeys
+            return keys
+        }
+        snapshot.withLock { $0 = assembled }
     }
 
     /// Fetches every source now, then each again when its period (or retry delay) is over, until shutdown.
@@ -103,7 +192,15 @@ package final class KeyRing: Service, Sendable {
                     let succeeded = await self.refresh(index)
                     due[index] = clock.now + (succeeded ? self.cacheTTL : self.retryAfterFailure)
                 }
-                guard let next = due.min() else { return }
+                let organizationsDue = self.organizations.withLock { state in
+                    state.due.compactMap { id, when -> (String, String)? in
+                        guard when <= now, case .jwks(let url)? = state.issuers[id]?.keys else { return nil }
+                        return (id, url)
+                    }
+                }
+                for (id, url) in organizationsDue { await self.refreshOrganization(id, url: url) }
+                // Organization issuers come and go with discovery: look again at least every second.
+                let next = min(due.min() ?? clock.now + .seconds(1), clock.now + .seconds(1))
                 try? await Task.sleep(until: next, clock: clock)
             }
         }

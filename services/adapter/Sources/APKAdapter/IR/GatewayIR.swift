@@ -27,10 +27,13 @@ package struct APIIR: Sendable, Hashable, Codable {
     package var auth: APIAuthPlan
     /// With subscription validation: who may call it, per key type (``Subscribers``); nil otherwise.
     package var subscribers: [KeyType: SubscriptionAllowList]?
+    /// The `TokenIssuer`s of its organization and environment, with their keys (``APIAuthPlan/issuers`` carries
+    /// the rest); nil: none, only the gateway's own issuers.
+    package var tokenIssuers: [ResolvedTokenIssuer]?
 
     package init(id: String, namespace: String, name: String, version: String, organization: String, basePath: String,
                  isDefaultVersion: Bool, environments: [EnvironmentIR], backends: [BackendIR], auth: APIAuthPlan,
-                 subscribers: [KeyType: SubscriptionAllowList]? = nil) {
+                 subscribers: [KeyType: SubscriptionAllowList]? = nil, tokenIssuers: [ResolvedTokenIssuer]? = nil) {
         self.id = id
         self.namespace = namespace
         self.name = name
@@ -42,6 +45,7 @@ package struct APIIR: Sendable, Hashable, Codable {
         self.backends = backends
         self.auth = auth
         self.subscribers = subscribers
+        self.tokenIssuers = tokenIssuers
     }
 }
 

@@ -11,7 +11,7 @@ struct APIOutput: Equatable {
     var routes: EncodedRoutes?
     var clusters: [PackedCluster]
     /// The `jwt_authn` requirements its routes name (``APIResources/requirements``).
-    var requirements: Set<[Credential]> = []
+    var requirements: Set<JWTRequirement> = []
 
     static let empty = APIOutput(routes: nil, clusters: [])
 

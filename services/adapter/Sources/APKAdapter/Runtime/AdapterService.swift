@@ -16,6 +16,8 @@ package final class AdapterService: Service, Sendable {
     package let store: any ResourceStore
     package let cache: SnapshotCache
     package let nodeID: String
+    /// Node ids served the APK discovery snapshot (token issuers) of ``GatewayState/Update/services``.
+    package let serviceNodeIDs: [String]
     private let initial: GatewayState
     private let logger: Logger
     private let nackInbox: (stream: AsyncStream<NACKRecord>, continuation: AsyncStream<NACKRecord>.Continuation)
@@ -35,9 +37,10 @@ package final class AdapterService: Service, Sendable {
 
     /// `backoff` paces retries while the store is unavailable (1 s doubling to 30 s, jittered, by default).
     package init(
-        store: any ResourceStore, cache: SnapshotCache, nodeID: String, state: GatewayState, logger: Logger,
-        backoff: Backoff = Backoff(initial: .seconds(1), max: .seconds(30))
+        store: any ResourceStore, cache: SnapshotCache, nodeID: String, serviceNodeIDs: [String] = [],
+        state: GatewayState, logger: Logger, backoff: Backoff = Backoff(initial: .seconds(1), max: .seconds(30))
     ) {
+        self.serviceNodeIDs = serviceNodeIDs
         self.store = store
         self.backoff = backoff
         self.cache = cache
@@ -187,6 +190,9 @@ package final class AdapterService: Service, Sendable {
     }
 
     private func handle(_ update: GatewayState.Update, state: GatewayState) {
+        if let services = update.services {
+            for node in serviceNodeIDs { cache.setSnapshot(node: node, snapshot: services) }
+        }
         if let snapshot = update.snapshot {
             cache.setSnapshot(node: nodeID, snapshot: snapshot)
             logger.debug(

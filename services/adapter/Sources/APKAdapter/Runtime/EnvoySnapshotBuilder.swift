@@ -39,7 +39,7 @@ struct EnvoySnapshotBuilder {
 
     /// `native` mode: each credential list the served APIs' routes name → those APIs; the `jwt_authn`
     /// configuration (ECDS) defines exactly these requirements and is rebuilt when the set of lists changes.
-    private var requirementUsers: [[Credential]: Set<String>] = [:]
+    private var requirementUsers: [JWTRequirement: Set<String>] = [:]
     private var securityDirty = true
     private var security: VersionedResources?
 

@@ -17,12 +17,15 @@ package struct GatewayState {
         package var snapshot: Snapshot?
         /// API CRs whose status should be written (API name → status).
         package var statuses: [String: APIStatus]
+        /// The APK discovery snapshot of the enforcer and the ratelimiter (nil when it did not change).
+        package var services: Snapshot? = nil
     }
 
     package let settings: XDSSettings
     private var index: ResourceIndex
     private var translations: APITranslations
     private var envoy: EnvoySnapshotBuilder
+    private var services: ServiceSnapshotBuilder
 
     /// Throws when the gateway-wide resources (listeners, system routes and clusters) cannot be encoded: nothing
     /// could be served then, so the adapter does not start.
@@ -32,8 +35,11 @@ package struct GatewayState {
     ) throws {
         self.settings = settings
         index = ResourceIndex(namespace: namespace)
+        var translator = translator
+        translator.defaults.reservedIssuers = settings.auth.reservedIssuers
         translations = APITranslations(settings: settings, translator: translator, encoder: encoder)
         envoy = try EnvoySnapshotBuilder(settings: settings, encoder: encoder)
+        services = ServiceSnapshotBuilder(reservedIssuers: settings.auth.reservedIssuers)
     }
 
     package var namespace: String { index.namespace }
@@ -84,10 +90,15 @@ package struct GatewayState {
             envoy.replace(api, from: change.oldOutput, to: change.newOutput)
             if let status = change.status { statuses[api] = status }
         }
+        let servicesSnapshot = services.publish(index.lookup)
         // Status-only events (the adapter's own status writes among them) change nothing Envoy sees: skip the
         // O(all APIs) assembly.
-        guard force || envoy.hasChanges else { return Update(snapshot: nil, statuses: statuses) }
+        guard force || envoy.hasChanges else {
+            return Update(snapshot: nil, statuses: statuses, services: servicesSnapshot)
+        }
         let published = envoy.publish()
-        return Update(snapshot: published.snapshot, statuses: published.statuses.merging(statuses) { published, _ in published })
+        return Update(
+            snapshot: published.snapshot, statuses: published.statuses.merging(statuses) { published, _ in published },
+            services: servicesSnapshot)
     }
 }

@@ -33,7 +33,7 @@ package struct APIResources: Sendable, Equatable {
     package var unscopedOperations: [String]
     /// `native` mode: the credential lists whose `jwt_authn` requirement the routes name (the gateway's ECDS
     /// configuration must define each).
-    package var requirements: Set<[Credential]> = []
+    package var requirements: Set<JWTRequirement> = []
 
     package init(id: String, basePath: String, versionedRoutes: [RouteKey: [Envoy_Config_Route_V3_Route]] = [:],
                  defaultVersionRoutes: [RouteKey: [Envoy_Config_Route_V3_Route]] = [:],

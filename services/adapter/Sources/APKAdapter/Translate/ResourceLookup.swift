@@ -52,9 +52,11 @@ extension ReferenceKey {
     /// of subscription validation) is translated again when any of them changes.
     package static func all(_ kind: String) -> ReferenceKey { ReferenceKey(kind: kind + "@*", name: "*") }
 
-    /// The kinds read as a whole (``all(_:)``): the control-plane subscription data.
+    /// The kinds read as a whole (``all(_:)``): the control-plane subscription data and the token issuers (an
+    /// API trusts the issuers of its organization and environment, which no API field names).
     package static let kindWideKinds: Set<String> = [
         CRKind.application.rawValue, CRKind.subscription.rawValue, CRKind.applicationMapping.rawValue,
+        CRKind.tokenIssuer.rawValue,
     ]
 
     /// The kind when this is an ``all(_:)`` reference.

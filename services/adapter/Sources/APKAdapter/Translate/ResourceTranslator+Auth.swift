@@ -72,6 +72,37 @@ extension ResourceTranslator.Context {
             mappings: all(ApplicationMappingSpec.self, .applicationMapping))
     }
 
+    /// The `TokenIssuer`s that serve the API's organization and environment (read as a whole: any change to one
+    /// translates the secured APIs again), sorted by name. One that cannot be used is skipped with a problem: it
+    /// trusts nothing, and the API stays served with the others (tokens of that issuer are refused).
+    mutating func tokenIssuers(spec: APISpec) -> [ResolvedTokenIssuer] {
+        references.insert(.all(CRKind.tokenIssuer.rawValue))
+        var found: [ResolvedTokenIssuer] = []
+        for resource in lookup.ofKind(CRKind.tokenIssuer.rawValue) {
+            guard let value = resource.spec, let issuerSpec = try? JSONValueCoding.decode(TokenIssuerSpec.self, from: value)
+            else {
+                if resource.spec?["organization"]?.stringValue == spec.organization {
+                    problems.append("TokenIssuer \(resource.name) has an unreadable spec; its tokens are refused")
+                }
+                continue
+            }
+            guard issuerSpec.organization == spec.organization else { continue }
+            do throws(AuthPlanError) {
+                let issuer = try ResolvedTokenIssuer(name: resource.name, spec: issuerSpec)
+                guard issuer.serves(organization: spec.organization, environment: spec.environment) else { continue }
+                guard !defaults.reservedIssuers.contains(issuer.plan.issuer) else {
+                    problems.append(
+                        "TokenIssuer \(resource.name) names the issuer \(issuer.plan.issuer), one of the gateway's own; it is not used")
+                    continue
+                }
+                found.append(issuer)
+            } catch {
+                problems.append("\(error.message); its tokens are refused")
+            }
+        }
+        return found
+    }
+
     /// The decoded specs of the `kind` resources attached to `api` (recorded as references); nil when one is
     /// unreadable.
     private mutating func attachedSpecs<Spec: Decodable>(_ type: Spec.Type, kind: CRKind, api: String) -> [Spec]? {

@@ -24,6 +24,9 @@ package struct ResourceTranslator: Sendable {
         package var downstreamRequestIdleTimeoutSeconds = 300
         package var circuitBreaker = BackendIR.CircuitBreaker(
             maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3)
+        /// `iss` values of the gateway's own issuers (trusted for every API): a `TokenIssuer` naming one is not used,
+        /// so that one `iss` never has two sets of keys and claim rules.
+        package var reservedIssuers: Set<String> = []
 
         package init() {}
     }
@@ -73,7 +76,12 @@ package struct ResourceTranslator: Sendable {
                 problems.append("base path \"\(spec.basePath)\" is not a valid path (^/[a-zA-Z0-9~/_.-]*$)")
                 return nil
             }
-            guard let auth = apiAuthPlan(api: api.name, spec: spec) else { return nil }
+            guard var auth = apiAuthPlan(api: api.name, spec: spec) else { return nil }
+            var issuers: [ResolvedTokenIssuer] = []
+            if !auth.disabled, auth.credentials.contains(where: \.isAccessToken) {
+                issuers = tokenIssuers(spec: spec)
+                auth.issuers = issuers.isEmpty ? nil : issuers.map(\.plan)
+            }
             authPlan = auth
             apiSpec = spec
             var environments: [EnvironmentIR] = []
@@ -91,7 +99,8 @@ package struct ResourceTranslator: Sendable {
                 id: api.name, namespace: namespace, name: spec.apiName, version: spec.apiVersion,
                 organization: spec.organization, basePath: spec.basePath, isDefaultVersion: spec.isDefaultVersion,
                 environments: environments, backends: backends.values.sorted { $0.cluster < $1.cluster }, auth: auth,
-                subscribers: auth.subscriptionValidation && !auth.disabled ? subscribers(spec: spec) : nil)
+                subscribers: auth.subscriptionValidation && !auth.disabled ? subscribers(spec: spec) : nil,
+                tokenIssuers: issuers.isEmpty ? nil : issuers)
         }
 
         mutating func translateEnvironment(_ kind: EnvironmentIR.Kind, routeNames: [String]) -> EnvironmentIR? {

@@ -56,6 +56,12 @@ package struct XDSSettings: Sendable, Hashable {
             upstream: Upstream(host: "127.0.0.1", port: 8081, tls: false), timeoutMilliseconds: 1000)
 
         package init() {}
+
+        /// The `iss` of every issuer the gateway itself trusts (for every API): an organization's `TokenIssuer` may
+        /// not name one.
+        package var reservedIssuers: Set<String> {
+            Set([issuer, internalKeyIssuer] + externalIssuers.map(\.issuer) + apiKeyIssuers.map(\.issuer))
+        }
     }
 
     /// Where the gateway's security decisions run (docs/enforcer-design.md).

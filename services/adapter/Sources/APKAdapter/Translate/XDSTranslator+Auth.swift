@@ -1,4 +1,5 @@
 package import APKAuthPlan
+import APKAuth
 import APKModel
 package import EnvoyProtos
 import Foundation
@@ -47,10 +48,10 @@ extension XDSTranslator {
         }
     }
 
-    /// The name of the `jwt_authn` requirement a route with these credentials uses (one per distinct credential list
-    /// of the served APIs, see ``jwtAuthentication(requirements:settings:)``).
-    static func requirementName(_ credentials: [Credential]) -> String {
-        credentials.map { credential in
+    /// The name of the `jwt_authn` requirement a route with these credentials and organization issuers uses (one per
+    /// distinct pair among the served APIs, see ``jwtAuthentication(requirements:settings:)``).
+    static func requirementName(_ credentials: [Credential], issuers: [PlanIssuer]? = nil) -> String {
+        let base = credentials.map { credential in
             switch credential {
             case .oauth2(let header, _): oauth2Provider(header)
             case .jwt(let header, _, _): jwtProvider(header)
@@ -58,10 +59,49 @@ extension XDSTranslator {
             case .internalKey: internalKeyProvider
             }
         }.joined(separator: "+")
+        guard let issuers, !issuers.isEmpty else { return base }
+        return base + "@" + issuers.map(\.id).joined(separator: ",")
     }
 
-    /// The providers that verify one credential: one per trusted issuer.
-    static func providerNames(_ credential: Credential, settings: XDSSettings) -> [String] {
+    /// The provider of an organization's `TokenIssuer` (``PlanIssuer/id``) for the OAuth2 or JWT-type credential
+    /// on `header`.
+    static func organizationProvider(_ credential: Credential, _ issuer: PlanIssuer) -> String? {
+        switch credential {
+        case .oauth2(let header, _): "\(oauth2Provider(header))/\(issuer.id)"
+        case .jwt(let header, _, _): "\(jwtProvider(header))/\(issuer.id)"
+        case .apiKey, .internalKey: nil
+        }
+    }
+
+    /// The cluster Envoy fetches an organization issuer's JWKS through.
+    static func issuerJWKSCluster(_ issuer: PlanIssuer) -> String { "apk-issuer-jwks/\(issuer.id)" }
+
+    /// The clusters of the API's organization issuers whose keys come from a JWKS URL.
+    static func issuerClusters(
+        _ issuers: [ResolvedTokenIssuer], settings: XDSSettings, encoder: ProtoEncoder
+    ) throws -> [Envoy_Config_Cluster_V3_Cluster] {
+        try issuers.compactMap { issuer in
+            guard case .jwks(let url, let trustedCA) = issuer.keys,
+                let source = XDSSettings.ExternalIssuer(issuer: issuer.plan.issuer, jwksURL: url)
+            else { return nil }
+            var cluster = try systemCluster(
+                name: issuerJWKSCluster(issuer.plan), upstream: source.jwks, settings: settings, encoder: encoder)
+            if source.jwks.tls, let trustedCA {
+                var context = Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext()
+                context.sni = source.jwks.host
+                context.commonTlsContext.validationContext.trustedCa.inlineString = trustedCA
+                cluster.transportSocket = try transportSocket(upstream: context, encoder: encoder)
+            }
+            return cluster
+        }
+    }
+
+    /// The providers that verify one credential: one per trusted issuer (the gateway's, then the organization's).
+    static func providerNames(_ credential: Credential, issuers: [PlanIssuer], settings: XDSSettings) -> [String] {
+        gatewayProviderNames(credential, settings: settings) + issuers.compactMap { organizationProvider(credential, $0) }
+    }
+
+    static func gatewayProviderNames(_ credential: Credential, settings: XDSSettings) -> [String] {
         switch credential {
         case .oauth2(let header, _):
             [oauth2Provider(header)] + settings.auth.externalIssuers.indices.map { oauth2Provider(header, external: $0) }
@@ -116,7 +156,7 @@ extension XDSTranslator {
     /// requirement of its list): a provider per issuer and credential location in use, and a requirement per list
     /// (`requires_any` of its providers). Changes only when a deploy brings a list no served API had.
     static func jwtAuthentication(
-        requirements: Set<[Credential]>, settings: XDSSettings
+        requirements: Set<JWTRequirement>, settings: XDSSettings
     ) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtAuthentication {
         var jwt = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtAuthentication()
         // The internal-key provider always exists (the filter needs at least one, and it is fixed).
@@ -130,7 +170,7 @@ extension XDSTranslator {
         internalKey.forward = true
         internalKey.payloadInMetadata = internalKeyMetadataKey
         jwt.providers[internalKeyProvider] = internalKey
-        for credential in Set(requirements.flatMap(\.self)) {
+        for credential in Set(requirements.flatMap(\.credentials)) {
             switch credential {
             case .jwt(let header, _, _):
                 // Raw tokens of the access-token issuers; the audience is checked per API by its routes' RBAC.
@@ -148,6 +188,10 @@ extension XDSTranslator {
                     var base = baseProvider(issuer: external.issuer, settings: settings)
                     base.remoteJwks = remoteJwks(cluster: jwksCluster(index), issuer: external, settings: settings)
                     jwt.providers[jwtProvider(header, external: index)] = jwtTypeProvider(base)
+                }
+                for issuer in organizationIssuers(requirements, using: credential) {
+                    jwt.providers["\(jwtProvider(header))/\(issuer.plan.id)"] =
+                        jwtTypeProvider(organizationBaseProvider(issuer, settings: settings))
                 }
                 continue
             case .apiKey(let location, _):
@@ -175,7 +219,9 @@ extension XDSTranslator {
             case .oauth2: break
             }
             guard case .oauth2(let header, _) = credential else { continue }
-            func accessTokenProvider(_ base: Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider {
+            func accessTokenProvider(
+                _ base: Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider, profile: PlanIssuer? = nil
+            ) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider {
                 var provider = base
                 var location = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtHeader()
                 location.name = header
@@ -186,10 +232,10 @@ extension XDSTranslator {
                 // For the subscription stage (removed before the upstream on every secured route).
                 provider.claimToHeaders = [
                     claimToHeader(SubscriptionHeaders.authenticated, "iss"),
-                    claimToHeader(SubscriptionHeaders.consumerKey, SubscriptionHeaders.consumerKeyClaim),
+                    claimToHeader(SubscriptionHeaders.consumerKey, profile?.consumerKey ?? SubscriptionHeaders.consumerKeyClaim),
                 ]
                 var normalize = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider.NormalizePayload()
-                normalize.spaceDelimitedClaims = ["scope"]
+                normalize.spaceDelimitedClaims = [profile?.scopes ?? AuthEvaluator.scopesClaim]
                 provider.normalizePayloadInMetadata = normalize
                 return provider
             }
@@ -199,9 +245,17 @@ extension XDSTranslator {
                 base.remoteJwks = remoteJwks(cluster: jwksCluster(index), issuer: external, settings: settings)
                 jwt.providers[oauth2Provider(header, external: index)] = accessTokenProvider(base)
             }
+            for issuer in organizationIssuers(requirements, using: credential) {
+                jwt.providers["\(oauth2Provider(header))/\(issuer.plan.id)"] =
+                    accessTokenProvider(organizationBaseProvider(issuer, settings: settings), profile: issuer.plan)
+            }
         }
-        for credentials in requirements {
-            let names = credentials.flatMap { providerNames($0, settings: settings) }
+        // Sorted: when two requirements share a name (an issuer changed and not every API has been translated again
+        // yet), the output is still deterministic.
+        for requirementKey in requirements.sorted(by: { "\($0)" < "\($1)" }) {
+            let credentials = requirementKey.credentials
+            let plans = requirementKey.issuers.map(\.plan)
+            let names = credentials.flatMap { providerNames($0, issuers: $0.isAccessToken ? plans : [], settings: settings) }
             var requirement = Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtRequirement()
             if names.count == 1 {
                 requirement.providerName = names[0]  // `requires_any` needs two or more
@@ -214,14 +268,45 @@ extension XDSTranslator {
                 }
                 requirement.requiresAny = any
             }
-            jwt.requirementMap[requirementName(credentials)] = requirement
+            jwt.requirementMap[requirementName(credentials, issuers: plans)] = requirement
         }
         return jwt
     }
 
+    /// The organization issuers of the requirements that use `credential`, each once, by id.
+    private static func organizationIssuers(
+        _ requirements: Set<JWTRequirement>, using credential: Credential
+    ) -> [ResolvedTokenIssuer] {
+        var byID: [String: ResolvedTokenIssuer] = [:]
+        for requirement in requirements where requirement.credentials.contains(credential) {
+            for issuer in requirement.issuers where byID[issuer.plan.id] == nil || "\(issuer)" < "\(byID[issuer.plan.id]!)" {
+                byID[issuer.plan.id] = issuer
+            }
+        }
+        return byID.keys.sorted().compactMap { byID[$0] }
+    }
+
+    /// An organization issuer's provider base: its `iss` and its keys (remote JWKS through its own cluster, or the
+    /// local JWKS built from its certificate).
+    static func organizationBaseProvider(
+        _ issuer: ResolvedTokenIssuer, settings: XDSSettings
+    ) -> Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtProvider {
+        var provider = baseProvider(issuer: issuer.plan.issuer, settings: settings)
+        switch issuer.keys {
+        case .jwks(let url, _):
+            provider.remoteJwks = remoteJwks(cluster: issuerJWKSCluster(issuer.plan), uri: url, settings: settings)
+        case .certificate(let pem):
+            // Checked when the issuer was resolved; a key set that cannot be built verifies nothing (closed).
+            var source = Envoy_Config_Core_V3_DataSource()
+            source.inlineString = VerificationKey.keys(fromPEM: pem).map(VerificationKey.jwksDocument) ?? #"{"keys":[]}"#
+            provider.localJwks = source
+        }
+        return provider
+    }
+
     /// The ECDS resource carrying ``jwtAuthentication(requirements:settings:)``.
     package static func jwtAuthnExtension(
-        requirements: Set<[Credential]>, settings: XDSSettings, encoder: ProtoEncoder
+        requirements: Set<JWTRequirement>, settings: XDSSettings, encoder: ProtoEncoder
     ) throws -> Envoy_Config_Core_V3_TypedExtensionConfig {
         var config = Envoy_Config_Core_V3_TypedExtensionConfig()
         config.name = jwtFilterName
@@ -322,7 +407,7 @@ extension XDSTranslator {
                 route.typedPerFilterConfig[extAuthzFilterName] = try AnyPacking.pack(extAuthz, encoder: encoder)
             }
         }
-        perRoute.requirementName = requirementName(plan.credentials)
+        perRoute.requirementName = requirementName(plan.credentials, issuers: plan.issuers)
         route.typedPerFilterConfig[jwtFilterName] = try AnyPacking.pack(perRoute, encoder: encoder)
         var queryParametersToRemove: [String] = []
 
@@ -335,10 +420,7 @@ extension XDSTranslator {
             policy.permissions = [any]
             switch credential {
             case .oauth2(let header, let sendToUpstream):
-                let matchers = operation.scopes.isEmpty
-                    ? [metadataPrincipal([tokenMetadataKey], present: true)]
-                    : operation.scopes.map { metadataPrincipal([tokenMetadataKey, "scope"], listContains: $0) }
-                policy.principals = [andPrincipal(matchers)]
+                policy.principals = [scopePrincipal(operation.scopes, issuers: plan.issuers ?? [])]
                 rules.policies["oauth2"] = policy
                 if !sendToUpstream { route.requestHeadersToRemove.append(header) }
             case .jwt(let header, let sendToUpstream, let audiences):
@@ -396,6 +478,29 @@ extension XDSTranslator {
             Google_Protobuf_Value(stringValue: String(DocumentWriter.json(.string(operation.target)).dropFirst().dropLast()))
     }
 
+    /// A verified access token holding every scope, read from the scopes claim of the issuer that signed it: `scope`
+    /// for the gateway's issuers and most `TokenIssuer`s; an issuer with another claim is matched by its `iss`.
+    private static func scopePrincipal(_ scopes: [String], issuers: [PlanIssuer]) -> Envoy_Config_Rbac_V3_Principal {
+        func holding(_ claim: String) -> [Envoy_Config_Rbac_V3_Principal] {
+            scopes.isEmpty
+                ? [metadataPrincipal([tokenMetadataKey], present: true)]
+                : scopes.map { metadataPrincipal([tokenMetadataKey, claim], listContains: $0) }
+        }
+        let others = Dictionary(grouping: issuers.filter { $0.scopes != AuthEvaluator.scopesClaim }, by: \.scopes)
+        guard !scopes.isEmpty, !others.isEmpty else { return andPrincipal(holding(AuthEvaluator.scopesClaim)) }
+        func signedBy(_ group: [PlanIssuer]) -> Envoy_Config_Rbac_V3_Principal {
+            var any = Envoy_Config_Rbac_V3_Principal()
+            any.orIds.ids = Set(group.map(\.issuer)).sorted().map { metadataPrincipal([tokenMetadataKey, "iss"], equals: $0) }
+            return any.orIds.ids.count == 1 ? any.orIds.ids[0] : any
+        }
+        var notOthers = Envoy_Config_Rbac_V3_Principal()
+        notOthers.notID = signedBy(others.values.flatMap(\.self))
+        var any = Envoy_Config_Rbac_V3_Principal()
+        any.orIds.ids = [andPrincipal([notOthers] + holding(AuthEvaluator.scopesClaim))]
+            + others.keys.sorted().map { claim in andPrincipal([signedBy(others[claim]!)] + holding(claim)) }
+        return any
+    }
+
     private static func andPrincipal(_ ids: [Envoy_Config_Rbac_V3_Principal]) -> Envoy_Config_Rbac_V3_Principal {
         guard ids.count > 1 else { return ids[0] }
         var principal = Envoy_Config_Rbac_V3_Principal()
@@ -426,6 +531,18 @@ extension XDSTranslator {
         principal.sourcedMetadata.metadataMatcher = matcher
         principal.sourcedMetadata.metadataSource = .dynamic
         return principal
+    }
+}
+
+/// One `jwt_authn` requirement: a credential list and the organization issuers (with their keys) its API trusts
+/// besides the gateway's own. Named by ``XDSTranslator/requirementName(_:issuers:)``.
+package struct JWTRequirement: Sendable, Hashable {
+    package var credentials: [Credential]
+    package var issuers: [ResolvedTokenIssuer]
+
+    package init(credentials: [Credential], issuers: [ResolvedTokenIssuer] = []) {
+        self.credentials = credentials
+        self.issuers = issuers
     }
 }
 

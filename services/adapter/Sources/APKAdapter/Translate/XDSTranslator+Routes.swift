@@ -54,7 +54,9 @@ extension XDSTranslator {
         if case .native = settings.auth.enforcement, !api.auth.disabled,
             api.environments.contains(where: { $0.routes.contains { $0.auth.secured } })
         {
-            result.requirements = [api.auth.credentials]
+            result.requirements = [JWTRequirement(credentials: api.auth.credentials, issuers: api.tokenIssuers ?? [])]
+            // Each API with the issuer defines the same cluster (the snapshot keeps one per name).
+            result.clusters += try issuerClusters(api.tokenIssuers ?? [], settings: settings, encoder: encoder)
         }
         return result
     }
