@@ -129,9 +129,9 @@ bench_auth() {
     start_service echo "$bin/apk-echo" HTTP_HOST=127.0.0.1 HTTP_PORT="$echo_port" LOG_LEVEL=warning
     wait_for_health deployer "$d/ready"
     wait_for_health echo "$echo_url/health"
+    # Its token issuers come from the enforcer-mode adapter (APK discovery): ready once that adapter is up.
     start_service enforcer "$bin/apk-enforcer" HTTP_HOST=127.0.0.1 HTTP_PORT="$enforcer_port" GRPC_HOST=127.0.0.1 \
-        GRPC_PORT="$enforcer_grpc" AUTH_JWKS_URL="$d/oauth2/jwks" LOG_LEVEL=warning
-    wait_for_health enforcer "http://127.0.0.1:$enforcer_port/ready"
+        GRPC_PORT="$enforcer_grpc" AUTH_JWKS_URL="$d/oauth2/jwks" LOG_LEVEL=warning DISCOVERY_URL="http://127.0.0.1:$mode_xds"
     local common=(WATCH_NAMESPACE=default GATEWAY_LISTENER_ADDRESS=127.0.0.1 SYSTEM_DEPLOYER_URL="$d"
         SYSTEM_CONFIG_URL=none DATABASE_URL="$APK_TEST_DATABASE_URL" LOG_LEVEL=warning XDS_HOST=127.0.0.1 HTTP_HOST=127.0.0.1
         AUTH_ENFORCER_URL="http://127.0.0.1:$enforcer_grpc" SYSTEM_ENFORCER_JWKS_URL="http://127.0.0.1:$enforcer_port")
@@ -141,6 +141,7 @@ bench_auth() {
         GATEWAY_NAME=bench-enforcer GATEWAY_HTTP_PORT="$mode_http" AUTH_ENFORCEMENT=enforcer
     wait_for_health adapter "http://127.0.0.1:$native_ops/ready"
     wait_for_health adapter-enforcer "http://127.0.0.1:$mode_ops/ready"
+    wait_for_health enforcer "http://127.0.0.1:$enforcer_port/ready"
     ADAPTER_HOST=127.0.0.1
     GATEWAY_NAME=bench-native ROUTER_ADMIN_PORT="$native_admin" ADAPTER_XDS_PORT="$native_xds" \
         render_router_bootstrap "$envoy" "$RUN_DIR/envoy.yaml"

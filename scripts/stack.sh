@@ -122,14 +122,14 @@ cmd_up() {
     wait_for_health echo "$echo_url/health"
     log "apk-config is up on $config_url, apk-deployer on $deployer_url, apk-echo on $echo_url"
 
-    # The enforcer after the deployer: it is ready once it holds the deployer's signing keys. The router calls it
-    # for every secured request in `enforcer` mode (APK_AUTH_ENFORCEMENT=enforcer); in `native` mode only on routes
+    # The enforcer after the deployer: it is ready once it holds the deployer's signing keys and the organizations'
+    # token issuers from the adapter (APK discovery, so it waits for the adapter below). The router calls it for
+    # every secured request in `enforcer` mode (APK_AUTH_ENFORCEMENT=enforcer); in `native` mode only on routes
     # whose API has a backend JWT. Its JWKS is served by the router as https://api.am.wso2.com:9095/.wellknown/jwks.
     start_service enforcer "$bin/apk-enforcer" HTTP_HOST="$ENFORCER_HOST" HTTP_PORT="$ENFORCER_PORT" \
-        GRPC_HOST="$ENFORCER_HOST" GRPC_PORT="$ENFORCER_GRPC_PORT" AUTH_JWKS_URL="$deployer_url/oauth2/jwks"
+        GRPC_HOST="$ENFORCER_HOST" GRPC_PORT="$ENFORCER_GRPC_PORT" AUTH_JWKS_URL="$deployer_url/oauth2/jwks" \
+        DISCOVERY_URL="http://$(connect_host "$ADAPTER_HOST"):$ADAPTER_XDS_PORT"
     echo "$enforcer_url/ready" >"$RUN_DIR/enforcer.health"
-    wait_for_health enforcer "$enforcer_url/ready"
-    log "apk-enforcer is up: ext_authz on $(connect_host "$ENFORCER_HOST"):$ENFORCER_GRPC_PORT, ops on $enforcer_url"
 
     # The adapter after the deployer: the deployer migrates the schema both read. It watches the deployer's namespace.
     start_service adapter "$bin/apk-adapter" HTTP_HOST="$ADAPTER_HOST" HTTP_PORT="$ADAPTER_PORT" \
@@ -143,6 +143,8 @@ cmd_up() {
     echo "$adapter_url/ready" >"$RUN_DIR/adapter.health"
     wait_for_health adapter "$adapter_url/ready"
     log "apk-adapter is up: ADS on $(connect_host "$ADAPTER_HOST"):$ADAPTER_XDS_PORT, ops on $adapter_url"
+    wait_for_health enforcer "$enforcer_url/ready"
+    log "apk-enforcer is up: ext_authz on $(connect_host "$ENFORCER_HOST"):$ENFORCER_GRPC_PORT, ops on $enforcer_url"
 
     if ! is_running router; then render_router_bootstrap "$envoy"; fi
     start_service router "$envoy" -- -c "$RUN_DIR/envoy.yaml" --concurrency 2 --use-dynamic-base-id -l info

@@ -38,10 +38,11 @@ package struct TrustedKeys: Sendable {
         self.generation = generation
     }
 
-    /// Keys of `entries` a token with `kid` may be signed with (every key when the token names none).
+    /// Keys of `entries` a token with `kid` may be signed with: every key when the token names none, else the keys
+    /// with that `kid` and those without one (a certificate's key), as `jwt_authn` chooses them.
     static func candidates(_ entries: [Entry], kid: String?) -> [VerificationKey] {
         guard let kid else { return entries.map(\.key) }
-        return entries.filter { $0.kid == kid }.map(\.key)
+        return entries.filter { $0.kid == nil || $0.kid == kid }.map(\.key)
     }
 }
 

@@ -30,7 +30,8 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     /// True when the test environment names a PostgreSQL and an Envoy binary (`./build-apk.sh test` sets both).
     package static var available: Bool { TestEnvironment.databaseURL != nil && TestEnvironment.envoyBinary != nil }
 
-    /// `testIssuer`: an extra token issuer the router trusts (`AUTH_ISSUERS`), its JWKS served by apk-echo at
+    /// `testIssuer`: an extra token issuer the router trusts (`AUTH_ISSUERS`; with `trustTestIssuer: false` only its
+    /// JWKS is served, for a `TokenIssuer` resource to name), its JWKS served by apk-echo at
     /// `/.well-known/jwks.json` from a file in ``directory``. `apiKeyIssuer`: the `iss` of API keys the router trusts
     /// (`AUTH_API_KEY_ISSUERS`), signed with the test issuer's keys.
     /// `enforcement: .enforcer` also starts `apk-enforcer` (before the adapter) and has the router call it for every
@@ -39,14 +40,15 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     /// `environment` is added to the deployer's, the adapter's and the enforcer's (e.g. short key-rotation periods).
     /// Waits for a ``StackSlots`` slot first (one stack at a time); ``stop()`` gives it back.
     package convenience init(
-        label: String, testIssuer: (issuer: String, jwks: String)? = nil, apiKeyIssuer: String? = nil,
-        enforcement: Enforcement = .native, withEnforcer: Bool = false, environment: [String: String] = [:]
+        label: String, testIssuer: (issuer: String, jwks: String)? = nil, trustTestIssuer: Bool = true,
+        apiKeyIssuer: String? = nil, enforcement: Enforcement = .native, withEnforcer: Bool = false,
+        environment: [String: String] = [:]
     ) async throws {
         await StackSlots.acquire()
         do {
             try await self.init(
-                starting: label, testIssuer: testIssuer, apiKeyIssuer: apiKeyIssuer, enforcement: enforcement,
-                withEnforcer: withEnforcer || enforcement == .enforcer, environment: environment)
+                starting: label, testIssuer: testIssuer, trustTestIssuer: trustTestIssuer, apiKeyIssuer: apiKeyIssuer,
+                enforcement: enforcement, withEnforcer: withEnforcer || enforcement == .enforcer, environment: environment)
         } catch {
             StackSlots.release()  // the processes started so far stop as their handles go away
             throw error
@@ -54,7 +56,7 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     }
 
     private init(
-        starting label: String, testIssuer: (issuer: String, jwks: String)?, apiKeyIssuer: String?,
+        starting label: String, testIssuer: (issuer: String, jwks: String)?, trustTestIssuer: Bool, apiKeyIssuer: String?,
         enforcement: Enforcement, withEnforcer: Bool, environment: [String: String]
     ) async throws {
         guard let databaseURL = TestEnvironment.databaseURL, let envoyBinary = TestEnvironment.envoyBinary else {
@@ -89,8 +91,11 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
             "SYSTEM_DEPLOYER_URL": deployer.baseURL, "SYSTEM_CONFIG_URL": "none",
         ]
         adapterEnvironment.merge(environment) { current, _ in current }
-        var enforcerEnvironment = environment.merging(["AUTH_JWKS_URL": "\(deployer.baseURL)/oauth2/jwks"]) { $1 }
-        if let testIssuer {
+        // The enforcer learns the organizations' token issuers from this stack's adapter (node `apk-enforcer`).
+        var enforcerEnvironment = environment.merging([
+            "AUTH_JWKS_URL": "\(deployer.baseURL)/oauth2/jwks", "DISCOVERY_URL": "http://127.0.0.1:\(xdsPort)",
+        ]) { $1 }
+        if let testIssuer, trustTestIssuer {
             let issuers = "\(testIssuer.issuer)|\(echo.baseURL)/.well-known/jwks.json"
             adapterEnvironment["AUTH_ISSUERS"] = issuers
             enforcerEnvironment["AUTH_ISSUERS"] = issuers
