@@ -321,7 +321,8 @@ let package = Package(
         .testTarget(
             name: "APKAdapterTests",
             dependencies: [
-                "APKAdapter", "APKAuthPlan", "APKModel", "APKConversion", "APKStore", "APKSupport", "APKXDS", "EnvoyProtos", "APKTestSupport",
+                "APKAdapter", "APKAuth", "APKAuthPlan", "APKModel", "APKConversion", "APKProtos", "APKStore", "APKSupport",
+                "APKXDS", "EnvoyProtos", "APKTestSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -359,7 +360,8 @@ let package = Package(
         .testTarget(
             name: "APKEnforcerTests",
             dependencies: [
-                "APKEnforcer", "APKAuth", "APKAuthPlan", "APKModel", "APKTestTokens", "EnvoyProtos",
+                "APKEnforcer", "APKAuth", "APKAuthPlan", "APKModel", "APKProtos", "APKTestTokens", "EnvoyProtos",
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],

@@ -1,5 +1,7 @@
 import APKAuth
 import APKAuthPlan
+import APKProtos
+import CryptoExtras
 import APKEnforcer
 import APKTestTokens
 import Foundation
@@ -61,5 +63,57 @@ final class ScriptedFetcher: JWKSFetcher {
         #expect(await ring.refresh(1))
         #expect(ring.keys.accessTokenIssuers["https://other.test"]?.count == 1)
         #expect(ring.keys.internalKeys.count == 1)
+    }
+}
+
+/// The organizations' `TokenIssuer`s as APK discovery delivers them (``IssuerDiscovery``): JWKS fetched before the
+/// update is acknowledged, certificates read at once, removed issuers forgotten, unusable ones skipped; ready only
+/// after the first update.
+@Suite struct IssuerDiscoveryTests {
+    static func message(_ organization: String, _ name: String, jwks: String? = nil, certificate: String? = nil)
+        -> Apk_Discovery_V1_TokenIssuer
+    {
+        var message = Apk_Discovery_V1_TokenIssuer()
+        message.organization = organization
+        message.name = name
+        message.issuer = "https://\(name).example"
+        if let jwks { message.jwksURL = jwks }
+        if let certificate { message.certificate = certificate }
+        return message
+    }
+
+    @Test func issuersFollowEachUpdate() async throws {
+        let tokens = try TokenFactory(issuer: "https://partner.example", internalIssuer: "https://i.example", now: 0)
+        let fetcher = ScriptedFetcher()
+        fetcher.documents.withLock { $0["http://partner.test/jwks"] = tokens.jwks }
+        let ring = KeyRing(sources: [], fetcher: fetcher, cacheTTL: .seconds(300), logger: Logger(label: "test"))
+        let discovery = IssuerDiscovery(keys: ring, logger: Logger(label: "test"))
+        #expect(!discovery.hasReceived)
+        let certificate = try #require(tokens.key.publicKey.pemRepresentation as String?)
+        await discovery.apply([
+            Self.message("acme", "partner", jwks: "http://partner.test/jwks"),
+            Self.message("acme", "certs", certificate: certificate),
+            Self.message("acme", "nokeys"),
+            Self.message("", "anonymous", certificate: certificate),
+            Self.message("acme", "badurl", jwks: "file:///etc/passwd"),
+        ])
+        #expect(discovery.hasReceived)
+        var keys = ring.keys
+        #expect(keys.tokenIssuers.keys.sorted() == ["acme/certs", "acme/partner"])
+        #expect(keys.tokenIssuers["acme/partner"]?.map(\.kid) == [tokens.keyID], "fetched before apply returned")
+        #expect(keys.tokenIssuers["acme/certs"]?.count == 1 && keys.tokenIssuers["acme/certs"]?.first?.kid == nil)
+        let generation = keys.generation
+
+        // The partner goes away; the certificate issuer stays without a fetch.
+        let fetches = fetcher.fetches.load(ordering: .relaxed)
+        await discovery.apply([Self.message("acme", "certs", certificate: certificate)])
+        keys = ring.keys
+        #expect(keys.tokenIssuers.keys.sorted() == ["acme/certs"])
+        #expect(keys.generation > generation, "what the removed issuer verified is forgotten")
+        #expect(fetcher.fetches.load(ordering: .relaxed) == fetches)
+
+        // An unreachable JWKS: the issuer is known, without keys (its tokens fail) until a fetch succeeds.
+        await discovery.apply([Self.message("acme", "late", jwks: "http://late.test/jwks")])
+        #expect(ring.keys.tokenIssuers["acme/late"] == nil)
     }
 }
