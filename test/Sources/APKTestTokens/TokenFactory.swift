@@ -30,6 +30,9 @@ package struct TokenFactory: Sendable {
     /// The public half of ``key``, as a verifier holds it.
     package var verificationKey: VerificationKey { .rs256(key.publicKey) }
 
+    /// The public half of ``key`` as a PEM `PUBLIC KEY` block (a `TokenIssuer`'s `certificateInline`).
+    package var publicKeyPEM: String { key.publicKey.pemRepresentation }
+
     /// The JWKS of ``key`` (`{"keys":[{"kty":"RSA","kid":…,"n":…,"e":…}]}`).
     package var jwks: String {
         DocumentWriter.json(["keys": .array([key.publicKey.jwk(kid: keyID) ?? .null])])
