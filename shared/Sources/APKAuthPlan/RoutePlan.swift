@@ -46,11 +46,14 @@ package struct BackendJWTRoute: Sendable, Hashable, Codable {
     package var apiID: String
     package var keyType: KeyType
     package var plan: BackendJWTPlan
+    /// The API's organization issuers (their claim rules apply to the verified payload); nil: none.
+    package var issuers: [PlanIssuer]?
 
-    package init(apiID: String, keyType: KeyType, plan: BackendJWTPlan) {
+    package init(apiID: String, keyType: KeyType, plan: BackendJWTPlan, issuers: [PlanIssuer]? = nil) {
         self.apiID = apiID
         self.keyType = keyType
         self.plan = plan
+        self.issuers = issuers
     }
 
     package func encoded() throws -> String {

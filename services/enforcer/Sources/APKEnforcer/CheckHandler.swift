@@ -125,7 +125,7 @@ package final class CheckHandler: Sendable {
         _ text: String, metadata: Envoy_Config_Core_V3_Metadata, now: Double
     ) -> (response: Envoy_Service_Auth_V3_CheckResponse, outcome: Outcome) {
         guard let route = BackendJWTRoute.decode(text) else { return (Self.denied(Self.noPlanDenial), .noPlan) }
-        guard let identity = Self.verifiedIdentity(metadata) else {
+        guard let identity = Self.verifiedIdentity(metadata, issuers: route.issuers ?? []) else {
             // Only reachable when the route's filters were bypassed: never forwarded.
             return (Self.denied(Self.noBackendJWTDenial), .backendJWTFailed("no verified payload in the metadata context"))
         }
@@ -147,7 +147,8 @@ package final class CheckHandler: Sendable {
     /// The identity of the credential `jwt_authn` accepted (one payload is set: `requires_any` stops at the first).
     /// `jwt_authn` hands a space-delimited `scope` over as a list (`normalize_payload_in_metadata`); it is joined
     /// again so that the backend JWT says what `enforcer` mode's would.
-    static func verifiedIdentity(_ metadata: Envoy_Config_Core_V3_Metadata) -> Identity? {
+    /// `issuers`: the API's organization issuers, whose claim rules apply to a payload they signed.
+    static func verifiedIdentity(_ metadata: Envoy_Config_Core_V3_Metadata, issuers: [PlanIssuer] = []) -> Identity? {
         guard let payloads = metadata.filterMetadata[jwtAuthnNamespace]?.fields else { return nil }
         let kinds: [(String, Identity.Kind)] = [
             (accessTokenPayload, .oauth2), (jwtPayload, .jwt), (apiKeyPayload, .apiKey), (internalKeyPayload, .internalKey),
@@ -160,7 +161,8 @@ package final class CheckHandler: Sendable {
                 claims["scope"] = .string(scopes.compactMap(\.stringValue).joined(separator: " "))
             }
             guard case .string(let issuer)? = claims["iss"] else { return nil }
-            return Identity(kind: kind, token: VerifiedToken(issuer: issuer, claims: claims))
+            let profile = kind == .oauth2 || kind == .jwt ? issuers.first { $0.issuer == issuer } : nil
+            return Identity(kind: kind, token: VerifiedToken(issuer: issuer, claims: claims), profile: profile)
         }
         return nil
     }

@@ -403,7 +403,7 @@ extension XDSTranslator {
                 }
                 var extAuthz = Envoy_Extensions_Filters_Http_ExtAuthz_V3_ExtAuthzPerRoute()
                 extAuthz.checkSettings.contextExtensions[BackendJWTRoute.contextKey] =
-                    try BackendJWTRoute(apiID: plan.apiID, keyType: keyType, plan: jwt).encoded()
+                    try BackendJWTRoute(apiID: plan.apiID, keyType: keyType, plan: jwt, issuers: plan.issuers).encoded()
                 route.typedPerFilterConfig[extAuthzFilterName] = try AnyPacking.pack(extAuthz, encoder: encoder)
             }
         }
