@@ -470,9 +470,11 @@ let package = Package(
         .executableTarget(
             name: "APKBench",
             dependencies: [
-                "APKModel", "APKConversion", "APKStore",
+                "APKAuthPlan", "APKModel", "APKConversion", "APKStore", "EnvoyGRPC", "EnvoyProtos",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -227,6 +227,10 @@ bench_auth() {
   {"name": "enforcer jwt, 1 conn", "url": "$mode/scoped", "headers": {$bearer}, "baseline": "unsecured, 1 conn", "connections": 1, "enforcer": true}
  ]}
 PLAN
+    # The target as it is stated: the enforcer's Check at 1,000 req/s, open loop, p99 (against the Check of
+    # an unsecured operation, the transport's floor).
+    log "the enforcer's Check at 1,000 req/s (apk-bench check-load)"
+    "$bin/apk-bench" check-load 127.0.0.1 "$enforcer_grpc" "$token" 1000 "$seconds" "$rounds"
 }
 
 # Stops what bench_auth started, by the PID files in its directory (RUN_DIR).

@@ -49,7 +49,24 @@ case "subscribe":
         print("subscribe failed: \(error)")
         exit(1)
     }
+case "check-load":
+    // apk-bench check-load HOST PORT TOKEN [RATE] [SECONDS] [ROUNDS]: the enforcer's Check at a fixed rate.
+    let rest = Array(arguments.dropFirst())
+    guard rest.count >= 3, let port = Int(rest[1]) else {
+        print("usage: apk-bench check-load HOST PORT TOKEN [RATE 1000] [SECONDS 5] [ROUNDS 5]")
+        exit(2)
+    }
+    let numbers = rest.dropFirst(3).compactMap { Int($0) }
+    do {
+        try await CheckLoadBenchmark(
+            host: rest[0], port: port, token: rest[2], rate: numbers.first ?? 1000,
+            seconds: numbers.dropFirst().first ?? 5, rounds: numbers.dropFirst(2).first ?? 5
+        ).run()
+    } catch {
+        print("check-load failed: \(error)")
+        exit(1)
+    }
 default:
-    print("usage: apk-bench config [rounds] | apk-bench deploy [preloaded APIs] [deploys] | apk-bench propagation [deploys] [preloads …] | apk-bench subscribe …")
+    print("usage: apk-bench config [rounds] | apk-bench deploy [preloaded APIs] [deploys] | apk-bench propagation [deploys] [preloads …] | apk-bench subscribe … | apk-bench check-load …")
     exit(arguments.isEmpty ? 0 : 2)
 }
