@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", exact: "1.46.0"),
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", exact: "6.4.0", traits: []),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
@@ -101,6 +102,33 @@ let package = Package(
             name: "APKConversionTests",
             dependencies: ["APKConversion", "APKModel", "APKTestSupport"],
             path: "shared/Tests/APKConversionTests",
+            swiftSettings: swiftSettings
+        ),
+        // A lean unary-only gRPC server on NIOHTTP2 for the per-request calls Envoy makes (ext_authz, RLS).
+        .target(
+            name: "APKUnaryGRPC",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "shared/Sources/APKUnaryGRPC",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKUnaryGRPCTests",
+            dependencies: [
+                "APKUnaryGRPC", "EnvoyGRPC", "EnvoyProtos",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "shared/Tests/APKUnaryGRPCTests",
             swiftSettings: swiftSettings
         ),
         // Tokens: JWS (RS256/ES256) signing and verification, JWK/JWKS, claims, issuer key sources.
@@ -335,7 +363,8 @@ let package = Package(
         .target(
             name: "APKEnforcer",
             dependencies: [
-                "APKAuth", "APKAuthPlan", "APKHTTPClient", "APKModel", "APKProtos", "APKRuntime", "APKSupport", "APKXDS", "EnvoyGRPC",
+                "APKAuth", "APKAuthPlan", "APKHTTPClient", "APKModel", "APKProtos", "APKRuntime", "APKSupport", "APKUnaryGRPC",
+                "APKXDS", "EnvoyGRPC",
                 "EnvoyProtos",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,6 +1,7 @@
 package import APKAuth
 import APKHTTPClient
 import APKRuntime
+import APKUnaryGRPC
 package import APKXDS
 import AsyncHTTPClient
 import CryptoExtras
@@ -17,7 +18,8 @@ extension EnforcerConfiguration: ServiceConfiguration {}
 package struct EnforcerApplication: ServiceApplication {
     package let configuration: EnforcerConfiguration
     package let keys: KeyRing
-    package let grpcServer: XDSServerService
+    /// The bound port of the ext_authz server once it listens (port 0 in tests).
+    package let grpcPort: @Sendable () async -> Int?
     package let services: [any Service]
 
     package var startupMetadata: Logger.Metadata {
@@ -48,7 +50,17 @@ package func buildApplication(
     let backendJWT = try BackendJWTSigner(privateKey: try backendJWTKey(configuration: configuration, logger: logger))
     let handler = CheckHandler(backendJWT: backendJWT)
     let authorization = AuthorizationService(handler: handler, keys: keys, logger: logger)
-    let grpcServer = XDSServerService(host: configuration.grpcHost, port: configuration.grpcPort, services: [authorization])
+    let grpcServer: any Service
+    let grpcPort: @Sendable () async -> Int?
+    switch configuration.grpcServer {
+    case .lean:
+        let server = UnaryGRPCServer(
+            host: configuration.grpcHost, port: configuration.grpcPort, methods: [authorization.checkMethod], logger: logger)
+        (grpcServer, grpcPort) = (server, { await server.listeningPort() })
+    case .grpcSwift:
+        let server = XDSServerService(host: configuration.grpcHost, port: configuration.grpcPort, services: [authorization])
+        (grpcServer, grpcPort) = (server, { await server.listeningPort() })
+    }
     let jwks = backendJWT.jwks
     // The organizations' token issuers from the adapter; without discovery only the gateway's own are trusted.
     let discovery = IssuerDiscovery(keys: keys, logger: logger)
@@ -73,7 +85,7 @@ package func buildApplication(
         }
     }
     services += [keys, grpcServer, ops]
-    return EnforcerApplication(configuration: configuration, keys: keys, grpcServer: grpcServer, services: services)
+    return EnforcerApplication(configuration: configuration, keys: keys, grpcPort: grpcPort, services: services)
 }
 
 /// The backend-JWT signing key: the PEM file of `BACKEND_JWT_KEY_FILE`, else one generated now (fine for one

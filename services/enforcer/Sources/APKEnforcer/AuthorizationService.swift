@@ -1,3 +1,4 @@
+package import APKUnaryGRPC
 import EnvoyGRPC
 package import EnvoyProtos
 import Foundation
@@ -7,6 +8,7 @@ import Metrics
 
 /// `envoy.service.auth.v3.Authorization/Check`, as Envoy's ext_authz filter calls it on secured routes in
 /// `enforcer` mode: the route's plan (context extension), the request's credential headers, the current keys.
+/// Served by the lean unary server (``checkMethod``, default) or by grpc-swift-2 (`GRPC_SERVER=grpc-swift`).
 package struct AuthorizationService: Envoy_Service_Auth_V3_Authorization.SimpleServiceProtocol {
     private let handler: CheckHandler
     private let keys: KeyRing
@@ -22,6 +24,11 @@ package struct AuthorizationService: Envoy_Service_Auth_V3_Authorization.SimpleS
     package func check(
         request: Envoy_Service_Auth_V3_CheckRequest, context: ServerContext
     ) async throws -> Envoy_Service_Auth_V3_CheckResponse {
+        decide(request)
+    }
+
+    /// The answer to one `Check` (synchronous: no I/O), counted and logged.
+    package func decide(_ request: Envoy_Service_Auth_V3_CheckRequest) -> Envoy_Service_Auth_V3_CheckResponse {
         let started = ContinuousClock.now
         let (response, outcome) = handler.check(request, keys: keys.keys, now: Date().timeIntervalSince1970)
         metrics.record(outcome, duration: ContinuousClock.now - started)
@@ -39,6 +46,16 @@ package struct AuthorizationService: Envoy_Service_Auth_V3_Authorization.SimpleS
                 metadata: ["error.description": .string(reason), "http.path": .string(String(request.attributes.request.http.path.prefix(200)))])
         }
         return response
+    }
+}
+
+extension AuthorizationService {
+    /// The gRPC path of `Check`.
+    package static let checkPath = "/envoy.service.auth.v3.Authorization/Check"
+
+    /// `Check` for ``UnaryGRPCServer``: decided inline on the connection's event loop (it never waits).
+    package var checkMethod: UnaryGRPCMethod {
+        .sync(Self.checkPath, Envoy_Service_Auth_V3_CheckRequest.self) { request in decide(request) }
     }
 }
 

@@ -9,6 +9,8 @@ package struct EnforcerConfiguration: Sendable {
     /// The ext_authz gRPC server (`envoy.service.auth.v3.Authorization`).
     package var grpcHost = "127.0.0.1"
     package var grpcPort = 8081
+    /// Which gRPC server answers `Check`.
+    package var grpcServer = GRPCServerKind.lean
     package var logLevel: Logger.Level = .info
     /// `iss` of the built-in issuer's access tokens (the deployer's `TOKEN_ISSUER`; the adapter's `AUTH_ISSUER`).
     package var issuer = "https://idp.am.wso2.com/token"
@@ -37,6 +39,7 @@ package struct EnforcerConfiguration: Sendable {
     /// | key | variable | default |
     /// |---|---|---|
     /// | `grpc.host` / `grpc.port` | `GRPC_HOST` / `GRPC_PORT` | `127.0.0.1` / `8081` (ext_authz) |
+    /// | `grpc.server` | `GRPC_SERVER` | `lean` (the unary server on NIOHTTP2) or `grpc-swift` (grpc-swift-2; for comparison) |
     /// | `http.host` / `http.port` | `HTTP_HOST` / `HTTP_PORT` | `127.0.0.1` / `9092` (ops) |
     /// | `log.level` | `LOG_LEVEL` | `info` |
     /// | `auth.issuer` | `AUTH_ISSUER` | `https://idp.am.wso2.com/token` |
@@ -54,6 +57,11 @@ package struct EnforcerConfiguration: Sendable {
         logLevel = try APKLogging.level(from: reader)
         grpcHost = reader.string("grpc.host", default: grpcHost)
         grpcPort = try reader.int("grpc.port", default: grpcPort, range: 0...65535)
+        let server = reader.string("grpc.server", default: grpcServer.rawValue)
+        guard let kind = GRPCServerKind(rawValue: server) else {
+            throw ConfigReader.Failure(key: "grpc.server", reason: "expected lean or grpc-swift, found \"\(server)\"")
+        }
+        grpcServer = kind
         issuer = reader.string("auth.issuer", default: issuer)
         internalKeyIssuer = reader.string("auth.internal.key.issuer", default: internalKeyIssuer)
         guard !issuer.isEmpty, !internalKeyIssuer.isEmpty, issuer != internalKeyIssuer else {
@@ -91,6 +99,14 @@ package struct EnforcerConfiguration: Sendable {
         else { return nil }
         let host = String(rest[..<colon])
         return host.isEmpty ? nil : (host, port)
+    }
+
+    /// The gRPC server implementations `Check` can be served by.
+    package enum GRPCServerKind: String, Sendable {
+        /// ``UnaryGRPCServer``: unary calls on NIOHTTP2 directly, decided inline.
+        case lean
+        /// grpc-swift-2's `GRPCServer` (kept to measure against).
+        case grpcSwift = "grpc-swift"
     }
 
     static func isHTTPURL(_ text: String) -> Bool {
