@@ -216,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "APKRedisTests",
             dependencies: [
-                "APKRedis", "APKSupport",
+                "APKRedis", "APKRedisTestSupport", "APKSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -451,6 +451,18 @@ let package = Package(
         .target(
             name: "APKTestSupport",
             path: "test/Sources/APKTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // A real `redis-server` started by a test on a free loopback port (APKRedis and ratelimiter tests).
+        .target(
+            name: "APKRedisTestSupport",
+            dependencies: [
+                "APKRedis", "APKSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "test/Sources/APKRedisTestSupport",
             swiftSettings: swiftSettings
         ),
         // Test tokens: valid and hostile JWTs signed by a test key, and its JWKS (evaluator and router tests).
