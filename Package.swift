@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "apk-deployer", targets: ["APKDeployerMain"]),
         .executable(name: "apk-adapter", targets: ["APKAdapterMain"]),
         .executable(name: "apk-enforcer", targets: ["APKEnforcerMain"]),
+        .executable(name: "apk-ratelimiter", targets: ["APKRatelimiterMain"]),
         .executable(name: "apk-bench", targets: ["APKBench"]),
         .executable(name: "apk-echo", targets: ["APKEchoMain"]),
     ],
@@ -363,6 +364,41 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             path: "services/enforcer/Tests/APKEnforcerTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: ratelimiter (Envoy RLS: fixed windows counted in Redis, rules from the adapter's discovery)
+        .target(
+            name: "APKRatelimiter",
+            dependencies: [
+                "APKProtos", "APKRedis", "APKRuntime", "APKSupport", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "services/ratelimiter/Sources/APKRatelimiter",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "APKRatelimiterMain",
+            dependencies: ["APKRatelimiter", "APKRuntime"],
+            path: "services/ratelimiter/Sources/APKRatelimiterMain",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "APKRatelimiterTests",
+            dependencies: [
+                "APKRatelimiter", "APKProtos", "APKRedis", "APKRedisTestSupport", "APKRuntime", "APKSupport",
+                "APKTestSupport", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            path: "services/ratelimiter/Tests/APKRatelimiterTests",
             swiftSettings: swiftSettings
         ),
 
