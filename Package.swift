@@ -217,11 +217,9 @@ let package = Package(
         .testTarget(
             name: "APKRedisTests",
             dependencies: [
-                "APKRedis", "APKRedisTestSupport", "APKSupport",
+                "APKRedis", "APKSupport", "APKTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             path: "shared/Tests/APKRedisTests",
             swiftSettings: swiftSettings
@@ -368,39 +366,24 @@ let package = Package(
         ),
 
         // MARK: ratelimiter (Envoy RLS: fixed windows counted in Redis, rules from the adapter's discovery)
-        .target(
-            name: "APKRatelimiter",
-            dependencies: [
+        .target(name: "APKRatelimiter", dependencies: [
                 "APKProtos", "APKRedis", "APKRuntime", "APKSupport", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
-            path: "services/ratelimiter/Sources/APKRatelimiter",
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "APKRatelimiterMain",
-            dependencies: ["APKRatelimiter", "APKRuntime"],
-            path: "services/ratelimiter/Sources/APKRatelimiterMain",
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "APKRatelimiterTests",
-            dependencies: [
-                "APKRatelimiter", "APKProtos", "APKRedis", "APKRedisTestSupport", "APKRuntime", "APKSupport",
-                "APKTestSupport", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
+            path: "services/ratelimiter/Sources/APKRatelimiter", swiftSettings: swiftSettings),
+        .executableTarget(name: "APKRatelimiterMain", dependencies: ["APKRatelimiter", "APKRuntime"],
+                          path: "services/ratelimiter/Sources/APKRatelimiterMain", swiftSettings: swiftSettings),
+        .testTarget(name: "APKRatelimiterTests", dependencies: [
+                "APKRatelimiter", "APKProtos", "APKRedis", "APKRuntime", "APKSupport", "APKTestSupport", "APKXDS",
+                "EnvoyGRPC", "EnvoyProtos", .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
-            path: "services/ratelimiter/Tests/APKRatelimiterTests",
-            swiftSettings: swiftSettings
-        ),
+            path: "services/ratelimiter/Tests/APKRatelimiterTests", swiftSettings: swiftSettings),
 
         // MARK: config service
         .target(
@@ -486,19 +469,8 @@ let package = Package(
         // MARK: test support and benchmarks
         .target(
             name: "APKTestSupport",
+            dependencies: ["APKRedis", "APKSupport", .product(name: "Logging", package: "swift-log")],
             path: "test/Sources/APKTestSupport",
-            swiftSettings: swiftSettings
-        ),
-        // A real `redis-server` started by a test on a free loopback port (APKRedis and ratelimiter tests).
-        .target(
-            name: "APKRedisTestSupport",
-            dependencies: [
-                "APKRedis", "APKSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "test/Sources/APKRedisTestSupport",
             swiftSettings: swiftSettings
         ),
         // Test tokens: valid and hostile JWTs signed by a test key, and its JWKS (evaluator and router tests).

@@ -1,5 +1,5 @@
 import APKRedis
-import APKRedisTestSupport
+import APKTestSupport
 import APKSupport
 import Foundation
 import NIOCore

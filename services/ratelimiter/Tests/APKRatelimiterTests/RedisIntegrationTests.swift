@@ -1,6 +1,5 @@
 import APKRatelimiter
 import APKRedis
-import APKRedisTestSupport
 import APKTestSupport
 import EnvoyGRPC
 import EnvoyProtos

@@ -2,8 +2,6 @@ package import APKRedis
 import APKSupport
 import Foundation
 package import Logging
-import NIOCore
-import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -59,7 +57,7 @@ package final class RedisServerProcess: @unchecked Sendable {
         guard let executable else { throw Failure(description: missingMessage) }
         var lastError: (any Error)?
         for _ in 0..<5 {
-            let server = RedisServerProcess(executable: executable, port: try await freePort(), arguments: arguments)
+            let server = RedisServerProcess(executable: executable, port: try FreePort.next(), arguments: arguments)
             do {
                 try await server.launch(password: password)
                 return server
@@ -144,16 +142,6 @@ package final class RedisServerProcess: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(10))  // poll interval, not synchronisation
         }
         throw Failure(description: "redis-server on port \(port) did not answer PING within 5 s")
-    }
-
-    /// A loopback port that was free a moment ago (bound to port 0, then released).
-    private static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port
-        try await channel.close()
-        guard let port else { throw Failure(description: "no free loopback port") }
-        return port
     }
 }
 
