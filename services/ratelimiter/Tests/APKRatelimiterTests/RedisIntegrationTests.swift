@@ -179,9 +179,10 @@ struct RedisIntegrationTests {
         let tally = load.tally.withLock { $0 }
         #expect(tally.errors.isEmpty, "\(tally.errors.prefix(3))")
         #expect(tally.notOK == 0)
-        // A hang detector, not a timing target: Redis' own timeouts are 10 s here, so anything that waited on Redis
-        // instead of the 50 ms deadline would take seconds (`swift test` runs every suite at once on two cores).
-        #expect(tally.slowest < .seconds(5), "slowest answer \(tally.slowest)")
+        // A hang detector, not a timing target (`swift test` runs every suite at once on two cores, so an answer can
+        // wait seconds for a thread): Redis' own timeouts are 60 s here, so an answer that waited on Redis instead of
+        // the 50 ms deadline would take a minute. The deadline itself is timed exactly in RateLimiterTests.
+        #expect(tally.slowest < .seconds(20), "slowest answer \(tally.slowest)")
 
         try await redis.restart()
         #expect(try await Self.untilOverLimit(ratelimiter, "small"), "limits resume once Redis is back")
@@ -215,7 +216,7 @@ struct RedisIntegrationTests {
         let tally = load.tally.withLock { $0 }
         #expect(tally.errors.isEmpty, "\(tally.errors.prefix(3))")
         #expect(tally.notOK == 0)
-        #expect(tally.slowest < .seconds(5), "slowest answer \(tally.slowest)")
+        #expect(tally.slowest < .seconds(20), "slowest answer \(tally.slowest)")
 
         redis.resume()
         #expect(try await Self.untilOverLimit(ratelimiter, "small"), "limits resume once Redis answers")

@@ -86,8 +86,8 @@ extension RatelimiterConfiguration {
         var configuration = RatelimiterConfiguration()
         configuration.rules = .fixed(try RuleSet(rules: rules), origin: "test")
         configuration.redis.port = redisPort
-        configuration.redis.connectTimeout = .seconds(10)
-        configuration.redis.commandTimeout = .seconds(10)
+        configuration.redis.connectTimeout = .seconds(60)
+        configuration.redis.commandTimeout = .seconds(60)
         configuration.redis.reconnectBackoff = .init(initial: .milliseconds(20), max: .milliseconds(200))
         configuration.breaker = .init(failureThreshold: 3, backoff: .init(initial: .milliseconds(100), max: .milliseconds(500)))
         return configuration
