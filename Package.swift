@@ -487,11 +487,11 @@ let package = Package(
         .executableTarget(
             name: "APKBench",
             dependencies: [
-                "APKModel", "APKConversion", "APKStore",
-                .product(name: "Logging", package: "swift-log"),
+                "APKModel", "APKConversion", "APKStore", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
             path: "bench/APKBench",
             swiftSettings: swiftSettings
