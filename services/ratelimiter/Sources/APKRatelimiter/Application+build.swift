@@ -11,15 +11,22 @@ extension RatelimiterConfiguration: ServiceConfiguration {}
 /// The ratelimiter as its main runs it: the Redis pool, the rule discovery client (unless the rules are static),
 /// the RLS gRPC server and the ops server, with typed handles on its parts for tests.
 package struct RatelimiterApplication: ServiceApplication {
+    /// The settings it was built from.
     package let configuration: RatelimiterConfiguration
+    /// The rules in force.
     package let rules: RuleStore
+    /// The decision logic behind the gRPC service.
     package let limiter: RateLimiter
+    /// Redis behind its deadline and breaker.
     package let redisGuard: RedisGuard
+    /// The RLS gRPC server (`listeningPort()` tells the bound port when configured with 0).
     package let grpcServer: XDSServerService
     /// The discovery client; nil with static rules.
     package let discovery: XDSClient?
+    /// What main runs, in start order.
     package let services: [any Service]
 
+    /// What the start-up log line says (no secrets: the Redis password is never part of the description).
     package var startupMetadata: Logger.Metadata {
         var metadata: Logger.Metadata = [
             "grpc.address": .string("\(configuration.grpcHost):\(configuration.grpcPort)"),

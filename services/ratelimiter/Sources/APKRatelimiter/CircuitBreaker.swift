@@ -55,6 +55,7 @@ package struct CircuitBreaker: Sendable, Equatable {
         case closed
     }
 
+    /// Where the breaker stands now.
     package private(set) var state: State = .closed(consecutiveFailures: 0)
     private let configuration: Configuration
 

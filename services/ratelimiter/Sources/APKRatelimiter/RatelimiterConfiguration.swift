@@ -18,7 +18,9 @@ package struct RatelimiterConfiguration: Sendable {
     package var ops = HTTPServerSettings(host: "127.0.0.1", port: 8090)
     /// The RLS gRPC server (`envoy.service.ratelimit.v3.RateLimitService`).
     package var grpcHost = "127.0.0.1"
+    /// The RLS gRPC port (0 in tests: any free port).
     package var grpcPort = 8091
+    /// The lowest level logged.
     package var logLevel: Logger.Level = .info
     /// What `ShouldRateLimit` accepts.
     package var limits = RateLimitQueryLimits()
@@ -35,6 +37,7 @@ package struct RatelimiterConfiguration: Sendable {
     /// Where the rules come from.
     package var rules = RuleSource.discovery(host: "127.0.0.1", port: 18000, nodeID: "wso2-apk-default")
 
+    /// The defaults (see ``init(reader:)``).
     package init() {}
 
     /// Reads the configuration from environment variables (``ConfigReader``):

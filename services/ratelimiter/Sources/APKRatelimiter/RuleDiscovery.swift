@@ -50,7 +50,7 @@ package enum RuleDiscovery {
                 "rate-limit rules rejected; the previous rules stay in force",
                 metadata: [
                     "xds.version": "\(update.version)",
-                    "error.code": "\((error as? RatelimiterError)?.code.rawValue ?? "xds_undecodable")",
+                    "error.code": "\(errorCode(error))",
                     "error.description": "\(error)",
                 ])
             throw error
@@ -64,5 +64,14 @@ package enum RuleDiscovery {
                 "xds.version": "\(update.version)", "ratelimit.rules": "\(rules.count)",
                 "xds.resources": "\(update.resources.count)",
             ])
+    }
+
+    /// The stable code of a rejection: the rule set's or the decoder's.
+    private static func errorCode(_ error: any Error) -> String {
+        switch error {
+        case let error as RatelimiterError: error.code.rawValue
+        case let error as XDSClientError: error.code.rawValue
+        default: "ratelimit_rules_unreadable"
+        }
     }
 }
