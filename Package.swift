@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "apk-deployer", targets: ["APKDeployerMain"]),
         .executable(name: "apk-adapter", targets: ["APKAdapterMain"]),
         .executable(name: "apk-enforcer", targets: ["APKEnforcerMain"]),
+        .executable(name: "apk-ratelimiter", targets: ["APKRatelimiterMain"]),
         .executable(name: "apk-bench", targets: ["APKBench"]),
         .executable(name: "apk-echo", targets: ["APKEchoMain"]),
     ],
@@ -49,28 +50,25 @@ let package = Package(
         // features: the generated code is written for the plain Swift 6 language mode.
         .target(
             name: "EnvoyProtos",
-            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [.swiftProtobuf],
             path: "shared/Sources/EnvoyProtos"
         ),
         .target(
             name: "EnvoyGRPC",
             dependencies: [
-                "EnvoyProtos",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                "EnvoyProtos", .gRPCCore, .gRPCProtobuf,
             ],
             path: "shared/Sources/EnvoyGRPC"
         ),
         .target(
             name: "APKProtos",
-            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: [.swiftProtobuf],
             path: "shared/Sources/APKProtos"
         ),
         .testTarget(
             name: "APKProtosTests",
             dependencies: [
-                "EnvoyProtos", "APKProtos",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                "EnvoyProtos", "APKProtos", .swiftProtobuf,
             ],
             path: "shared/Tests/APKProtosTests",
             swiftSettings: swiftSettings
@@ -78,8 +76,7 @@ let package = Package(
         .target(
             name: "APKModel",
             dependencies: [
-                "APKSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "APKSupport", .crypto,
             ],
             path: "shared/Sources/APKModel",
             swiftSettings: swiftSettings
@@ -89,11 +86,7 @@ let package = Package(
         .target(
             name: "APKConversion",
             dependencies: [
-                "APKModel", "CZlib",
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
-                .product(name: "OpenAPIKit30", package: "OpenAPIKit"),
-                .product(name: "OpenAPIKitCompat", package: "OpenAPIKit"),
+                "APKModel", "CZlib", .yams, .openAPIKit, .openAPIKit30, .openAPIKitCompat,
             ],
             path: "shared/Sources/APKConversion",
             swiftSettings: swiftSettings
@@ -108,13 +101,7 @@ let package = Package(
         .target(
             name: "APKUnaryGRPC",
             dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
-                .product(name: "NIOHPACK", package: "swift-nio-http2"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .nIOCore, .nIOPosix, .nIOHTTP2, .nIOHPACK, .swiftProtobuf, .logging, .serviceLifecycle,
             ],
             path: "shared/Sources/APKUnaryGRPC",
             swiftSettings: swiftSettings
@@ -122,11 +109,7 @@ let package = Package(
         .testTarget(
             name: "APKUnaryGRPCTests",
             dependencies: [
-                "APKUnaryGRPC", "EnvoyGRPC", "EnvoyProtos",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "APKUnaryGRPC", "EnvoyGRPC", "EnvoyProtos", .gRPCCore, .gRPCNIOTransportHTTP2, .logging,
             ],
             path: "shared/Tests/APKUnaryGRPCTests",
             swiftSettings: swiftSettings
@@ -135,10 +118,7 @@ let package = Package(
         .target(
             name: "APKAuth",
             dependencies: [
-                "APKModel", "APKSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CryptoExtras", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
+                "APKModel", "APKSupport", .crypto, .cryptoExtras, .logging,
             ],
             path: "shared/Sources/APKAuth",
             swiftSettings: swiftSettings
@@ -154,9 +134,7 @@ let package = Package(
         .testTarget(
             name: "APKAuthPlanTests",
             dependencies: [
-                "APKAuthPlan", "APKAuth", "APKModel", "APKTestTokens",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CryptoExtras", package: "swift-crypto"),
+                "APKAuthPlan", "APKAuth", "APKModel", "APKTestTokens", .crypto, .cryptoExtras,
             ],
             path: "shared/Tests/APKAuthPlanTests",
             swiftSettings: swiftSettings
@@ -165,12 +143,7 @@ let package = Package(
         .target(
             name: "APKHTTPClient",
             dependencies: [
-                "APKAuth", "APKSupport",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "APKAuth", "APKSupport", .asyncHTTPClient, .nIOCore, .nIOHTTP1, .logging, .serviceLifecycle,
             ],
             path: "shared/Sources/APKHTTPClient",
             swiftSettings: swiftSettings
@@ -178,17 +151,8 @@ let package = Package(
         .target(
             name: "APKRuntime",
             dependencies: [
-                "APKModel", "APKSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "APKModel", "APKSupport", .hummingbird, .hummingbirdCore, .hummingbirdTLS, .logging, .metrics,
+                .prometheus, .serviceLifecycle, .unixSignals, .nIOCore, .nIOSSL,
             ],
             path: "shared/Sources/APKRuntime",
             swiftSettings: swiftSettings
@@ -196,12 +160,8 @@ let package = Package(
         .testTarget(
             name: "APKRuntimeTests",
             dependencies: [
-                "APKRuntime", "APKModel", "APKSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                "APKRuntime", "APKModel", "APKSupport", .hummingbird, .hummingbirdTesting, .logging, .prometheus,
+                .nIOCore,
             ],
             path: "shared/Tests/APKRuntimeTests",
             swiftSettings: swiftSettings
@@ -210,10 +170,7 @@ let package = Package(
         .target(
             name: "APKStore",
             dependencies: [
-                "APKModel", "APKSupport",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "APKModel", "APKSupport", .postgresNIO, .logging, .serviceLifecycle,
             ],
             path: "shared/Sources/APKStore",
             swiftSettings: swiftSettings
@@ -221,9 +178,7 @@ let package = Package(
         .testTarget(
             name: "APKStoreTests",
             dependencies: [
-                "APKStore", "APKModel", "APKConversion", "APKTestSupport",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                "APKStore", "APKModel", "APKConversion", "APKTestSupport", .postgresNIO, .logging,
             ],
             path: "shared/Tests/APKStoreTests",
             swiftSettings: swiftSettings
@@ -233,10 +188,7 @@ let package = Package(
         .target(
             name: "APKRedis",
             dependencies: [
-                "APKSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                "APKSupport", .nIOCore, .nIOPosix, .logging,
             ],
             path: "shared/Sources/APKRedis",
             swiftSettings: swiftSettings
@@ -244,11 +196,7 @@ let package = Package(
         .testTarget(
             name: "APKRedisTests",
             dependencies: [
-                "APKRedis", "APKSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                "APKRedis", "APKSupport", "APKTestSupport", .nIOCore, .nIOEmbedded,
             ],
             path: "shared/Tests/APKRedisTests",
             swiftSettings: swiftSettings
@@ -258,14 +206,8 @@ let package = Package(
         .target(
             name: "APKXDS",
             dependencies: [
-                "APKSupport", "EnvoyProtos", "EnvoyGRPC",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "APKSupport", "EnvoyProtos", "EnvoyGRPC", .crypto, .gRPCCore, .gRPCNIOTransportHTTP2, .swiftProtobuf,
+                .logging, .metrics, .serviceLifecycle,
             ],
             path: "shared/Sources/APKXDS",
             swiftSettings: swiftSettings
@@ -273,13 +215,8 @@ let package = Package(
         .testTarget(
             name: "APKXDSTests",
             dependencies: [
-                "APKXDS", "APKSupport", "EnvoyProtos", "EnvoyGRPC", "APKProtos",
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCInProcessTransport", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "APKXDS", "APKSupport", "EnvoyProtos", "EnvoyGRPC", "APKProtos", .gRPCCore, .gRPCInProcessTransport,
+                .gRPCNIOTransportHTTP2, .swiftProtobuf, .logging, .serviceLifecycle,
             ],
             path: "shared/Tests/APKXDSTests",
             swiftSettings: swiftSettings
@@ -290,14 +227,8 @@ let package = Package(
             name: "APKDeployer",
             dependencies: [
                 "APKModel", "APKConversion", "APKAuth", "APKHTTPClient", "APKRuntime", "APKStore", "APKSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CryptoExtras", package: "swift-crypto"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                .hummingbird, .crypto, .cryptoExtras, .asyncHTTPClient, .serviceLifecycle, .logging, .metrics,
+                .nIOCore,
             ],
             path: "services/deployer/Sources/APKDeployer",
             swiftSettings: swiftSettings
@@ -314,10 +245,7 @@ let package = Package(
             name: "APKDeployerTests",
             dependencies: [
                 "APKDeployer", "APKAuth", "APKHTTPClient", "APKModel", "APKRuntime", "APKStore", "APKSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "Logging", package: "swift-log"),
+                .hummingbird, .hummingbirdTesting, .jWTKit, .logging,
             ],
             path: "services/deployer/Tests/APKDeployerTests",
             swiftSettings: swiftSettings
@@ -328,12 +256,7 @@ let package = Package(
             name: "APKAdapter",
             dependencies: [
                 "APKAuth", "APKAuthPlan", "APKModel", "APKProtos", "APKRuntime", "APKStore", "APKSupport", "APKXDS",
-                "EnvoyProtos",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                "EnvoyProtos", .crypto, .swiftProtobuf, .serviceLifecycle, .logging, .metrics,
             ],
             path: "services/adapter/Sources/APKAdapter",
             swiftSettings: swiftSettings
@@ -349,11 +272,8 @@ let package = Package(
         .testTarget(
             name: "APKAdapterTests",
             dependencies: [
-                "APKAdapter", "APKAuth", "APKAuthPlan", "APKModel", "APKConversion", "APKProtos", "APKStore", "APKSupport",
-                "APKXDS", "EnvoyProtos", "APKTestSupport",
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "APKAdapter", "APKAuth", "APKAuthPlan", "APKModel", "APKConversion", "APKProtos", "APKStore",
+                "APKSupport", "APKXDS", "EnvoyProtos", "APKTestSupport", .swiftProtobuf, .logging, .serviceLifecycle,
             ],
             path: "services/adapter/Tests/APKAdapterTests",
             swiftSettings: swiftSettings
@@ -363,19 +283,9 @@ let package = Package(
         .target(
             name: "APKEnforcer",
             dependencies: [
-                "APKAuth", "APKAuthPlan", "APKHTTPClient", "APKModel", "APKProtos", "APKRuntime", "APKSupport", "APKUnaryGRPC",
-                "APKXDS", "EnvoyGRPC",
-                "EnvoyProtos",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CryptoExtras", package: "swift-crypto"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                "APKAuth", "APKAuthPlan", "APKHTTPClient", "APKModel", "APKProtos", "APKRuntime", "APKSupport",
+                "APKUnaryGRPC", "APKXDS", "EnvoyGRPC", "EnvoyProtos", .asyncHTTPClient, .crypto, .cryptoExtras,
+                .gRPCCore, .hummingbird, .nIOCore, .logging, .metrics, .serviceLifecycle, .swiftProtobuf,
             ],
             path: "services/enforcer/Sources/APKEnforcer",
             swiftSettings: swiftSettings
@@ -390,26 +300,38 @@ let package = Package(
             name: "APKEnforcerTests",
             dependencies: [
                 "APKEnforcer", "APKAuth", "APKAuthPlan", "APKModel", "APKProtos", "APKTestTokens", "EnvoyProtos",
-                .product(name: "CryptoExtras", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .cryptoExtras, .logging, .swiftProtobuf,
             ],
             path: "services/enforcer/Tests/APKEnforcerTests",
             swiftSettings: swiftSettings
         ),
 
+        // MARK: ratelimiter (Envoy RLS: fixed windows counted in Redis, rules from the adapter's discovery)
+        .target(name: "APKRatelimiter", dependencies: [
+                "APKProtos", "APKRedis", "APKRuntime", "APKSupport", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
+                .gRPCCore, .logging,
+                .metrics,
+                .serviceLifecycle,
+                .swiftProtobuf,
+            ],
+            path: "services/ratelimiter/Sources/APKRatelimiter", swiftSettings: swiftSettings),
+        .executableTarget(name: "APKRatelimiterMain", dependencies: ["APKRatelimiter", "APKRuntime"],
+                          path: "services/ratelimiter/Sources/APKRatelimiterMain", swiftSettings: swiftSettings),
+        .testTarget(name: "APKRatelimiterTests", dependencies: [
+                "APKRatelimiter", "APKProtos", "APKRedis", "APKRuntime", "APKSupport", "APKTestSupport", "APKXDS",
+                "EnvoyGRPC", "EnvoyProtos", .gRPCCore,
+                .gRPCNIOTransportHTTP2,
+                .logging, .swiftProtobuf,
+                .serviceLifecycle,
+            ],
+            path: "services/ratelimiter/Tests/APKRatelimiterTests", swiftSettings: swiftSettings),
+
         // MARK: config service
         .target(
             name: "APKConfig",
             dependencies: [
-                "APKModel", "APKConversion", "APKHTTPClient", "APKRuntime", "APKSupport", "CZlib",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "APKModel", "APKConversion", "APKHTTPClient", "APKRuntime", "APKSupport", "CZlib", .hummingbird,
+                .asyncHTTPClient, .serviceLifecycle, .logging, .metrics, .nIOCore, .nIOHTTP1,
             ],
             path: "services/config/Sources/APKConfig",
             swiftSettings: swiftSettings
@@ -425,12 +347,8 @@ let package = Package(
         .testTarget(
             name: "APKConfigTests",
             dependencies: [
-                "APKConfig", "APKModel", "APKConversion", "APKRuntime",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                "APKConfig", "APKModel", "APKConversion", "APKRuntime", .hummingbird, .hummingbirdTesting, .logging,
+                .nIOCore, .nIOPosix,
             ],
             path: "services/config/Tests/APKConfigTests",
             swiftSettings: swiftSettings
@@ -440,8 +358,7 @@ let package = Package(
         .testTarget(
             name: "APKIntegrationTests",
             dependencies: [
-                "APKAuth", "APKAuthPlan", "APKModel", "APKStore", "APKTestSupport", "APKTestTokens",
-                .product(name: "Logging", package: "swift-log"),
+                "APKAuth", "APKAuthPlan", "APKModel", "APKStore", "APKTestSupport", "APKTestTokens", .logging,
             ],
             path: "test/Integration",
             exclude: ["README.md"],
@@ -452,11 +369,7 @@ let package = Package(
         .target(
             name: "APKEcho",
             dependencies: [
-                "APKModel", "APKRuntime", "APKSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "APKModel", "APKRuntime", "APKSupport", .hummingbird, .nIOCore, .logging, .serviceLifecycle,
             ],
             path: "test/EchoBackend/APKEcho",
             swiftSettings: swiftSettings
@@ -470,10 +383,7 @@ let package = Package(
         .testTarget(
             name: "APKEchoTests",
             dependencies: [
-                "APKEcho", "APKModel", "APKConversion",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                "APKEcho", "APKModel", "APKConversion", .hummingbird, .hummingbirdTesting, .nIOCore,
             ],
             path: "test/EchoBackend/APKEchoTests",
             swiftSettings: swiftSettings
@@ -482,6 +392,7 @@ let package = Package(
         // MARK: test support and benchmarks
         .target(
             name: "APKTestSupport",
+            dependencies: ["APKRedis", "APKSupport", .logging],
             path: "test/Sources/APKTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -489,9 +400,7 @@ let package = Package(
         .target(
             name: "APKTestTokens",
             dependencies: [
-                "APKAuth", "APKModel",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CryptoExtras", package: "swift-crypto"),
+                "APKAuth", "APKModel", .crypto, .cryptoExtras,
             ],
             path: "test/Sources/APKTestTokens",
             swiftSettings: swiftSettings
@@ -499,16 +408,45 @@ let package = Package(
         .executableTarget(
             name: "APKBench",
             dependencies: [
-                "APKAuthPlan", "APKModel", "APKConversion", "APKStore", "EnvoyGRPC", "EnvoyProtos",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "APKAuthPlan", "APKModel", "APKConversion", "APKStore", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
+                .logging, .nIOCore, .asyncHTTPClient, .nIOHTTP1, .gRPCCore, .gRPCNIOTransportHTTP2,
             ],
             path: "bench/APKBench",
             swiftSettings: swiftSettings
         ),
     ]
 )
+
+// Products of the package dependencies, by their module name (keeps the target lists short).
+extension Target.Dependency {
+    static let asyncHTTPClient: Self = .product(name: "AsyncHTTPClient", package: "async-http-client")
+    static let crypto: Self = .product(name: "Crypto", package: "swift-crypto")
+    static let cryptoExtras: Self = .product(name: "CryptoExtras", package: "swift-crypto")
+    static let gRPCCore: Self = .product(name: "GRPCCore", package: "grpc-swift-2")
+    static let gRPCInProcessTransport: Self = .product(name: "GRPCInProcessTransport", package: "grpc-swift-2")
+    static let gRPCNIOTransportHTTP2: Self = .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport")
+    static let gRPCProtobuf: Self = .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf")
+    static let hummingbird: Self = .product(name: "Hummingbird", package: "hummingbird")
+    static let hummingbirdCore: Self = .product(name: "HummingbirdCore", package: "hummingbird")
+    static let hummingbirdTLS: Self = .product(name: "HummingbirdTLS", package: "hummingbird")
+    static let hummingbirdTesting: Self = .product(name: "HummingbirdTesting", package: "hummingbird")
+    static let jWTKit: Self = .product(name: "JWTKit", package: "jwt-kit")
+    static let logging: Self = .product(name: "Logging", package: "swift-log")
+    static let metrics: Self = .product(name: "Metrics", package: "swift-metrics")
+    static let nIOCore: Self = .product(name: "NIOCore", package: "swift-nio")
+    static let nIOEmbedded: Self = .product(name: "NIOEmbedded", package: "swift-nio")
+    static let nIOHPACK: Self = .product(name: "NIOHPACK", package: "swift-nio-http2")
+    static let nIOHTTP1: Self = .product(name: "NIOHTTP1", package: "swift-nio")
+    static let nIOHTTP2: Self = .product(name: "NIOHTTP2", package: "swift-nio-http2")
+    static let nIOPosix: Self = .product(name: "NIOPosix", package: "swift-nio")
+    static let nIOSSL: Self = .product(name: "NIOSSL", package: "swift-nio-ssl")
+    static let openAPIKit: Self = .product(name: "OpenAPIKit", package: "OpenAPIKit")
+    static let openAPIKit30: Self = .product(name: "OpenAPIKit30", package: "OpenAPIKit")
+    static let openAPIKitCompat: Self = .product(name: "OpenAPIKitCompat", package: "OpenAPIKit")
+    static let postgresNIO: Self = .product(name: "PostgresNIO", package: "postgres-nio")
+    static let prometheus: Self = .product(name: "Prometheus", package: "swift-prometheus")
+    static let serviceLifecycle: Self = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+    static let swiftProtobuf: Self = .product(name: "SwiftProtobuf", package: "swift-protobuf")
+    static let unixSignals: Self = .product(name: "UnixSignals", package: "swift-service-lifecycle")
+    static let yams: Self = .product(name: "Yams", package: "Yams")
+}

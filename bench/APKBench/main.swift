@@ -66,7 +66,35 @@ case "check-load":
         print("check-load failed: \(error)")
         exit(1)
     }
+case "ratelimit":
+    // apk-bench ratelimit PORT [seconds] [concurrency] [rate] [server PID] (docs/ratelimiter-design.md)
+    let rest = Array(arguments.dropFirst())
+    guard let port = Int(rest.first ?? "") else {
+        print("usage: apk-bench ratelimit PORT [seconds (5)] [concurrency (32)] [rate/s (5000)] [server PID]")
+        exit(2)
+    }
+    let numbers = rest.dropFirst().map { Int($0) }
+    let benchmark = RatelimitBenchmark(
+        port: port, seconds: numbers.first.flatMap { $0 } ?? 5, concurrency: numbers.dropFirst().first.flatMap { $0 } ?? 32,
+        rate: numbers.dropFirst(2).first.flatMap { $0 } ?? 5000, serverPID: numbers.dropFirst(3).first.flatMap { $0 }.map(Int32.init))
+    do {
+        try await benchmark.run()
+    } catch {
+        print("ratelimit benchmark failed: \(error)")
+        exit(1)
+    }
+case "ratelimit-floor":
+    guard let port = Int(arguments.dropFirst().first ?? "") else {
+        print("usage: apk-bench ratelimit-floor PORT")
+        exit(2)
+    }
+    do {
+        try await RatelimitFloorServer.serve(port: port)
+    } catch {
+        print("ratelimit floor server failed: \(error)")
+        exit(1)
+    }
 default:
-    print("usage: apk-bench config [rounds] | apk-bench deploy [preloaded APIs] [deploys] | apk-bench propagation [deploys] [preloads …] | apk-bench subscribe … | apk-bench check-load …")
+    print("usage: apk-bench config [rounds] | apk-bench deploy [preloaded APIs] [deploys] | apk-bench propagation [deploys] [preloads …] | apk-bench subscribe … | apk-bench ratelimit PORT … | apk-bench ratelimit-floor PORT | apk-bench check-load …")
     exit(arguments.isEmpty ? 0 : 2)
 }

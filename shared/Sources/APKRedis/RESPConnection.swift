@@ -6,8 +6,9 @@ import Synchronization
 /// One Redis connection: a channel with ``RESPDecoder`` and ``RESPCommandHandler``, and async commands over it.
 ///
 /// Safe to use from many tasks at once: their commands are pipelined on the one connection. Replies that are Redis
-/// errors are returned; connection failures throw ``RedisClientError``. A cancelled task still waits for its reply
-/// (or the command deadline): a command once written cannot be taken back.
+/// errors are returned; connection failures throw ``RedisClientError``. A task cancelled before it sends writes
+/// nothing; one cancelled while it waits stops waiting at once (`CancellationError`), but its command, once written,
+/// cannot be taken back: it may still run, and its reply is read and dropped so later replies stay paired.
 package final class RESPConnection: RedisClient {
     /// The underlying channel.
     package let channel: any Channel
@@ -132,9 +133,10 @@ package final class RESPConnection: RedisClient {
     package func pipeline(_ commands: [[String]], timeout: Duration?) async throws -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
         guard !commands.contains(where: \.isEmpty) else { throw RedisClientError.emptyCommand }
+        try Task.checkCancellation()
         inFlightCount.add(1, ordering: .relaxed)
         defer { inFlightCount.subtract(1, ordering: .relaxed) }
-        return try await sendBatch(commands, deadline: deadline(timeout)).get()
+        return try await sendBatch(commands, deadline: deadline(timeout)).valueUnlessCancelled()
     }
 
     /// Closes the connection; pending requests fail with ``RedisClientError/Code/connectionClosed``.
@@ -144,13 +146,14 @@ package final class RESPConnection: RedisClient {
     }
 
     private func send(payload: ByteBuffer, timeout: Duration?) async throws -> RESPValue {
+        try Task.checkCancellation()
         inFlightCount.add(1, ordering: .relaxed)
         defer { inFlightCount.subtract(1, ordering: .relaxed) }
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         write(RESPRequest(payload: payload, responder: .single(promise), deadline: deadline(timeout))) {
             promise.fail($0)
         }
-        return try await promise.futureResult.get()
+        return try await promise.futureResult.valueUnlessCancelled()
     }
 
     private func sendBatch(_ commands: [[String]], deadline: NIODeadline?) -> EventLoopFuture<[RESPValue]> {

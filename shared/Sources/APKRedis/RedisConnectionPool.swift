@@ -10,7 +10,8 @@ import Synchronization
 ///   maximum, when the chosen one already has requests in flight; the request does not wait for it.
 /// - The first request waits for the first connection (bounded by `connectTimeout`). Once a connection broke or an
 ///   attempt failed, requests that find no open connection fail at once with ``RedisClientError/Code/notConnected``
-///   rather than wait: a rate limiter must decide fast, with or without Redis.
+///   rather than wait: a rate limiter must decide fast, with or without Redis. A cancelled request stops waiting at
+///   once, for the connection as for its reply (see ``RESPConnection``).
 /// - A broken connection is reconnected by the pool itself: at once if it had been up for a while, otherwise after
 ///   the configured back-off (exponential, capped, with jitter). Timers run on the event loop; no task is started.
 /// - ``shutdown()`` closes every connection and stops reconnecting; it must be called before the pool is dropped.
@@ -138,7 +139,7 @@ package final class RedisConnectionPool: RedisClient {
         if let (slot, promise) = toStart { startConnect(slot: slot, promise: promise) }
         switch lease {
         case .use(let connection): return connection
-        case .wait(let attempt): return try await attempt.get()
+        case .wait(let attempt): return try await attempt.valueUnlessCancelled()
         case .fail(let error): throw error
         }
     }

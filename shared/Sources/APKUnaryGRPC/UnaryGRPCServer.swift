@@ -3,7 +3,7 @@ import NIOCore
 import NIOHPACK
 import NIOHTTP2
 import NIOPosix
-package import ServiceLifecycle
+import ServiceLifecycle
 package import SwiftProtobuf
 import Synchronization
 
@@ -139,9 +139,7 @@ package struct UnaryGRPCMethod: Sendable {
 
     static func decode<Request: Message>(_ type: Request.Type, _ buffer: ByteBuffer) throws -> Request {
         do {
-            return try buffer.readableBytesView.withContiguousStorageIfAvailable { bytes in
-                try Request(serializedBytes: UnsafeRawBufferPointer(bytes))
-            } ?? Request(serializedBytes: Array(buffer.readableBytesView))
+            return try Request(serializedBytes: Array(buffer.readableBytesView))  // a few hundred bytes: one copy
         } catch {
             throw UnaryGRPCError(code: .invalidArgument, message: "the request is not a \(Request.protoMessageName)")
         }

@@ -97,7 +97,7 @@ struct AuthPlanBuilderTests {
     func unsupported(_ kind: String) {
         let oauth2 = AuthenticationSpec.OAuth2(header: "Authorization", sendTokenToUpstream: true, disabled: false, required: "mandatory")
         var spec: AuthenticationSpec?
-        var policy: APIPolicySpec?
+        let policy: APIPolicySpec? = nil
         switch kind {
         case "mtls":
             spec = authentication(oauth2: oauth2, mtls: .init(disabled: false, required: "mandatory"))

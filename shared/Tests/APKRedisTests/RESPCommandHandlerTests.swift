@@ -73,6 +73,30 @@ import Testing
         _ = try channel.finish()
     }
 
+    /// The ratelimiter's case: each request writes its INCRBY/EXPIRE pipeline; the pipelines of requests written in
+    /// the same event-loop turn leave in one flush, and the replies are split between them in FIFO order.
+    @Test func pipelinesOfOneTurnLeaveInOneFlushAndSplitTheirReplies() throws {
+        let channel = try makeChannel()
+        let requests = [["a", "1"], ["b", "5"]].map { key -> (EventLoopPromise<[RESPValue]>, [[String]]) in
+            let commands = [["INCRBY", key[0], key[1]], ["EXPIRE", key[0], "60", "NX"]]
+            let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
+            channel.writeAndFlush(
+                RESPRequest(payload: RESPEncoder.encode(commands: commands), responder: .batch(count: 2, promise)),
+                promise: nil)
+            return (promise, commands)
+        }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)  // nothing before the turn ends
+        channel.embeddedEventLoop.run()
+        var flushed: [ByteBuffer] = []
+        while let part = try channel.readOutbound(as: ByteBuffer.self) { flushed.append(part) }
+        let expected = RESPEncoder.encode(commands: requests.flatMap(\.1))
+        #expect(String(buffer: flushed.reduce(into: ByteBuffer()) { $0.writeImmutableBuffer($1) }) == String(buffer: expected))
+        try channel.writeInbound(ByteBuffer(string: ":1\r\n:1\r\n:5\r\n:0\r\n"))
+        #expect(try requests[0].0.futureResult.wait() == [.integer(1), .integer(1)])
+        #expect(try requests[1].0.futureResult.wait() == [.integer(5), .integer(0)])
+        #expect(try channel.finish().isClean)
+    }
+
     @Test func closeFailsPendingAndLaterRequests() throws {
         let channel = try makeChannel()
         let first = send(["GET", "a"], on: channel)

@@ -1,4 +1,5 @@
 import APKRedis
+import APKTestSupport
 import APKSupport
 import Foundation
 import NIOCore
@@ -88,6 +89,28 @@ import Testing
         // A hang detector, not a timing target (`swift test` runs every suite at once on two cores).
         #expect(ContinuousClock.now - started < .seconds(30))
         #expect(!connection.isActive)  // replies could no longer be paired: the connection is closed
+    }
+
+    @Test func cancelledWaiterStopsWaitingAndLaterRepliesStayPaired() async throws {
+        let server = try await RedisServerProcess.start()
+        defer { server.stop() }
+        let connection = try await RESPConnection.connect(configuration: server.configuration(), logger: logger)
+        let blocked = Task { try await connection.send(["BLPOP", "nothing", "1"]) }  // the server holds it 1 s
+        try await waitUntilBlocked(server)
+        blocked.cancel()
+        // Cancelled: no reply (the BLPOP's nil would be a value, not an error) — the waiter did not wait for it.
+        await #expect(throws: CancellationError.self) { try await blocked.value }
+        // The BLPOP's reply still arrives first and is dropped; the next command gets its own reply.
+        #expect(try await connection.send(["ECHO", "after"]) == .bulkString("after"))
+        #expect(connection.isActive)
+        // A task cancelled before it sends writes nothing.
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await connection.send(["INCR", "never"])
+        }
+        await #expect(throws: CancellationError.self) { try await early.value }
+        #expect(try await connection.send(["GET", "never"]) == .nullBulkString)
+        await connection.close()
     }
 
     @Test func poolFailsFastWhileRedisIsDownAndReconnectsByItself() async throws {

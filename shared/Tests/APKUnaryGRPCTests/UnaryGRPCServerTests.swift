@@ -112,7 +112,7 @@ import Testing
             let port = try #require(await server.listeningPort())
             let transport = try HTTP2ClientTransport.Posix(
                 target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
-            try await withGRPCClient(transport: transport) { client in
+            _ = try await withGRPCClient(transport: transport) { client in
                 await #expect { try await Envoy_Service_Auth_V3_Authorization.Client(wrapping: client).check(Self.request(path: "/")) }
                     throws: { error in (error as? RPCError)?.code == .unimplemented }
             }

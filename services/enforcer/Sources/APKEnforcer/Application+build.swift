@@ -2,7 +2,7 @@ package import APKAuth
 import APKHTTPClient
 import APKRuntime
 import APKUnaryGRPC
-package import APKXDS
+import APKXDS
 import AsyncHTTPClient
 import CryptoExtras
 import Foundation

@@ -1,7 +1,7 @@
 import APKAuthPlan
 import APKModel
 import APKProtos
-package import APKXDS
+import APKXDS
 import Foundation
 import SwiftProtobuf
 

@@ -1,4 +1,3 @@
-package import APKAuthPlan
 package import EnvoyProtos
 import Foundation
 import SwiftProtobuf

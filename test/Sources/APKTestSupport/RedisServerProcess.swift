@@ -1,10 +1,7 @@
-import APKRedis
+package import APKRedis
 import APKSupport
 import Foundation
-import Logging
-import NIOCore
-import NIOPosix
-import Testing
+package import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -12,26 +9,37 @@ import Glibc
 import Darwin
 #endif
 
-/// A `redis-server` that a test starts on a free loopback port (no persistence) and kills by its PID.
+/// A `redis-server` that a test starts on a free loopback port (no persistence) and kills by its PID (the APKRedis
+/// and ratelimiter tests).
 ///
-/// Call ``stop()`` in a `defer` right after ``start(arguments:)``: the process must not outlive the test, whatever
-/// the test's outcome (`deinit` stops it too).
-final class RedisServerProcess {
+/// Call ``stop()`` in a `defer` right after ``start(arguments:password:)``: the process must not outlive the test,
+/// whatever the test's outcome (`deinit` stops it too). Tests fail, not skip, when `redis-server` is missing.
+package final class RedisServerProcess: @unchecked Sendable {
+    // @unchecked: `process` is only touched by the test that owns the server, one call at a time (start, pause,
+    // kill, restart, stop); the other properties are immutable.
+
+    /// Why the server could not be started.
+    package struct Failure: Error, CustomStringConvertible {
+        package var description: String
+    }
+
     /// `/usr/bin/redis-server`, or the first `redis-server` on `PATH`.
-    static let executable: String? = {
+    package static let executable: String? = {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         return (["/usr/bin"] + path.split(separator: ":").map(String.init))
             .map { "\($0)/redis-server" }
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 
-    static let missingMessage: Comment =
+    /// What a test reports when the executable is missing.
+    package static let missingMessage =
         "redis-server was not found at /usr/bin/redis-server or on PATH: install it (apt-get install -y redis-server)"
 
     /// A logger that prints nothing (the pool warns on purpose in these tests).
-    static let quietLogger = Logger(label: "apk.redis.tests") { _ in SwiftLogNoOpLogHandler() }
+    package static let quietLogger = Logger(label: "apk.redis.tests") { _ in SwiftLogNoOpLogHandler() }
 
-    let port: Int
+    /// The loopback port the server listens on (kept across ``restart(password:)``).
+    package let port: Int
     private let executable: String
     private let arguments: [String]
     private var process: Process?
@@ -45,11 +53,11 @@ final class RedisServerProcess {
     deinit { stop() }
 
     /// Starts a server on a free port and waits (bounded) until it answers `PING`; retries on a port clash.
-    static func start(arguments: [String] = [], password: String? = nil) async throws -> RedisServerProcess {
-        let executable = try #require(executable, missingMessage)
+    package static func start(arguments: [String] = [], password: String? = nil) async throws -> RedisServerProcess {
+        guard let executable else { throw Failure(description: missingMessage) }
         var lastError: (any Error)?
         for _ in 0..<5 {
-            let server = RedisServerProcess(executable: executable, port: try await freePort(), arguments: arguments)
+            let server = RedisServerProcess(executable: executable, port: try FreePort.next(), arguments: arguments)
             do {
                 try await server.launch(password: password)
                 return server
@@ -58,27 +66,43 @@ final class RedisServerProcess {
                 lastError = error
             }
         }
-        throw lastError ?? RedisClientError(.connectFailed, "redis-server did not start")
+        throw lastError ?? Failure(description: "redis-server did not start")
     }
 
+    /// The server's PID while it runs.
+    package var processIdentifier: Int32? { process.flatMap { $0.isRunning ? $0.processIdentifier : nil } }
+
     /// Starts the server again on the same port (after ``kill()``).
-    func restart(password: String? = nil) async throws {
+    package func restart(password: String? = nil) async throws {
         try await launch(password: password)
     }
 
     /// SIGKILL by PID, then reaps the process: the server dies as in a crash, without closing connections itself.
-    func kill() {
+    package func kill() {
         guard let process, process.isRunning else { return }
-        killProcess(process.processIdentifier)
+        signalProcess(process.processIdentifier, SIGCONT)  // a stopped process is killed all the same; be explicit
+        signalProcess(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         self.process = nil
     }
 
+    /// SIGSTOP by PID: the server stays connected but answers nothing (a hung or overloaded Redis) until ``resume()``.
+    package func pause() {
+        guard let process, process.isRunning else { return }
+        signalProcess(process.processIdentifier, SIGSTOP)
+    }
+
+    /// SIGCONT by PID after ``pause()``: the server answers again, including what it received meanwhile.
+    package func resume() {
+        guard let process, process.isRunning else { return }
+        signalProcess(process.processIdentifier, SIGCONT)
+    }
+
     /// Stops the server if it runs (idempotent).
-    func stop() { kill() }
+    package func stop() { kill() }
 
     /// A configuration for this server.
-    func configuration(password: String? = nil) -> RedisConfiguration {
+    package func configuration(password: String? = nil) -> RedisConfiguration {
         RedisConfiguration(
             port: port, password: password, connectTimeout: .milliseconds(500), commandTimeout: .seconds(2),
             maxConnections: 2, reconnectBackoff: .init(initial: .milliseconds(20), max: .milliseconds(200)))
@@ -106,7 +130,7 @@ final class RedisServerProcess {
         configuration.connectTimeout = .milliseconds(200)
         while ContinuousClock.now < deadline {
             guard let process, process.isRunning else {
-                throw RedisClientError(.connectFailed, "redis-server exited at start (port \(port) taken?)")
+                throw Failure(description: "redis-server exited at start (port \(port) taken?)")
             }
             if let connection = try? await RESPConnection.connect(
                 configuration: configuration, logger: Self.quietLogger)
@@ -117,20 +141,11 @@ final class RedisServerProcess {
             }
             try await Task.sleep(for: .milliseconds(10))  // poll interval, not synchronisation
         }
-        throw RedisClientError(.connectFailed, "redis-server on port \(port) did not answer PING within 5 s")
-    }
-
-    /// A loopback port that was free a moment ago (bound to port 0, then released).
-    private static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port
-        try await channel.close()
-        return try #require(port)
+        throw Failure(description: "redis-server on port \(port) did not answer PING within 5 s")
     }
 }
 
-/// SIGKILL to one process by its PID (a free function: inside the class, `kill` names the method).
-private func killProcess(_ pid: Int32) {
-    _ = kill(pid, SIGKILL)
+/// Sends `signal` to one process by its PID (a free function: inside the class, `kill` names the method).
+private func signalProcess(_ pid: Int32, _ signal: Int32) {
+    _ = kill(pid, signal)
 }

@@ -1,0 +1,46 @@
+package import APKProtos
+
+/// One limit the ratelimiter enforces: at most `requestsPerUnit` hits per fixed window of `unit`, counted for every
+/// descriptor whose `apk.rule` entry carries `descriptorValue`.
+package struct RateLimitRule: Sendable, Hashable {
+    /// The descriptor key Envoy's route actions use for every APK rule (`descriptor_key` of a `generic_key`
+    /// action); the adapter and the ratelimiter must agree on it.
+    package static let descriptorKey = "apk.rule"
+    /// The longest descriptor value accepted, in UTF-8 bytes (a rule longer than this is rejected, a descriptor
+    /// longer than this is malformed): Redis keys stay short and a hostile value cannot blow up memory.
+    package static let maxDescriptorValueBytes = 512
+
+    /// The opaque value the adapter gave the rule (unique per rule across all organizations and environments).
+    package var descriptorValue: String
+    /// Hits allowed per window (at least 1).
+    package var requestsPerUnit: UInt32
+    /// The window's unit.
+    package var unit: RateLimitUnit
+
+    /// Creates a rule.
+    package init(descriptorValue: String, requestsPerUnit: UInt32, unit: RateLimitUnit) {
+        self.descriptorValue = descriptorValue
+        self.requestsPerUnit = requestsPerUnit
+        self.unit = unit
+    }
+
+    /// Validates one discovery rule of `config` (named in errors as `<organization>/<environment>`).
+    package init(
+        _ rule: Apk_Discovery_V1_RateLimitRule, of config: Apk_Discovery_V1_RateLimitConfig
+    ) throws(RatelimiterError) {
+        let owner = "\(config.organization)/\(config.environment)"
+        let value = rule.descriptorValue
+        guard !value.isEmpty, value.utf8.count <= Self.maxDescriptorValueBytes else {
+            throw RatelimiterError(
+                .invalidRule,
+                "a rule of \(owner) has an empty descriptor_value or one over \(Self.maxDescriptorValueBytes) bytes")
+        }
+        guard rule.hasLimit, rule.limit.requestsPerUnit > 0 else {
+            throw RatelimiterError(.invalidRule, "rule '\(value)' of \(owner) allows no request per unit")
+        }
+        guard let unit = RateLimitUnit(rule.limit.unit) else {
+            throw RatelimiterError(.invalidRule, "rule '\(value)' of \(owner) has no known unit")
+        }
+        self.init(descriptorValue: value, requestsPerUnit: rule.limit.requestsPerUnit, unit: unit)
+    }
+}

@@ -1,0 +1,86 @@
+import EnvoyGRPC
+package import EnvoyProtos
+package import GRPCCore
+package import Logging
+import Metrics
+import SwiftProtobuf
+
+/// `envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit`, as the router's global rate-limit filter calls it.
+///
+/// A request outside ``RateLimitQueryLimits`` (another domain, no descriptors, too many, a `hits_addend` above the
+/// maximum) is refused with `INVALID_ARGUMENT` and the ``RatelimiterError`` code as the message; the router then
+/// applies its failure mode. Otherwise the answer has one status per descriptor, in order: `OVER_LIMIT` or `OK`,
+/// with `current_limit`, `limit_remaining` and `duration_until_reset` whenever a rule applies; the overall code is
+/// `OVER_LIMIT` when any descriptor is.
+package struct RateLimitService: Envoy_Service_Ratelimit_V3_RateLimitService.SimpleServiceProtocol {
+    private let limiter: RateLimiter
+    private let limits: RateLimitQueryLimits
+    private let clock: any RatelimiterClock
+    private let logger: Logger
+    private let metrics: RatelimiterMetrics
+
+    /// Serves `limiter` for requests within `limits`.
+    package init(limiter: RateLimiter, limits: RateLimitQueryLimits, clock: any RatelimiterClock, logger: Logger) {
+        self.init(limiter: limiter, limits: limits, clock: clock, logger: logger, metrics: RatelimiterMetrics())
+    }
+
+    init(
+        limiter: RateLimiter, limits: RateLimitQueryLimits, clock: any RatelimiterClock, logger: Logger,
+        metrics: RatelimiterMetrics
+    ) {
+        self.limiter = limiter
+        self.limits = limits
+        self.clock = clock
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    package func shouldRateLimit(
+        request: Envoy_Service_Ratelimit_V3_RateLimitRequest, context: ServerContext
+    ) async throws -> Envoy_Service_Ratelimit_V3_RateLimitResponse {
+        let queries: [DescriptorQuery]
+        do {
+            queries = try RateLimitQuery.parse(request, limits: limits)
+        } catch {
+            metrics.requestsInvalid.increment()
+            logger.debug("invalid ShouldRateLimit request", metadata: ["error.code": "\(error.code.rawValue)"])
+            throw RPCError(code: .invalidArgument, message: error.description)
+        }
+        let started = clock.monotonic
+        let statuses = await limiter.decide(queries)
+        metrics.decisionDuration.record(duration: clock.monotonic - started)
+        let response = Self.response(statuses)
+        if response.overallCode == .overLimit {
+            metrics.requestsOverLimit.increment()
+        } else {
+            metrics.requestsOK.increment()
+        }
+        return response
+    }
+
+    /// The RLS answer for `statuses` (pure).
+    package static func response(_ statuses: [DescriptorStatus]) -> Envoy_Service_Ratelimit_V3_RateLimitResponse {
+        var response = Envoy_Service_Ratelimit_V3_RateLimitResponse()
+        response.overallCode = statuses.contains(where: \.isOverLimit) ? .overLimit : .ok
+        response.statuses = statuses.map { status in
+            var answer = Envoy_Service_Ratelimit_V3_RateLimitResponse.DescriptorStatus()
+            answer.code = status.isOverLimit ? .overLimit : .ok
+            if let rule = status.rule {
+                var limit = Envoy_Service_Ratelimit_V3_RateLimitResponse.RateLimit()
+                limit.requestsPerUnit = rule.requestsPerUnit
+                limit.unit = rule.unit.envoyUnit
+                answer.currentLimit = limit
+                answer.limitRemaining = status.remaining
+                answer.durationUntilReset = protobufDuration(status.resetIn)
+            }
+            return answer
+        }
+        return response
+    }
+
+    private static func protobufDuration(_ duration: Duration) -> Google_Protobuf_Duration {
+        let nanoseconds = max(duration.nanoseconds, 0)
+        return Google_Protobuf_Duration(
+            seconds: nanoseconds / 1_000_000_000, nanos: Int32(nanoseconds % 1_000_000_000))
+    }
+}

@@ -1,0 +1,159 @@
+package import APKRedis
+import APKSupport
+package import Logging
+import Metrics
+import Synchronization
+
+/// Redis as the limiter uses it: every pipeline bounded by the deadline and gated by the ``CircuitBreaker``, so that
+/// whatever Redis does, an answer is ready within the deadline — and at once during an outage.
+///
+/// Failures are counted per request (`apk_ratelimiter_fail_open_total`) and logged once per outage: a warning when
+/// the breaker opens, an info line when a probe finds Redis back.
+package final class RedisGuard: Sendable {
+    /// Why a request was answered without Redis.
+    package enum FailOpenReason: String, Sendable, Hashable {
+        /// No complete reply within the deadline.
+        case timeout
+        /// A connection-level failure (not connected, connection lost, protocol error).
+        case redisError = "redis_error"
+        /// The breaker is open: Redis was not asked.
+        case breakerOpen = "breaker_open"
+        /// The RPC was cancelled while waiting (its answer goes nowhere; not counted).
+        case cancelled
+
+        /// The reasons that are counted in metrics.
+        static let counted: [FailOpenReason] = [.timeout, .redisError, .breakerOpen]
+    }
+
+    /// The replies of a pipeline, in order, or why there are none.
+    package enum Outcome: Sendable, Equatable {
+        case replies([RESPValue])
+        case failOpen(FailOpenReason)
+    }
+
+    private let redis: any RedisClient
+    private let clock: any RatelimiterClock
+    private let deadline: Duration
+    private let breaker: Mutex<CircuitBreaker>
+    private let outageStart = Mutex<Duration?>(nil)
+    private let logger: Logger
+    private let metrics: RatelimiterMetrics
+
+    /// Guards `redis` with `deadline` per pipeline and a breaker configured by `breaker`.
+    package convenience init(
+        redis: any RedisClient, clock: any RatelimiterClock, deadline: Duration,
+        breaker: CircuitBreaker.Configuration = .init(), logger: Logger
+    ) {
+        self.init(redis: redis, clock: clock, deadline: deadline, breaker: breaker, logger: logger,
+                  metrics: RatelimiterMetrics())
+    }
+
+    init(
+        redis: any RedisClient, clock: any RatelimiterClock, deadline: Duration,
+        breaker: CircuitBreaker.Configuration, logger: Logger, metrics: RatelimiterMetrics
+    ) {
+        self.redis = redis
+        self.clock = clock
+        self.deadline = deadline
+        self.breaker = Mutex(CircuitBreaker(configuration: breaker))
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// The breaker's state now.
+    package var breakerState: CircuitBreaker.State { breaker.withLock { $0.state } }
+
+    /// Sends `commands` as one pipeline unless the breaker is open; nil replies after the deadline.
+    package func pipeline(_ commands: [[String]]) async -> Outcome {
+        let permit = breaker.withLock { $0.permit(now: clock.monotonic) }
+        guard permit != .reject else {
+            metrics.countFailOpen(.breakerOpen)
+            return .failOpen(.breakerOpen)
+        }
+        let started = clock.monotonic
+        let result = await withDeadline(commands)
+        let now = clock.monotonic
+        switch result {
+        case .success(let replies):
+            metrics.redisDuration.record(duration: now - started)
+            let transition = breaker.withLock { $0.recordSuccess() }
+            if transition == .closed { restored(now: now) }
+            return .replies(replies)
+        case .failure(let failure) where failure.reason == .cancelled:
+            if permit == .probe { breaker.withLock { $0.abandonProbe(now: now) } }
+            return .failOpen(.cancelled)
+        case .failure(let failure):
+            metrics.countFailOpen(failure.reason)
+            let random = Double.random(in: 0..<1)
+            let transition = breaker.withLock { $0.recordFailure(now: now, random: random) }
+            switch transition {
+            case .opened: outage(began: now, failure)
+            case .reopened: logger.debug("Redis still unavailable", metadata: failure.metadata)
+            case .none, .closed: logger.debug("Redis request failed; allowed", metadata: failure.metadata)
+            }
+            return .failOpen(failure.reason)
+        }
+    }
+
+    private struct Failure: Error {
+        var reason: FailOpenReason
+        var code: String
+
+        static let cancelled = Failure(reason: .cancelled, code: "cancelled")
+
+        var metadata: Logger.Metadata { ["error.code": "\(code)"] }
+    }
+
+    /// Races the pipeline against the deadline on the injected clock; the loser is cancelled (a cancelled Redis
+    /// request stops waiting at once, see ``RESPConnection``), so this returns at the deadline at the latest.
+    private func withDeadline(_ commands: [[String]]) async -> Result<[RESPValue], Failure> {
+        let redis = self.redis
+        let clock = self.clock
+        let deadline = self.deadline
+        return await withTaskGroup(of: Result<[RESPValue], Failure>?.self) { group in
+            group.addTask {
+                do {
+                    return .success(try await redis.pipeline(commands))
+                } catch let error as RedisClientError {
+                    return .failure(Failure(reason: .redisError, code: error.code.rawValue))
+                } catch is CancellationError {
+                    return nil
+                } catch {
+                    return .failure(Failure(reason: .redisError, code: "redis_failed"))
+                }
+            }
+            group.addTask {
+                do {
+                    try await clock.sleep(for: deadline)
+                    return .failure(Failure(reason: .timeout, code: "redis_deadline_exceeded"))
+                } catch {
+                    return nil
+                }
+            }
+            defer { group.cancelAll() }
+            while let next = await group.next() {
+                if let result = next { return result }
+            }
+            return .failure(.cancelled)
+        }
+    }
+
+    private func outage(began now: Duration, _ failure: Failure) {
+        outageStart.withLock { $0 = now }
+        metrics.breakerOpen.record(1)
+        logger.warning(
+            "Redis unavailable: rate limits are not enforced (requests are allowed) until it answers again",
+            metadata: failure.metadata)
+    }
+
+    private func restored(now: Duration) {
+        let began = outageStart.withLock { start in
+            defer { start = nil }
+            return start
+        }
+        metrics.breakerOpen.record(0)
+        logger.info(
+            "Redis answers again: rate limits are enforced",
+            metadata: ["redis.outage.seconds": "\(began.map { (now - $0).seconds } ?? 0)"])
+    }
+}
