@@ -308,11 +308,8 @@ let package = Package(
 
         // MARK: ratelimiter (Envoy RLS: fixed windows counted in Redis, rules from the adapter's discovery)
         .target(name: "APKRatelimiter", dependencies: [
-                "APKProtos", "APKRedis", "APKRuntime", "APKSupport", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
-                .gRPCCore, .logging,
-                .metrics,
-                .serviceLifecycle,
-                .swiftProtobuf,
+                "APKProtos", "APKRedis", "APKRuntime", "APKSupport", "APKUnaryGRPC", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
+                .gRPCCore, .logging, .metrics, .serviceLifecycle, .swiftProtobuf,
             ],
             path: "services/ratelimiter/Sources/APKRatelimiter", swiftSettings: swiftSettings),
         .executableTarget(name: "APKRatelimiterMain", dependencies: ["APKRatelimiter", "APKRuntime"],

@@ -104,7 +104,7 @@ package final class RedisServerProcess: @unchecked Sendable {
     /// A configuration for this server.
     package func configuration(password: String? = nil) -> RedisConfiguration {
         RedisConfiguration(
-            port: port, password: password, connectTimeout: .milliseconds(500), commandTimeout: .seconds(2),
+            port: port, password: password, connectTimeout: .seconds(5), commandTimeout: .seconds(5),
             maxConnections: 2, reconnectBackoff: .init(initial: .milliseconds(20), max: .milliseconds(200)))
     }
 

@@ -1,5 +1,6 @@
 package import APKRedis
 import APKRuntime
+import APKUnaryGRPC
 import APKSupport
 import Metrics
 package import APKXDS
@@ -19,8 +20,8 @@ package struct RatelimiterApplication: ServiceApplication {
     package let limiter: RateLimiter
     /// Redis behind its deadline and breaker.
     package let redisGuard: RedisGuard
-    /// The RLS gRPC server (`listeningPort()` tells the bound port when configured with 0).
-    package let grpcServer: XDSServerService
+    /// The RLS gRPC server's bound port once it listens (when configured with 0).
+    package let grpcPort: @Sendable () async -> Int?
     /// The discovery client; nil with static rules.
     package let discovery: XDSClient?
     /// What main runs, in start order.
@@ -87,11 +88,21 @@ package func buildApplication(
         clock: clock, metrics: metrics)
     let service = RateLimitService(
         limiter: limiter, limits: configuration.limits, clock: clock, logger: logger, metrics: metrics)
-    let grpcServer = XDSServerService(host: configuration.grpcHost, port: configuration.grpcPort, services: [service])
+    let grpcServer: any Service
+    let grpcPort: @Sendable () async -> Int?
+    if configuration.grpcServer == "grpc-swift" {
+        let server = XDSServerService(host: configuration.grpcHost, port: configuration.grpcPort, services: [service])
+        (grpcServer, grpcPort) = (server, { await server.listeningPort() })
+    } else {
+        let server = UnaryGRPCServer(
+            host: configuration.grpcHost, port: configuration.grpcPort, methods: [service.shouldRateLimitMethod],
+            logger: logger)
+        (grpcServer, grpcPort) = (server, { await server.listeningPort() })
+    }
     let ops = try APKServer.opsApplication(
         settings: configuration.ops, serverName: "apk-ratelimiter", logger: logger, readiness: { store.isReady })
     services += [grpcServer, ops]
     return RatelimiterApplication(
-        configuration: configuration, rules: store, limiter: limiter, redisGuard: redisGuard, grpcServer: grpcServer,
+        configuration: configuration, rules: store, limiter: limiter, redisGuard: redisGuard, grpcPort: grpcPort,
         discovery: discovery, services: services)
 }

@@ -1,3 +1,4 @@
+package import APKUnaryGRPC
 import EnvoyGRPC
 package import EnvoyProtos
 package import GRPCCore
@@ -38,13 +39,32 @@ package struct RateLimitService: Envoy_Service_Ratelimit_V3_RateLimitService.Sim
     package func shouldRateLimit(
         request: Envoy_Service_Ratelimit_V3_RateLimitRequest, context: ServerContext
     ) async throws -> Envoy_Service_Ratelimit_V3_RateLimitResponse {
+        switch await answer(request) {
+        case .success(let response): return response
+        case .failure(let error): throw RPCError(code: .invalidArgument, message: error.description)
+        }
+    }
+
+    /// `ShouldRateLimit` for ``UnaryGRPCServer`` (answered from a task: it waits on Redis).
+    package var shouldRateLimitMethod: UnaryGRPCMethod {
+        .async("/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit", Envoy_Service_Ratelimit_V3_RateLimitRequest.self) {
+            request in
+            switch await answer(request) {
+            case .success(let response): return response
+            case .failure(let error): throw UnaryGRPCError(code: .invalidArgument, message: error.description)
+            }
+        }
+    }
+
+    /// The answer to one request, or why it is refused (`INVALID_ARGUMENT` on the wire).
+    func answer(_ request: Envoy_Service_Ratelimit_V3_RateLimitRequest) async -> Result<Envoy_Service_Ratelimit_V3_RateLimitResponse, RatelimiterError> {
         let queries: [DescriptorQuery]
         do {
             queries = try RateLimitQuery.parse(request, limits: limits)
         } catch {
             metrics.requestsInvalid.increment()
             logger.debug("invalid ShouldRateLimit request", metadata: ["error.code": "\(error.code.rawValue)"])
-            throw RPCError(code: .invalidArgument, message: error.description)
+            return .failure(error)
         }
         let started = clock.monotonic
         let statuses = await limiter.decide(queries)
@@ -55,7 +75,7 @@ package struct RateLimitService: Envoy_Service_Ratelimit_V3_RateLimitService.Sim
         } else {
             metrics.requestsOK.increment()
         }
-        return response
+        return .success(response)
     }
 
     /// The RLS answer for `statuses` (pure).

@@ -20,6 +20,8 @@ package struct RatelimiterConfiguration: Sendable {
     package var grpcHost = "127.0.0.1"
     /// The RLS gRPC port (0 in tests: any free port).
     package var grpcPort = 8091
+    /// Which gRPC server answers `ShouldRateLimit`: `lean` (``UnaryGRPCServer``) or `grpc-swift` (to measure against).
+    package var grpcServer = "lean"
     /// The lowest level logged.
     package var logLevel: Logger.Level = .info
     /// What `ShouldRateLimit` accepts.
@@ -35,7 +37,7 @@ package struct RatelimiterConfiguration: Sendable {
         connectTimeout: .seconds(1), commandTimeout: .seconds(1), maxConnections: 1,
         reconnectBackoff: Backoff(initial: .milliseconds(100), max: .seconds(2), jitter: 0.2))
     /// Where the rules come from.
-    package var rules = RuleSource.discovery(host: "127.0.0.1", port: 18000, nodeID: "wso2-apk-default")
+    package var rules = RuleSource.discovery(host: "127.0.0.1", port: 18000, nodeID: "apk-ratelimiter")
 
     /// The defaults (see ``init(reader:)``).
     package init() {}
@@ -45,6 +47,7 @@ package struct RatelimiterConfiguration: Sendable {
     /// | key | variable | default |
     /// |---|---|---|
     /// | `grpc.host` / `grpc.port` | `GRPC_HOST` / `GRPC_PORT` | `127.0.0.1` / `8091` (RLS) |
+    /// | `grpc.server` | `GRPC_SERVER` | `lean` (the unary server on NIOHTTP2) or `grpc-swift` (grpc-swift-2) |
     /// | `http.host` / `http.port` | `HTTP_HOST` / `HTTP_PORT` | `127.0.0.1` / `8090` (ops) |
     /// | `log.level` | `LOG_LEVEL` | `info` |
     /// | `ratelimit.domain` | `RATELIMIT_DOMAIN` | `apk` (the router filter's `domain`) |
@@ -60,7 +63,7 @@ package struct RatelimiterConfiguration: Sendable {
     /// | `redis.connections` | `REDIS_CONNECTIONS` | `1` |
     /// | `redis.connect.timeout` | `REDIS_CONNECT_TIMEOUT` | `1s` |
     /// | `xds.host` / `xds.port` | `XDS_HOST` / `XDS_PORT` | `127.0.0.1` / `18000` (the adapter's ADS server) |
-    /// | `xds.node.id` | `XDS_NODE_ID` | `wso2-apk-default` (the adapter's `GATEWAY_NAME`) |
+    /// | `xds.node.id` | `XDS_NODE_ID` | `apk-ratelimiter` (one of the adapter's `DISCOVERY_NODES`) |
     /// | `rules.json` | `RULES_JSON` | unset; static rules (JSON of `RateLimitConfig`s): no discovery |
     /// | `rules.file` | `RULES_FILE` | unset; the same JSON from a file |
     package init(reader: ConfigReader) throws {
@@ -69,6 +72,10 @@ package struct RatelimiterConfiguration: Sendable {
         logLevel = try APKLogging.level(from: reader)
         grpcHost = reader.string("grpc.host", default: grpcHost)
         grpcPort = try reader.int("grpc.port", default: grpcPort, range: 0...65535)
+        grpcServer = reader.string("grpc.server", default: grpcServer)
+        guard ["lean", "grpc-swift"].contains(grpcServer) else {
+            throw ConfigReader.Failure(key: "grpc.server", reason: "expected lean or grpc-swift, found \"\(grpcServer)\"")
+        }
         limits.domain = reader.string("ratelimit.domain", default: limits.domain)
         deadline = try reader.duration("ratelimit.deadline", default: deadline)
         limits.maxDescriptors = try reader.int(

@@ -24,7 +24,7 @@ import Testing
             Issue.record("rules come from discovery by default")
             return
         }
-        #expect(host == "127.0.0.1" && port == 18000 && node == "wso2-apk-default")
+        #expect(host == "127.0.0.1" && port == 18000 && node == "apk-ratelimiter")
     }
 
     @Test func everyKey() throws {

@@ -25,8 +25,7 @@ struct RedisIntegrationTests {
         defer { redis.stop() }
         let rule = RateLimitRule(descriptorValue: "api-it", requestsPerUnit: 5, unit: .minute)
         let clock = FrozenWallClock(unixSeconds: Self.unixStart)
-        let ratelimiter = try await RunningRatelimiter.start(
-            .testing(rules: [rule], redisPort: redis.port), clock: clock)
+        let ratelimiter = try await RunningRatelimiter.start(.counting(rules: [rule], redisPort: redis.port), clock: clock)
         defer { ratelimiter.task.cancel() }
 
         let responses = try await ratelimiter.withClient { client in
@@ -75,7 +74,7 @@ struct RedisIntegrationTests {
         defer { redis.stop() }
         let rule = RateLimitRule(descriptorValue: "shared", requestsPerUnit: 7, unit: .minute)
         let clock = FrozenWallClock(unixSeconds: Self.unixStart)
-        let configuration = try RatelimiterConfiguration.testing(rules: [rule], redisPort: redis.port)
+        let configuration = try RatelimiterConfiguration.counting(rules: [rule], redisPort: redis.port)
         let first = try await RunningRatelimiter.start(configuration, clock: clock)
         defer { first.task.cancel() }
         let second = try await RunningRatelimiter.start(configuration, clock: clock)

@@ -34,7 +34,7 @@ struct RunningRatelimiter {
             discoveryConnector: discovery)
         let group = ServiceGroup(services: application.services, logger: quietLogger)
         let task = Task { try await group.run() }
-        guard let port = await application.grpcServer.listeningPort() else {
+        guard let port = await application.grpcPort() else {
             task.cancel()
             throw RPCError(code: .unavailable, message: "the ratelimiter's gRPC server did not start")
         }
@@ -90,6 +90,15 @@ extension RatelimiterConfiguration {
         configuration.redis.commandTimeout = .seconds(60)
         configuration.redis.reconnectBackoff = .init(initial: .milliseconds(20), max: .milliseconds(200))
         configuration.breaker = .init(failureThreshold: 3, backoff: .init(initial: .milliseconds(100), max: .milliseconds(500)))
+        return configuration
+    }
+
+    /// ``testing(rules:redisPort:)`` for tests of counting, not of the deadline: a deadline of 5 s, so that the pool's
+    /// first connection, or a Redis answer delayed by a loaded test run, is never a fail-open answer that would count
+    /// as an allowed request.
+    static func counting(rules: [RateLimitRule], redisPort: Int) throws -> RatelimiterConfiguration {
+        var configuration = try testing(rules: rules, redisPort: redisPort)
+        configuration.deadline = .seconds(5)
         return configuration
     }
 }
