@@ -115,9 +115,10 @@ bench_auth() {
     envoy="$(ensure_envoy)"
     bench_workspace auth apk-deployer apk-echo apk-enforcer apk-adapter apk-bench
     bin="$BENCH_BIN" work="$BENCH_WORK"
-    local deployer_port echo_port enforcer_port enforcer_grpc native_xds native_ops native_http native_admin
+    local deployer_port echo_port enforcer_port enforcer_grpc compare_port compare_grpc native_xds native_ops native_http native_admin
     local mode_xds mode_ops mode_http mode_admin
     deployer_port="$(free_port)" echo_port="$(free_port)" enforcer_port="$(free_port)" enforcer_grpc="$(free_port)"
+    compare_port="$(free_port)" compare_grpc="$(free_port)"
     native_xds="$(free_port)" native_ops="$(free_port)" native_http="$(free_port)" native_admin="$(free_port)"
     mode_xds="$(free_port)" mode_ops="$(free_port)" mode_http="$(free_port)" mode_admin="$(free_port)"
     start_test_postgres apk-bench-auth-pg
@@ -132,6 +133,10 @@ bench_auth() {
     # Its token issuers come from the enforcer-mode adapter (APK discovery): ready once that adapter is up.
     start_service enforcer "$bin/apk-enforcer" HTTP_HOST=127.0.0.1 HTTP_PORT="$enforcer_port" GRPC_HOST=127.0.0.1 \
         GRPC_PORT="$enforcer_grpc" AUTH_JWKS_URL="$d/oauth2/jwks" LOG_LEVEL=warning DISCOVERY_URL="http://127.0.0.1:$mode_xds"
+    # The same enforcer on grpc-swift-2's server, for the Check comparison at the end (no router uses it).
+    start_service enforcer-grpc-swift "$bin/apk-enforcer" HTTP_HOST=127.0.0.1 HTTP_PORT="$compare_port" \
+        GRPC_HOST=127.0.0.1 GRPC_PORT="$compare_grpc" GRPC_SERVER=grpc-swift AUTH_JWKS_URL="$d/oauth2/jwks" \
+        LOG_LEVEL=warning DISCOVERY_URL="http://127.0.0.1:$mode_xds"
     local common=(WATCH_NAMESPACE=default GATEWAY_LISTENER_ADDRESS=127.0.0.1 SYSTEM_DEPLOYER_URL="$d"
         SYSTEM_CONFIG_URL=none DATABASE_URL="$APK_TEST_DATABASE_URL" LOG_LEVEL=warning XDS_HOST=127.0.0.1 HTTP_HOST=127.0.0.1
         AUTH_ENFORCER_URL="http://127.0.0.1:$enforcer_grpc" SYSTEM_ENFORCER_JWKS_URL="http://127.0.0.1:$enforcer_port")
@@ -142,6 +147,7 @@ bench_auth() {
     wait_for_health adapter "http://127.0.0.1:$native_ops/ready"
     wait_for_health adapter-enforcer "http://127.0.0.1:$mode_ops/ready"
     wait_for_health enforcer "http://127.0.0.1:$enforcer_port/ready"
+    wait_for_health enforcer-grpc-swift "http://127.0.0.1:$compare_port/ready"
     ADAPTER_HOST=127.0.0.1
     GATEWAY_NAME=bench-native ROUTER_ADMIN_PORT="$native_admin" ADAPTER_XDS_PORT="$native_xds" \
         render_router_bootstrap "$envoy" "$RUN_DIR/envoy.yaml"
@@ -228,13 +234,15 @@ bench_auth() {
  ]}
 PLAN
     # The issue's target as it is stated: the enforcer's Check at 1,000 req/s, open loop, p99 (against the Check of
-    # an unsecured operation, the transport's floor).
+    # an unsecured operation, the transport's floor), on the lean server and on grpc-swift-2's, interleaved.
     log "the enforcer's Check at 1,000 req/s (apk-bench check-load)"
-    "$bin/apk-bench" check-load 127.0.0.1 "$enforcer_grpc" "$token" 1000 "$seconds" "$rounds"
+    "$bin/apk-bench" check-load 127.0.0.1 "$enforcer_grpc" "$token" 1000 "$seconds" "$rounds" "$compare_grpc"
 }
 
 # Stops what bench_auth started, by the PID files in its directory (RUN_DIR).
 bench_auth_stop() {
     local name
-    for name in router-enforcer router adapter-enforcer adapter enforcer echo deployer; do stop_service "$name" || true; done
+    for name in router-enforcer router adapter-enforcer adapter enforcer-grpc-swift enforcer echo deployer; do
+        stop_service "$name" || true
+    done
 }

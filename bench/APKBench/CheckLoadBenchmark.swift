@@ -21,40 +21,58 @@ struct CheckLoadBenchmark {
     let rate: Int
     let seconds: Int
     let rounds: Int
+    /// A second enforcer serving `Check` with grpc-swift-2 (`GRPC_SERVER=grpc-swift`), measured in the same rounds.
+    var comparePort: Int? = nil
 
     func run() async throws {
-        let transport = try HTTP2ClientTransport.Posix(
-            target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
-        try await withGRPCClient(transport: transport) { client in
-            let authorization = Envoy_Service_Auth_V3_Authorization.Client(wrapping: client)
-            let steps = [("floor", try request(secured: false)), ("jwt + 2 scopes", try request(secured: true))]
-            for (name, request) in steps {
-                let answer = try await authorization.check(request)
-                guard answer.status.code == 0 else {
-                    print("check-load: the \(name) Check was refused (code \(answer.status.code)); is the token valid?")
-                    exit(1)
-                }
+        var targets = [("lean", port)]
+        if let comparePort { targets.append(("grpc-swift", comparePort)) }
+        var clients: [(String, Envoy_Service_Auth_V3_Authorization.Client<HTTP2ClientTransport.Posix>)] = []
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (name, port) in targets {
+                let transport = try HTTP2ClientTransport.Posix(
+                    target: .ipv4(address: host, port: port), transportSecurity: .plaintext)
+                let client = GRPCClient(transport: transport)
+                group.addTask { try await client.runConnections() }
+                clients.append((name, Envoy_Service_Auth_V3_Authorization.Client(wrapping: client)))
             }
-            // Warm-up: one second of each step.
-            for (_, request) in steps { _ = await pace(authorization, request, seconds: 1) }
-            var results: [String: [(p50: Double, p99: Double, p999: Double, achieved: Double)]] = [:]
-            for _ in 0..<rounds {
-                for (name, request) in steps {
-                    results[name, default: []].append(await pace(authorization, request, seconds: seconds))
-                }
+            defer { group.cancelAll() }
+            try await measure(clients)
+        }
+    }
+
+    private func measure(
+        _ clients: [(String, Envoy_Service_Auth_V3_Authorization.Client<HTTP2ClientTransport.Posix>)]
+    ) async throws {
+        let requests = [("floor", try request(secured: false)), ("jwt + 2 scopes", try request(secured: true))]
+        var steps: [(name: String, client: Envoy_Service_Auth_V3_Authorization.Client<HTTP2ClientTransport.Posix>,
+                     request: Envoy_Service_Auth_V3_CheckRequest)] = []
+        for (server, client) in clients {
+            for (name, request) in requests { steps.append(("\(name) (\(server))", client, request)) }
+        }
+        for step in steps {
+            let answer = try await step.client.check(step.request)
+            guard answer.status.code == 0 else {
+                print("check-load: the \(step.name) Check was refused (code \(answer.status.code)); is the token valid?")
+                exit(1)
             }
-            print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores")
-            print("Check at \(rate) req/s, \(rounds) interleaved rounds of \(seconds) s, medians (latency from the scheduled send time)")
-            print("step                 req/s   p50 ms   p99 ms  p99.9 ms  p99 ÷ floor")
-            let floorP99 = median(results["floor", default: []].map(\.p99))
-            for (name, _) in steps {
-                let rows = results[name, default: []]
-                let p99 = median(rows.map(\.p99))
-                print(
-                    name.padding(toLength: 18, withPad: " ", startingAt: 0)
-                        + String(format: " %7.0f %8.3f %8.3f %9.3f %12.2f", median(rows.map(\.achieved)), median(rows.map(\.p50)),
-                                 p99, median(rows.map(\.p999)), floorP99 > 0 ? p99 / floorP99 : 0))
-            }
+        }
+        for step in steps { _ = await pace(step.client, step.request, seconds: 1) }  // warm-up
+        var results: [String: [(p50: Double, p99: Double, p999: Double, achieved: Double)]] = [:]
+        for _ in 0..<rounds {
+            for step in steps { results[step.name, default: []].append(await pace(step.client, step.request, seconds: seconds)) }
+        }
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print("Check at \(rate) req/s, \(rounds) interleaved rounds of \(seconds) s, medians (latency from the scheduled send time)")
+        print("step                              req/s   p50 ms   p99 ms  p99.9 ms  p99 ÷ floor (lean)")
+        let floorP99 = median(results["floor (lean)", default: []].map(\.p99))
+        for step in steps {
+            let rows = results[step.name, default: []]
+            let p99 = median(rows.map(\.p99))
+            print(
+                step.name.padding(toLength: 31, withPad: " ", startingAt: 0)
+                    + String(format: " %7.0f %8.3f %8.3f %9.3f %12.2f", median(rows.map(\.achieved)), median(rows.map(\.p50)),
+                             p99, median(rows.map(\.p999)), floorP99 > 0 ? p99 / floorP99 : 0))
         }
     }
 

@@ -50,7 +50,8 @@ case "subscribe":
         exit(1)
     }
 case "check-load":
-    // apk-bench check-load HOST PORT TOKEN [RATE] [SECONDS] [ROUNDS]: the enforcer's Check at a fixed rate.
+    // apk-bench check-load HOST PORT TOKEN [RATE] [SECONDS] [ROUNDS] [GRPC-SWIFT PORT]: the enforcer's Check at a
+    // fixed rate (and, given a second enforcer's port, the same against grpc-swift-2's server).
     let rest = Array(arguments.dropFirst())
     guard rest.count >= 3, let port = Int(rest[1]) else {
         print("usage: apk-bench check-load HOST PORT TOKEN [RATE 1000] [SECONDS 5] [ROUNDS 5]")
@@ -60,7 +61,8 @@ case "check-load":
     do {
         try await CheckLoadBenchmark(
             host: rest[0], port: port, token: rest[2], rate: numbers.first ?? 1000,
-            seconds: numbers.dropFirst().first ?? 5, rounds: numbers.dropFirst(2).first ?? 5
+            seconds: numbers.dropFirst().first ?? 5, rounds: numbers.dropFirst(2).first ?? 5,
+            comparePort: numbers.dropFirst(3).first
         ).run()
     } catch {
         print("check-load failed: \(error)")
