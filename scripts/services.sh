@@ -15,6 +15,7 @@ pid_file() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
 label() {
     case "$1" in
         router*) echo "$1 (Envoy)" ;;
+        redis) echo "redis-server" ;;
         *) echo "apk-$1" ;;
     esac
 }
@@ -25,6 +26,7 @@ cmdline_marker() {
     case "$1" in
         router) echo "$RUN_DIR/envoy.yaml" ;;
         router-*) echo "$RUN_DIR/envoy-${1#router-}.yaml" ;;
+        redis) echo "redis-server" ;;
         *) echo "apk-${1%%-*}" ;;   # `adapter-<x>`: a second apk-adapter of a benchmark
     esac
 }

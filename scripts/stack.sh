@@ -83,7 +83,7 @@ cmd_up() {
     local envoy product
     envoy="$(ensure_envoy)"
     log "building $UP_CONFIGURATION binaries"
-    for product in apk-config apk-deployer apk-echo apk-enforcer apk-adapter; do
+    for product in apk-config apk-deployer apk-echo apk-enforcer apk-adapter apk-ratelimiter; do
         swift build -c "$UP_CONFIGURATION" --product "$product" || die "could not build $product ($UP_CONFIGURATION)"
     done
     local bin database_url
@@ -122,6 +122,12 @@ cmd_up() {
     wait_for_health echo "$echo_url/health"
     log "apk-config is up on $config_url, apk-deployer on $deployer_url, apk-echo on $echo_url"
 
+    # Redis for the ratelimiter's counters: loopback only, nothing persisted (quota windows are short-lived).
+    local redis_binary
+    redis_binary="$(command -v redis-server || echo /usr/bin/redis-server)"
+    start_service redis "$redis_binary" -- --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+        --dir "$RUN_DIR"
+
     # The enforcer after the deployer: it is ready once it holds the deployer's signing keys and the organizations'
     # token issuers from the adapter (APK discovery, so it waits for the adapter below). The router calls it for
     # every secured request in `enforcer` mode (APK_AUTH_ENFORCEMENT=enforcer); in `native` mode only on routes
@@ -139,12 +145,24 @@ cmd_up() {
         GATEWAY_TLS_CERTIFICATE="$CERT_DIR/gateway.crt" GATEWAY_TLS_KEY="$CERT_DIR/gateway.key" \
         SYSTEM_DEPLOYER_URL="$deployer_url" SYSTEM_CONFIG_URL="$config_url" AUTH_ENFORCEMENT="$AUTH_ENFORCEMENT" \
         AUTH_ENFORCER_URL="http://$(connect_host "$ENFORCER_HOST"):$ENFORCER_GRPC_PORT" \
-        SYSTEM_ENFORCER_JWKS_URL="$enforcer_url" ${database_url:+DATABASE_URL="$database_url"}
+        SYSTEM_ENFORCER_JWKS_URL="$enforcer_url" ${database_url:+DATABASE_URL="$database_url"} \
+        RATELIMITER_URL="http://$(connect_host "$RATELIMITER_HOST"):$RATELIMITER_GRPC_PORT"
     echo "$adapter_url/ready" >"$RUN_DIR/adapter.health"
     wait_for_health adapter "$adapter_url/ready"
     log "apk-adapter is up: ADS on $(connect_host "$ADAPTER_HOST"):$ADAPTER_XDS_PORT, ops on $adapter_url"
     wait_for_health enforcer "$enforcer_url/ready"
     log "apk-enforcer is up: ext_authz on $(connect_host "$ENFORCER_HOST"):$ENFORCER_GRPC_PORT, ops on $enforcer_url"
+
+    # The ratelimiter: counters in the Redis above, rules from the adapter (APK discovery); ready with its first
+    # rule set. The router asks it only on routes whose API or operation has a rate limit, and allows the request
+    # when it does not answer within 100 ms (RATELIMIT_FAIL_OPEN on the adapter).
+    local ratelimiter_url="http://$(connect_host "$RATELIMITER_HOST"):$RATELIMITER_PORT"
+    start_service ratelimiter "$bin/apk-ratelimiter" HTTP_HOST="$RATELIMITER_HOST" HTTP_PORT="$RATELIMITER_PORT" \
+        GRPC_HOST="$RATELIMITER_HOST" GRPC_PORT="$RATELIMITER_GRPC_PORT" REDIS_PORT="$REDIS_PORT" \
+        XDS_HOST="$(connect_host "$ADAPTER_HOST")" XDS_PORT="$ADAPTER_XDS_PORT"
+    echo "$ratelimiter_url/ready" >"$RUN_DIR/ratelimiter.health"
+    wait_for_health ratelimiter "$ratelimiter_url/ready"
+    log "apk-ratelimiter is up: RLS on $(connect_host "$RATELIMITER_HOST"):$RATELIMITER_GRPC_PORT, ops on $ratelimiter_url"
 
     if ! is_running router; then render_router_bootstrap "$envoy"; fi
     start_service router "$envoy" -- -c "$RUN_DIR/envoy.yaml" --concurrency 2 --use-dynamic-base-id -l info

@@ -12,7 +12,7 @@ struct QuickStartTests {
 
     @Test(arguments: [GatewayStack.Enforcement.native, .enforcer])
     func referenceQuickStartThroughTheRouter(mode: GatewayStack.Enforcement) async throws {
-        let stack = try await GatewayStack(label: "quickstart-\(mode.rawValue)", enforcement: mode)
+        let stack = try await GatewayStack(label: "quickstart-\(mode.rawValue)", enforcement: mode, withRatelimiter: true)
         defer { stack.stop() }
         // Deployed as `up` does: the fixture with the endpoint moved to this stack's apk-echo.
         let conf = try Fixtures.text("quickstart/http-bin-api.apk-conf.yaml")
@@ -53,5 +53,17 @@ struct QuickStartTests {
         #expect(refused.text == GatewayAuthTests.invalidCredentialsBody)
         // The access token works too (every operation is secured, none needs a scope).
         #expect(try await stack.call(path, host: "gw.wso2.com", headers: ["Authorization": "Bearer \(token)"]).status == 200)
+
+        // The demo quota: GET /uuid answers 10 times a minute, then 429 with the APK body (at most two windows' worth
+        // of answers, 20, can come before it when a minute ends during the loop).
+        var answers: [Int] = []
+        var throttled: HTTP.Response?
+        for _ in 0..<40 where throttled == nil {
+            let answer = try await stack.call("/http-bin-api/1.0.8/uuid", host: "gw.wso2.com", headers: ["Internal-Key": key])
+            answers.append(answer.status)
+            if answer.status == 429 { throttled = answer }
+        }
+        #expect(throttled?.text.contains("900800") == true, "\(mode): \(answers)")
+        #expect(answers.dropLast().allSatisfy { $0 == 200 }, "\(answers)")
     }
 }

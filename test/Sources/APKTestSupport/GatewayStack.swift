@@ -10,6 +10,9 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     package private(set) var adapter: ServiceProcess
     /// `apk-enforcer`, started when the stack runs in ``Enforcement/enforcer`` mode.
     package private(set) var enforcer: ServiceProcess?
+    /// `apk-ratelimiter` and its `redis-server`, started with `withRatelimiter: true`.
+    package private(set) var ratelimiter: ServiceProcess?
+    package private(set) var redis: RedisServerProcess?
     package let envoy: EnvoyProcess
     package let xdsPort: Int
     package let httpsPort: Int
@@ -42,13 +45,14 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
     package convenience init(
         label: String, testIssuer: (issuer: String, jwks: String)? = nil, trustTestIssuer: Bool = true,
         apiKeyIssuer: String? = nil, enforcement: Enforcement = .native, withEnforcer: Bool = false,
-        environment: [String: String] = [:]
+        withRatelimiter: Bool = false, environment: [String: String] = [:]
     ) async throws {
         await StackSlots.acquire()
         do {
             try await self.init(
                 starting: label, testIssuer: testIssuer, trustTestIssuer: trustTestIssuer, apiKeyIssuer: apiKeyIssuer,
-                enforcement: enforcement, withEnforcer: withEnforcer || enforcement == .enforcer, environment: environment)
+                enforcement: enforcement, withEnforcer: withEnforcer || enforcement == .enforcer,
+                withRatelimiter: withRatelimiter, environment: environment)
         } catch {
             StackSlots.release()  // the processes started so far stop as their handles go away
             throw error
@@ -57,7 +61,7 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
 
     private init(
         starting label: String, testIssuer: (issuer: String, jwks: String)?, trustTestIssuer: Bool, apiKeyIssuer: String?,
-        enforcement: Enforcement, withEnforcer: Bool, environment: [String: String]
+        enforcement: Enforcement, withEnforcer: Bool, withRatelimiter: Bool, environment: [String: String]
     ) async throws {
         guard let databaseURL = TestEnvironment.databaseURL, let envoyBinary = TestEnvironment.envoyBinary else {
             throw TestSupportError("APK_TEST_DATABASE_URL and APK_ENVOY_BIN are required")
@@ -116,6 +120,19 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
             adapterEnvironment["SYSTEM_ENFORCER_JWKS_URL"] = "none"
         }
         if enforcement == .enforcer { adapterEnvironment["AUTH_ENFORCEMENT"] = "enforcer" }
+        // The ratelimiter counts in a redis-server of its own and learns the rules from this stack's adapter.
+        var ratelimiterEnvironment: [String: String]?
+        if withRatelimiter {
+            let redis = try await RedisServerProcess.start()
+            self.redis = redis
+            let grpcPort = try FreePort.next()
+            ratelimiterEnvironment = environment.merging([
+                "GRPC_PORT": String(grpcPort), "REDIS_PORT": String(redis.port), "XDS_PORT": String(xdsPort),
+            ]) { $1 }
+            adapterEnvironment["RATELIMITER_URL"] = "http://127.0.0.1:\(grpcPort)"
+        } else {
+            adapterEnvironment["RATELIMITER_URL"] = "none"
+        }
         self.adapterEnvironment = adapterEnvironment
         self.enforcerEnvironment = enforcerEnvironment
         adapter = try ServiceProcess(executable: "apk-adapter", environment: adapterEnvironment)
@@ -127,6 +144,11 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
             try await enforcer.waitUntil(path: "/ready")  // the deployer's keys are in
         }
         try await adapter.waitUntil(path: "/ready")
+        if let ratelimiterEnvironment {
+            let ratelimiter = try ServiceProcess(executable: "apk-ratelimiter", environment: ratelimiterEnvironment)
+            self.ratelimiter = ratelimiter
+            try await ratelimiter.waitUntil(path: "/ready")  // the adapter's first rule set is in
+        }
         envoy = try EnvoyProcess(binary: envoyBinary, nodeID: nodeID, xdsPort: xdsPort, directory: directory)
         try await envoy.waitUntilReady()
     }
@@ -159,10 +181,12 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
         }
         // Signal every process first: the waits below then overlap (they block a thread of the test pool).
         envoy.terminate()
-        for process in [adapter, enforcer, deployer, echo].compactMap(\.self) { process.terminate() }
+        for process in [adapter, enforcer, ratelimiter, deployer, echo].compactMap(\.self) { process.terminate() }
         envoy.stop()
         adapter.stop()
         enforcer?.stop()
+        ratelimiter?.stop()
+        redis?.stop()
         deployer.stop()
         echo.stop()
         try? FileManager.default.removeItem(at: directory)

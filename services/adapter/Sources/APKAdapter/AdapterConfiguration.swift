@@ -57,6 +57,9 @@ package struct AdapterConfiguration: Sendable {
     /// | `auth.enforcer.url` | `AUTH_ENFORCER_URL` | `http://127.0.0.1:8081` (its gRPC port: every secured request in `enforcer` mode, backend-JWT routes in `native` mode; `none`: no enforcer) |
     /// | `auth.backend.jwt.stage` | `AUTH_BACKEND_JWT_STAGE` | `lua` (`native` mode: a per-worker token cache asking the enforcer's HTTP port on a miss) or `ext_authz` (the enforcer on every such request) |
     /// | `auth.enforcer.timeout` | `AUTH_ENFORCER_TIMEOUT` | `1s` (then 503: fail closed) |
+    /// | `ratelimiter.url` | `RATELIMITER_URL` | `http://127.0.0.1:8091` (`apk-ratelimiter`'s gRPC port; `none`: no ratelimiter, APIs with a rate limit are not served) |
+    /// | `ratelimit.timeout` | `RATELIMIT_TIMEOUT` | `100ms` (the router's wait for the ratelimiter) |
+    /// | `ratelimit.fail.open` | `RATELIMIT_FAIL_OPEN` | `true` (ratelimiter down or late: allow; `false`: 500) |
     package init(reader: ConfigReader) throws {
         self.init()
         ops = try HTTPServerSettings(reader: reader, defaultHost: ops.host, defaultPort: ops.port)
@@ -119,6 +122,7 @@ package struct AdapterConfiguration: Sendable {
         let ttl = try reader.duration("auth.jwks.cache.ttl", default: .seconds(xds.auth.jwksCacheSeconds))
         xds.auth.jwksCacheSeconds = max(1, Int(ttl.components.seconds))
         (xds.auth.enforcement, xds.auth.enforcer) = try Self.enforcement(reader)
+        xds.rateLimiter = try Self.rateLimiter(reader)
         let stage = reader.string("auth.backend.jwt.stage", default: xds.auth.backendJWTStage.rawValue).lowercased()
         guard let backendJWTStage = XDSSettings.BackendJWTStage(rawValue: stage) else {
             throw ConfigReader.Failure(key: "auth.backend.jwt.stage", reason: "expected lua or ext_authz, found \"\(stage)\"")
@@ -156,6 +160,21 @@ package struct AdapterConfiguration: Sendable {
             throw ConfigReader.Failure(key: "auth.enforcer.timeout", reason: "expected 1ms to 60s")
         }
         return (mode, XDSSettings.EnforcerLink(upstream: enforcer, timeoutMilliseconds: Int(milliseconds)))
+    }
+
+    /// `RATELIMITER_URL` (`none`: no ratelimiter), `RATELIMIT_TIMEOUT`, `RATELIMIT_FAIL_OPEN`.
+    static func rateLimiter(_ reader: ConfigReader) throws -> XDSSettings.RateLimiterLink? {
+        guard let upstream = try upstream(reader, "ratelimiter.url", default: "http://127.0.0.1:8091") else { return nil }
+        guard !upstream.tls else {
+            throw ConfigReader.Failure(key: "ratelimiter.url", reason: "expected http://host:port (plaintext gRPC)")
+        }
+        let timeout = try reader.duration("ratelimit.timeout", default: .milliseconds(100))
+        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        guard (1...10_000).contains(milliseconds) else {
+            throw ConfigReader.Failure(key: "ratelimit.timeout", reason: "expected 1ms to 10s")
+        }
+        return XDSSettings.RateLimiterLink(
+            upstream: upstream, timeoutMilliseconds: Int(milliseconds), failOpen: try reader.bool("ratelimit.fail.open", default: true))
     }
 
     static func upstream(_ reader: ConfigReader, _ key: String, default value: String) throws -> XDSSettings.Upstream? {

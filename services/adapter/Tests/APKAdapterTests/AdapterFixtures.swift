@@ -51,6 +51,7 @@ enum AdapterFixtures {
     static let registerAnyTypes: Void = {
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_Router_V3_Router.self)
+        Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_Ratelimit_V3_RateLimit.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_JwtAuthn_V3_JwtAuthentication.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_JwtAuthn_V3_PerRouteConfig.self)
         Google_Protobuf_Any.register(messageType: Envoy_Extensions_Filters_Http_Rbac_V3_RBAC.self)

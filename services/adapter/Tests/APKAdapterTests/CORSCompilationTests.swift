@@ -229,7 +229,8 @@ import Testing
                 unpackingAny: try #require(listener.filterChains.first?.filters.first?.typedConfig))
             #expect(hcm.httpFilters.map(\.name) == [
                 "envoy.filters.http.cors", "envoy.filters.http.jwt_authn", "envoy.filters.http.rbac", "apk.subscription",
-                "apk.backend_jwt", "envoy.filters.http.header_mutation", "envoy.filters.http.lua", "envoy.filters.http.router",
+                "apk.backend_jwt", "envoy.filters.http.header_mutation", "envoy.filters.http.ratelimit", "envoy.filters.http.lua",
+                "envoy.filters.http.router",
             ])
             let stage = try #require(hcm.httpFilters.first { $0.name == "apk.backend_jwt" })
             #expect(stage.disabled)
@@ -243,8 +244,8 @@ import Testing
                 unpackingAny: try #require(listener.filterChains.first?.filters.first?.typedConfig))
             #expect(hcm.httpFilters.map(\.name) == [
                 "envoy.filters.http.cors", "envoy.filters.http.jwt_authn", "envoy.filters.http.rbac", "apk.subscription",
-                "envoy.filters.http.ext_authz", "envoy.filters.http.header_mutation", "envoy.filters.http.lua",
-                "envoy.filters.http.router",
+                "envoy.filters.http.ext_authz", "envoy.filters.http.header_mutation", "envoy.filters.http.ratelimit",
+                "envoy.filters.http.lua", "envoy.filters.http.router",
             ])
             let filter = try #require(hcm.httpFilters.first { $0.name == "envoy.filters.http.ext_authz" })
             #expect(filter.disabled)

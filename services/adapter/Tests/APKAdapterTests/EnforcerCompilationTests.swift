@@ -61,8 +61,8 @@ import Testing
             let hcm = try Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_HttpConnectionManager(
                 unpackingAny: try #require(listener.filterChains.first?.filters.first?.typedConfig))
             #expect(hcm.httpFilters.map(\.name) == [
-                "envoy.filters.http.cors", "envoy.filters.http.ext_authz", "apk.subscription", "envoy.filters.http.lua",
-                "envoy.filters.http.router",
+                "envoy.filters.http.cors", "envoy.filters.http.ext_authz", "apk.subscription",
+                "envoy.filters.http.ratelimit", "envoy.filters.http.lua", "envoy.filters.http.router",
             ])
             let filter = try #require(hcm.httpFilters.dropFirst().first)
             #expect(filter.disabled, "only routes with a plan call the enforcer")

@@ -1,4 +1,5 @@
 package import APKAuthPlan
+package import APKModel
 
 // The adapter's intermediate representation: what one API means for the gateway, independent of Envoy.
 //
@@ -30,10 +31,15 @@ package struct APIIR: Sendable, Hashable, Codable {
     /// The `TokenIssuer`s of its organization and environment, with their keys (``APIAuthPlan/issuers`` carries
     /// the rest); nil: none, only the gateway's own issuers.
     package var tokenIssuers: [ResolvedTokenIssuer]?
+    /// The API-level quota (shared by production and sandbox and by every operation); nil: none.
+    package var rateLimit: RateLimitIR?
+    /// The API CR's environment; nil: `Default` (the ratelimiter's rule sets are per environment).
+    package var environment: String?
 
     package init(id: String, namespace: String, name: String, version: String, organization: String, basePath: String,
                  isDefaultVersion: Bool, environments: [EnvironmentIR], backends: [BackendIR], auth: APIAuthPlan,
-                 subscribers: [KeyType: SubscriptionAllowList]? = nil, tokenIssuers: [ResolvedTokenIssuer]? = nil) {
+                 subscribers: [KeyType: SubscriptionAllowList]? = nil, tokenIssuers: [ResolvedTokenIssuer]? = nil,
+                 rateLimit: RateLimitIR? = nil, environment: String? = nil) {
         self.id = id
         self.namespace = namespace
         self.name = name
@@ -46,6 +52,8 @@ package struct APIIR: Sendable, Hashable, Codable {
         self.auth = auth
         self.subscribers = subscribers
         self.tokenIssuers = tokenIssuers
+        self.rateLimit = rateLimit
+        self.environment = environment
     }
 }
 
@@ -92,6 +100,8 @@ package struct RouteIR: Sendable, Hashable, Codable {
     package var mirrorCluster: String?
     /// The operation's security (`secured`, scopes) from the rule's `Authentication` / `Scope` extension refs.
     package var auth: OperationAuthPlan
+    /// The operation's own quota (counted per environment and method); nil: none.
+    package var rateLimit: RateLimitIR? = nil
 
     /// Forward to `cluster`; `rewrite` is the substitution for the matched path (Backend base path + URLRewrite).
     package struct Forward: Sendable, Hashable, Codable {
@@ -129,6 +139,31 @@ package struct RouteIR: Sendable, Hashable, Codable {
     package struct Header: Sendable, Hashable, Codable {
         package var name: String
         package var value: String
+    }
+}
+
+/// A request quota (`RateLimitPolicy`, contract §8): `requestsPerUnit` per fixed window of `unit` (UTC-aligned),
+/// counted by the ratelimiter under `descriptor` (the route's `apk.rule` descriptor value).
+package struct RateLimitIR: Sendable, Hashable, Codable {
+    package enum Unit: String, Sendable, Hashable, Codable, CaseIterable {
+        case second = "Second", minute = "Minute", hour = "Hour", day = "Day"
+    }
+
+    package var requestsPerUnit: Int
+    package var unit: Unit
+    /// `api:<api id>` for an API-level quota (one counter for the whole API); `op:<api id>:<environment>:<method or
+    /// ALL>:<policy name>` for an operation's (one counter per environment and method).
+    package var descriptor: String
+
+    /// From a `RateLimitPolicy` spec; nil when the limit is not a positive count per a known unit.
+    package init?(spec: RateLimitPolicySpec, descriptor: String) {
+        let limit = spec.default.api
+        guard limit.requestsPerUnit > 0, limit.requestsPerUnit <= Int(UInt32.max),
+            let unit = Unit.allCases.first(where: { $0.rawValue.lowercased() == limit.unit.lowercased() })
+        else { return nil }
+        self.requestsPerUnit = limit.requestsPerUnit
+        self.unit = unit
+        self.descriptor = descriptor
     }
 }
 

@@ -45,6 +45,9 @@ package enum LocalReplies {
                 description: "%LOCAL_REPLY_BODY%"),
         Mapping(flag: "UMSDR", status: 500, code: "102516", message: "Upstream max stream duration reached",
                 description: "%LOCAL_REPLY_BODY%"),
+        // The ratelimiter's OVER_LIMIT (the `ratelimit` filter's 429; its `x-ratelimit-*` headers stay).
+        Mapping(flag: "RL", status: 429, code: "900800", message: "Message throttled out",
+                description: "You have exceeded your quota"),
     ]
 
     /// The enforcer did not answer (ext_authz `status_on_error`, response flag `UAEX`): the request was not forwarded.

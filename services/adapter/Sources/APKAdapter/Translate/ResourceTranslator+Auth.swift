@@ -103,6 +103,12 @@ extension ResourceTranslator.Context {
         return found
     }
 
+    /// The API-level `RateLimitPolicy` specs (`targetRef` the API; operations name theirs by `ExtensionRef`); nil
+    /// (and a problem) when one is unreadable.
+    mutating func attachedRateLimits(api: String) -> [RateLimitPolicySpec]? {
+        attachedSpecs(RateLimitPolicySpec.self, kind: CRKind.rateLimitPolicy, api: api)
+    }
+
     /// The decoded specs of the `kind` resources attached to `api` (recorded as references); nil when one is
     /// unreadable.
     private mutating func attachedSpecs<Spec: Decodable>(_ type: Spec.Type, kind: CRKind, api: String) -> [Spec]? {

@@ -84,6 +84,24 @@ package struct ResourceTranslator: Sendable {
             }
             authPlan = auth
             apiSpec = spec
+            // The API-level quota: one that cannot be read or honoured leaves the API out (never served without it).
+            var apiRateLimit: RateLimitIR?
+            if let limits = attachedRateLimits(api: api.name) {
+                let distinct = Set(limits)
+                guard distinct.count <= 1 else {
+                    problems.append("\(distinct.count) different RateLimitPolicies target the API; the API is not served")
+                    return nil
+                }
+                if let limit = distinct.first {
+                    guard let ir = RateLimitIR(spec: limit, descriptor: "api:\(api.name)") else {
+                        problems.append("its RateLimitPolicy is not a positive count per Second, Minute, Hour or Day; the API is not served")
+                        return nil
+                    }
+                    apiRateLimit = ir
+                }
+            } else {
+                return nil
+            }
             var environments: [EnvironmentIR] = []
             for (kind, refs) in [(EnvironmentIR.Kind.production, spec.production), (.sandbox, spec.sandbox)] {
                 let names = (refs ?? []).flatMap(\.routeRefs)
@@ -100,7 +118,8 @@ package struct ResourceTranslator: Sendable {
                 organization: spec.organization, basePath: spec.basePath, isDefaultVersion: spec.isDefaultVersion,
                 environments: environments, backends: backends.values.sorted { $0.cluster < $1.cluster }, auth: auth,
                 subscribers: auth.subscriptionValidation && !auth.disabled ? subscribers(spec: spec) : nil,
-                tokenIssuers: issuers.isEmpty ? nil : issuers)
+                tokenIssuers: issuers.isEmpty ? nil : issuers, rateLimit: apiRateLimit,
+                environment: (spec.environment?.isEmpty ?? true) ? nil : spec.environment)
         }
 
         mutating func translateEnvironment(_ kind: EnvironmentIR.Kind, routeNames: [String]) -> EnvironmentIR? {
@@ -151,6 +170,8 @@ package struct ResourceTranslator: Sendable {
             var authentications: [AuthenticationSpec] = []
             var scopes: [ScopeSpec] = []
             var backendJWT: BackendJWTPlan?
+            var rateLimit: RateLimitPolicySpec?
+            var rateLimitName = ""
             for filter in rule.filters ?? [] {
                 switch filter.type {
                 case "URLRewrite":
@@ -209,8 +230,16 @@ package struct ResourceTranslator: Sendable {
                             }
                         }
                         continue  // interceptors: not built yet (the route is served without them)
+                    case CRKind.rateLimitPolicy.rawValue:
+                        // The operation's own quota: never served without it.
+                        guard let spec = extensionSpec(RateLimitPolicySpec.self, ref, in: where_) else { return [] }
+                        guard rateLimit == nil || rateLimit == spec else {
+                            problems.append("\(where_): two different RateLimitPolicies; the rule is not served")
+                            return []
+                        }
+                        (rateLimit, rateLimitName) = (spec, ref.name)
                     default:
-                        continue  // RateLimitPolicy: the ratelimiter's concern (issue 12)
+                        continue
                     }
                 default:
                     problems.append("\(where_): filter type \(filter.type) is not supported; the filter is ignored")
@@ -260,6 +289,16 @@ package struct ResourceTranslator: Sendable {
                     problems.append("\(where_): \"\(method)\" is not an HTTP method")
                     continue
                 }
+                var limit: RateLimitIR?
+                if let rateLimit {
+                    let descriptor = "op:\(authPlan?.apiID ?? ""):\(environment):\(method ?? "ALL"):\(rateLimitName)"
+                    guard let ir = RateLimitIR(spec: rateLimit, descriptor: descriptor) else {
+                        problems.append(
+                            "\(where_): RateLimitPolicy \(rateLimitName) is not a positive count per Second, Minute, Hour or Day; the operation is not served")
+                        continue
+                    }
+                    limit = ir
+                }
                 routes.append(
                     RouteIR(
                         name: "\(environment)/\(routeName)/\(index + 1)/\(matchIndex + 1)", method: method,
@@ -267,7 +306,7 @@ package struct ResourceTranslator: Sendable {
                         pathSegment: ScopedRouting.pathSegment(matchType: match.path.type, value: match.path.value),
                         operation: "\(method ?? "*") \(match.path.value)",
                         forward: forward, redirect: redirect, requestHeaders: requestHeaders,
-                        responseHeaders: responseHeaders, mirrorCluster: mirror, auth: auth))
+                        responseHeaders: responseHeaders, mirrorCluster: mirror, auth: auth, rateLimit: limit))
             }
             return routes
         }

@@ -27,6 +27,25 @@ package struct XDSSettings: Sendable, Hashable {
     package var auth = Auth()
     /// CORS of APIs without a policy of their own (contract §4.7; nil: none).
     package var corsDefault: CORSPlan? = .gatewayDefault
+    /// `apk-ratelimiter` (Envoy RLS); nil: none (APIs with a rate limit are then not served).
+    package var rateLimiter: RateLimiterLink? = RateLimiterLink(
+        upstream: Upstream(host: "127.0.0.1", port: 8091, tls: false), timeoutMilliseconds: 100, failOpen: true)
+
+    /// How the router reaches the ratelimiter: its answer is awaited at most `timeoutMilliseconds` (the ratelimiter
+    /// answers within its own Redis deadline, 50 ms by default); then, or when it is down, the request is allowed
+    /// (`failOpen`, the default) or refused with 500.
+    package struct RateLimiterLink: Sendable, Hashable {
+        package var upstream: Upstream
+        package var timeoutMilliseconds: Int
+        package var failOpen: Bool
+        package var domain = "apk"
+
+        package init(upstream: Upstream, timeoutMilliseconds: Int, failOpen: Bool) {
+            self.upstream = upstream
+            self.timeoutMilliseconds = timeoutMilliseconds
+            self.failOpen = failOpen
+        }
+    }
 
     /// The issuers and credential locations the gateway's `jwt_authn` filter knows. Fixed per gateway (a deploy never
     /// rewrites listeners); an API whose credentials are not among them is not served.

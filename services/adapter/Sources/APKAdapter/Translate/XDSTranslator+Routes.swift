@@ -111,6 +111,13 @@ extension XDSTranslator {
                 policy.cluster = mirror
                 action.requestMirrorPolicies = [policy]
             }
+            let limits = [api.rateLimit, ir.rateLimit].compactMap(\.self)
+            if !limits.isEmpty {
+                guard settings.rateLimiter != nil else {
+                    throw UnservableAPI("it has a rate limit, and the adapter setting RATELIMITER_URL is none")
+                }
+                action.rateLimits = rateLimitActions(limits)
+            }
             route.route = action
         } else if let redirect = ir.redirect {
             var action = Envoy_Config_Route_V3_RedirectAction()
