@@ -405,7 +405,7 @@ let package = Package(
         .executableTarget(
             name: "APKBench",
             dependencies: [
-                "APKAuthPlan", "APKModel", "APKConversion", "APKStore", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
+                "APKAuthPlan", "APKModel", "APKConversion", "APKStore", "APKUnaryGRPC", "APKXDS", "EnvoyGRPC", "EnvoyProtos",
                 .logging, .nIOCore, .asyncHTTPClient, .nIOHTTP1, .gRPCCore, .gRPCNIOTransportHTTP2,
             ],
             path: "bench/APKBench",

@@ -44,6 +44,7 @@ Usage: ./build-apk.sh <command> [arguments]
   bench deploy [N] [M]  deploy-core latency with N APIs preloaded (1000), M deploys (200), PostgreSQL vs in-memory
   bench propagation [D] [N…]  deploy → first 200 through Envoy, D deploys (100) per step, N APIs preloaded
   bench auth [R] [S]  what security costs per request: native filters and enforcer vs unsecured, R rounds (5) of S s (5)
+  bench ratelimit [R] [S]  apk-ratelimiter's decisions/s, p99 and CPU per decision against its gRPC floor and Redis
                     (0 1000 10000), plus adapter memory; starts a throwaway stack of its own
   protos [--check]  regenerate shared/Sources/{EnvoyProtos,EnvoyGRPC,APKProtos} from xds-protos and proto/apk
                     (installs protoc, a venv in .apk/venv-xds and the plugins in tools/protoc-plugins if missing)

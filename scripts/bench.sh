@@ -6,7 +6,7 @@
 cmd_bench() {
     ensure_deps
     local what="${1:-}"
-    [ -n "$what" ] || die "usage: ./build-apk.sh bench config [rounds] | bench deploy [preloaded] [deploys] | bench propagation [deploys] [preloaded…] | bench auth [rounds] [seconds]"
+    [ -n "$what" ] || die "usage: ./build-apk.sh bench config [rounds] | bench deploy [preloaded] [deploys] | bench propagation [deploys] [preloaded…] | bench auth [rounds] [seconds] | bench ratelimit [rounds] [seconds]"
     shift
     case "$what" in
         config) swift run -c release apk-bench config "$@" ;;
@@ -17,7 +17,8 @@ cmd_bench() {
             ;;
         propagation) bench_propagation "$@" ;;
         auth) bench_auth "$@" ;;
-        *) die "unknown benchmark '$what' (known: config, deploy, propagation, auth)" ;;
+        ratelimit) bench_ratelimit "$@" ;;
+        *) die "unknown benchmark '$what' (known: config, deploy, propagation, auth, ratelimit)" ;;
     esac
 }
 
@@ -113,12 +114,13 @@ bench_auth() {
             { apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >&2; }
     fi
     envoy="$(ensure_envoy)"
-    bench_workspace auth apk-deployer apk-echo apk-enforcer apk-adapter apk-bench
+    bench_workspace auth apk-deployer apk-echo apk-enforcer apk-adapter apk-ratelimiter apk-bench
     bin="$BENCH_BIN" work="$BENCH_WORK"
     local deployer_port echo_port enforcer_port enforcer_grpc compare_port compare_grpc native_xds native_ops native_http native_admin
-    local mode_xds mode_ops mode_http mode_admin
+    local mode_xds mode_ops mode_http mode_admin rl_redis rl_grpc rl_ops
     deployer_port="$(free_port)" echo_port="$(free_port)" enforcer_port="$(free_port)" enforcer_grpc="$(free_port)"
     compare_port="$(free_port)" compare_grpc="$(free_port)"
+    rl_redis="$(free_port)" rl_grpc="$(free_port)" rl_ops="$(free_port)"
     native_xds="$(free_port)" native_ops="$(free_port)" native_http="$(free_port)" native_admin="$(free_port)"
     mode_xds="$(free_port)" mode_ops="$(free_port)" mode_http="$(free_port)" mode_admin="$(free_port)"
     start_test_postgres apk-bench-auth-pg
@@ -139,7 +141,8 @@ bench_auth() {
         LOG_LEVEL=warning DISCOVERY_URL="http://127.0.0.1:$mode_xds"
     local common=(WATCH_NAMESPACE=default GATEWAY_LISTENER_ADDRESS=127.0.0.1 SYSTEM_DEPLOYER_URL="$d"
         SYSTEM_CONFIG_URL=none DATABASE_URL="$APK_TEST_DATABASE_URL" LOG_LEVEL=warning XDS_HOST=127.0.0.1 HTTP_HOST=127.0.0.1
-        AUTH_ENFORCER_URL="http://127.0.0.1:$enforcer_grpc" SYSTEM_ENFORCER_JWKS_URL="http://127.0.0.1:$enforcer_port")
+        AUTH_ENFORCER_URL="http://127.0.0.1:$enforcer_grpc" SYSTEM_ENFORCER_JWKS_URL="http://127.0.0.1:$enforcer_port"
+        RATELIMITER_URL="http://127.0.0.1:$rl_grpc")
     start_service adapter "$bin/apk-adapter" "${common[@]}" HTTP_PORT="$native_ops" XDS_PORT="$native_xds" \
         GATEWAY_NAME=bench-native GATEWAY_HTTP_PORT="$native_http"
     start_service adapter-enforcer "$bin/apk-adapter" "${common[@]}" HTTP_PORT="$mode_ops" XDS_PORT="$mode_xds" \
@@ -147,6 +150,12 @@ bench_auth() {
     wait_for_health adapter "http://127.0.0.1:$native_ops/ready"
     wait_for_health adapter-enforcer "http://127.0.0.1:$mode_ops/ready"
     wait_for_health enforcer "http://127.0.0.1:$enforcer_port/ready"
+    # Quotas (issue 12 (c)): Redis and the ratelimiter, rules from the native adapter.
+    start_service redis "$(command -v redis-server || echo /usr/bin/redis-server)" -- --bind 127.0.0.1 \
+        --port "$rl_redis" --save "" --appendonly no --dir "$RUN_DIR"
+    start_service ratelimiter "$bin/apk-ratelimiter" HTTP_HOST=127.0.0.1 HTTP_PORT="$rl_ops" GRPC_HOST=127.0.0.1 \
+        GRPC_PORT="$rl_grpc" REDIS_PORT="$rl_redis" XDS_PORT="$native_xds" LOG_LEVEL=warning
+    wait_for_health ratelimiter "http://127.0.0.1:$rl_ops/ready"
     wait_for_health enforcer-grpc-swift "http://127.0.0.1:$compare_port/ready"
     ADAPTER_HOST=127.0.0.1
     GATEWAY_NAME=bench-native ROUTER_ADMIN_PORT="$native_admin" ADAPTER_XDS_PORT="$native_xds" \
@@ -178,6 +187,10 @@ bench_auth() {
     sed -e 's/^name: bench-auth$/name: bench-auth-subs/' -e 's|^basePath: /bench-auth$|basePath: /bench-auth-subs|' \
         "$work/bench-auth.apk-conf.yaml" >"$work/bench-auth-subs.apk-conf.yaml"
     echo 'subscriptionValidation: true' >>"$work/bench-auth-subs.apk-conf.yaml"
+    # The same API with an API-level quota it never reaches: what an exact (Redis-counted) limit costs.
+    sed -e 's/^name: bench-auth$/name: bench-auth-rl/' -e 's|^basePath: /bench-auth$|basePath: /bench-auth-rl|' \
+        "$work/bench-auth.apk-conf.yaml" >"$work/bench-auth-rl.apk-conf.yaml"
+    printf '%s\n' 'rateLimit:' '  requestsPerUnit: 4000000000' '  unit: Minute' >>"$work/bench-auth-rl.apk-conf.yaml"
     local token key id
     token="$(curl -fsS -u "$DEV_CLIENT_ID:$DEV_CLIENT_SECRET" \
         -d 'grant_type=client_credentials&scope=apk:api_create bench:read bench:write' "$d/oauth2/token" |
@@ -191,13 +204,16 @@ bench_auth() {
     curl -fsS -o /dev/null -X POST "$d/api/deployer/apis/deploy" -H "Authorization: Bearer $token" \
         -F "apkConfiguration=@$work/bench-auth-subs.apk-conf.yaml" -F "definitionFile=@$work/bench-auth.openapi.yaml" ||
         die "deploying the subscription benchmark API failed"
+    curl -fsS -o /dev/null -X POST "$d/api/deployer/apis/deploy" -H "Authorization: Bearer $token" \
+        -F "apkConfiguration=@$work/bench-auth-rl.apk-conf.yaml" -F "definitionFile=@$work/bench-auth.openapi.yaml" ||
+        die "deploying the rate-limited benchmark API failed"
     DATABASE_URL="$APK_TEST_DATABASE_URL" "$bin/apk-bench" subscribe default bench-auth-subs 1.0 1000 "$DEV_CLIENT_ID" >&2 ||
         die "subscribing the benchmark client failed"
     key="$(curl -fsS -X POST "$d/api/runtime/apis/$id/generate-key" -H "Authorization: Bearer $token" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["apikey"])')" || die "generate-key failed"
     local port deadline
     for port in "$native_http" "$mode_http" "$native_http/bench-auth-bjwt" "$mode_http/bench-auth-bjwt" \
-        "$native_http/bench-auth-subs" "$mode_http/bench-auth-subs"; do
+        "$native_http/bench-auth-subs" "$mode_http/bench-auth-subs" "$native_http/bench-auth-rl"; do
         deadline=$((SECONDS + 30))
         [[ "$port" == */* ]] || port="$port/bench-auth"
         until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: gw.wso2.com' -H "Authorization: Bearer $token" \
@@ -210,6 +226,7 @@ bench_auth() {
     local native="http://127.0.0.1:$native_http/bench-auth/1.0" mode="http://127.0.0.1:$mode_http/bench-auth/1.0"
     local native_bjwt="http://127.0.0.1:$native_http/bench-auth-bjwt/1.0" mode_bjwt="http://127.0.0.1:$mode_http/bench-auth-bjwt/1.0"
     local native_subs="http://127.0.0.1:$native_http/bench-auth-subs/1.0" mode_subs="http://127.0.0.1:$mode_http/bench-auth-subs/1.0"
+    local native_rl="http://127.0.0.1:$native_http/bench-auth-rl/1.0"
     local bearer="\"Host\": \"gw.wso2.com\", \"Authorization\": \"Bearer $token\""
     local internal="\"Host\": \"gw.wso2.com\", \"Internal-Key\": \"$key\"" open='"Host": "gw.wso2.com"'
     python3 "$ROOT/scripts/bench-auth.py" <<PLAN
@@ -223,6 +240,7 @@ bench_auth() {
   {"name": "native internal key", "url": "$native/secured", "headers": {$internal}, "baseline": "unsecured"},
   {"name": "native jwt + 1,001 subscribers", "url": "$native_subs/secured", "headers": {$bearer}, "baseline": "unsecured + token sent"},
   {"name": "native jwt + backend JWT", "url": "$native_bjwt/secured", "headers": {$bearer}, "baseline": "unsecured + token sent", "enforcer": true},
+  {"name": "unsecured + rate limit (exact)", "url": "$native_rl/open", "headers": {$open}, "baseline": "unsecured"},
   {"name": "enforcer-mode unsecured", "url": "$mode/open", "headers": {$open}, "baseline": "unsecured"},
   {"name": "enforcer jwt + 2 scopes", "url": "$mode/scoped", "headers": {$bearer}, "baseline": "unsecured + token sent", "enforcer": true},
   {"name": "enforcer internal key", "url": "$mode/secured", "headers": {$internal}, "baseline": "unsecured", "enforcer": true},
@@ -242,7 +260,65 @@ PLAN
 # Stops what bench_auth started, by the PID files in its directory (RUN_DIR).
 bench_auth_stop() {
     local name
-    for name in router-enforcer router adapter-enforcer adapter enforcer-grpc-swift enforcer echo deployer; do
+    for name in router-enforcer router ratelimiter redis adapter-enforcer adapter enforcer-grpc-swift enforcer echo deployer; do
         stop_service "$name" || true
     done
+}
+
+# bench ratelimit [ROUNDS] [SECONDS]: apk-ratelimiter's ShouldRateLimit on its own (issue 12 (a), (b)): a
+# redis-server and the ratelimiter (a static rule it never reaches) on free loopback ports, the always-OK floor on the
+# same lean gRPC server and on grpc-swift-2's, and `redis-benchmark -t incr -P 16` on the same Redis (the physical
+# limit), interleaved round after round; medians. The load generator (apk-bench ratelimit) shares the 2 cores.
+bench_ratelimit() {
+    local rounds="${1:-5}" seconds="${2:-5}" bin redis_port grpc ops floor floor_swift round
+    bench_workspace ratelimit apk-ratelimiter apk-bench
+    bin="$BENCH_BIN"
+    redis_port="$(free_port)" grpc="$(free_port)" ops="$(free_port)" floor="$(free_port)" floor_swift="$(free_port)"
+    on_exit bench_ratelimit_stop
+    start_service redis "$(command -v redis-server || echo /usr/bin/redis-server)" -- --bind 127.0.0.1 \
+        --port "$redis_port" --save "" --appendonly no --dir "$RUN_DIR"
+    start_service ratelimiter "$bin/apk-ratelimiter" HTTP_HOST=127.0.0.1 HTTP_PORT="$ops" GRPC_HOST=127.0.0.1 \
+        GRPC_PORT="$grpc" REDIS_PORT="$redis_port" LOG_LEVEL=warning \
+        RULES_JSON='{"rules":[{"descriptorValue":"bench","limit":{"requestsPerUnit":4000000000,"unit":"MINUTE"}}]}'
+    start_service bench-floor "$bin/apk-bench" -- ratelimit-floor "$floor" lean
+    start_service bench-floorswift "$bin/apk-bench" -- ratelimit-floor "$floor_swift" grpc-swift
+    wait_for_health ratelimiter "http://127.0.0.1:$ops/ready"
+    local out="$BENCH_WORK/results.txt"
+    for ((round = 1; round <= rounds; round++)); do
+        log "round $round of $rounds"
+        { echo "## ratelimiter"; "$bin/apk-bench" ratelimit "$grpc" "$seconds" 32 5000 "$(cat "$(pid_file ratelimiter)")"
+          echo "## floor-lean"; "$bin/apk-bench" ratelimit "$floor" "$seconds" 32 5000 "$(cat "$(pid_file bench-floor)")"
+          echo "## floor-grpc-swift"
+          "$bin/apk-bench" ratelimit "$floor_swift" "$seconds" 32 5000 "$(cat "$(pid_file bench-floorswift)")"
+          echo "## redis"; redis-benchmark -p "$redis_port" -t incr -P 16 -q -n 1000000 2>/dev/null | tr '\r' '\n' | tail -n 2
+        } >>"$out" 2>&1 || die "a benchmark round failed; see $out and $LOG_DIR"
+    done
+    python3 - "$out" <<'PY'
+import re, statistics, sys
+runs = {}
+current = None
+for line in open(sys.argv[1]):
+    if line.startswith("## "):
+        current = runs.setdefault(line[3:].strip(), {})
+        continue
+    if current is None:
+        continue
+    for key, pattern in [("decisions/s", r"closed loop: ([0-9.]+) decisions/s"), ("closed p99 ms", r"closed loop:.*p99 ([0-9.]+) ms"),
+                         ("server ms CPU/decision", r"server CPU: ([0-9.]+) ms per decision"),
+                         ("decisions per CPU-second", r"([0-9.]+) decisions per CPU-second"),
+                         ("open p50 ms", r"open loop at \d+/s: p50 ([0-9.]+) ms"), ("open p99 ms", r"open loop at \d+/s:.*p99 ([0-9.]+) ms"),
+                         ("INCR/s", r"INCR: ([0-9.]+) requests per second")]:
+        match = re.search(pattern, line)
+        if match:
+            current.setdefault(key, []).append(float(match.group(1)))
+print(f"medians of {max((len(v) for r in runs.values() for v in r.values()), default=0)} interleaved rounds")
+for name, values in runs.items():
+    print(name + ": " + ", ".join(f"{key} {statistics.median(v):.3f}" for key, v in values.items()))
+PY
+}
+
+# Stops what bench_ratelimit started, by PID.
+bench_ratelimit_stop() {
+    local name
+    for name in bench-floorswift bench-floor ratelimiter redis; do stop_service "$name" || true; done
 }

@@ -1,9 +1,11 @@
+import APKUnaryGRPC
 import APKXDS
 import EnvoyGRPC
 import EnvoyProtos
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import Logging
 import Synchronization
 
 /// `apk-bench ratelimit PORT [seconds] [concurrency] [rate] [server PID]`: `ShouldRateLimit` load against a
@@ -173,11 +175,27 @@ struct RatelimitFloorServer: Envoy_Service_Ratelimit_V3_RateLimitService.SimpleS
         return response
     }
 
-    /// Serves until the process is stopped.
-    static func serve(port: Int) async throws {
-        let server = XDSServerService(host: "127.0.0.1", port: port, services: [RatelimitFloorServer()])
-        print("always-OK ShouldRateLimit on 127.0.0.1:\(port)")
-        try await server.run()
+    /// Serves until the process is stopped: on the lean unary server (`lean`, what the ratelimiter runs) or on
+    /// grpc-swift-2's.
+    static func serve(port: Int, lean: Bool = true) async throws {
+        print("always-OK ShouldRateLimit on 127.0.0.1:\(port) (\(lean ? "lean" : "grpc-swift"))")
+        if lean {
+            let method = UnaryGRPCMethod.sync(
+                "/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit", Envoy_Service_Ratelimit_V3_RateLimitRequest.self
+            ) { request in
+                var response = Envoy_Service_Ratelimit_V3_RateLimitResponse()
+                response.overallCode = .ok
+                response.statuses = request.descriptors.map { _ in
+                    var status = Envoy_Service_Ratelimit_V3_RateLimitResponse.DescriptorStatus()
+                    status.code = .ok
+                    return status
+                }
+                return response
+            }
+            try await UnaryGRPCServer(host: "127.0.0.1", port: port, methods: [method], logger: Logger(label: "floor")).run()
+        } else {
+            try await XDSServerService(host: "127.0.0.1", port: port, services: [RatelimitFloorServer()]).run()
+        }
     }
 }
 

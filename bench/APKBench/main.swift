@@ -86,12 +86,13 @@ case "ratelimit":
         exit(1)
     }
 case "ratelimit-floor":
+    // apk-bench ratelimit-floor PORT [lean|grpc-swift]
     guard let port = Int(arguments.dropFirst().first ?? "") else {
-        print("usage: apk-bench ratelimit-floor PORT")
+        print("usage: apk-bench ratelimit-floor PORT [lean|grpc-swift]")
         exit(2)
     }
     do {
-        try await RatelimitFloorServer.serve(port: port)
+        try await RatelimitFloorServer.serve(port: port, lean: arguments.dropFirst(2).first != "grpc-swift")
     } catch {
         print("ratelimit floor server failed: \(error)")
         exit(1)
