@@ -5,7 +5,8 @@ import Testing
 /// Quotas through the real data path (contract §8, issue 12): deployer → PostgreSQL → apk-adapter → Envoy's
 /// `ratelimit` filter → apk-ratelimiter (rules over APK discovery from the same adapter) → a real `redis-server`.
 /// An API-level limit of N per hour gives exactly N answers and then 429 with the APK body and `x-ratelimit-*`
-/// headers, shared by every operation of the API; an operation's own limit counts per method.
+/// headers, shared by every operation of the API; an operation's own limit counts per method; with the ratelimiter
+/// gone the router lets requests through (fail open).
 @Suite(.enabled(if: GatewayStack.available, SkipMessage.gateway), .serialized)
 struct RateLimitTests {
     static let flow = DeployerFlowTests()
@@ -102,6 +103,16 @@ struct RateLimitTests {
         for _ in 0..<4 {
             let get = try await Self.call(stack, orders)
             #expect(get.status == 200 && get.headers["x-ratelimit-limit"] == nil, "GET has no quota")
+        }
+
+        // The ratelimiter gone: the router lets requests through (fail open, RATELIMIT_FAIL_OPEN) instead of
+        // refusing or waiting — even the API whose quota is used up (its counter is the ratelimiter's).
+        stack.stopRatelimiter()
+        for path in ["/a", "/b"] {
+            let started = ContinuousClock.now
+            let answer = try await Self.call(stack, "/\(api)/1.0.0\(path)")
+            #expect(answer.status == 200, "fail open: \(answer.status) \(answer.body)")
+            #expect(ContinuousClock.now - started < .seconds(5), "no long wait for the missing ratelimiter")
         }
     }
 }

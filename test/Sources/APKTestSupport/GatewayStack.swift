@@ -166,6 +166,11 @@ package final class GatewayStack: @unchecked Sendable {  // used from one test t
         enforcer?.stop()
     }
 
+    /// Stops the ratelimiter (fail-open tests); its Redis keeps running.
+    package func stopRatelimiter() {
+        _ = ratelimiter?.stop()
+    }
+
     package func startEnforcer() async throws {
         guard let old = enforcer else { throw TestSupportError("the stack runs in native mode") }
         old.stop()
