@@ -273,7 +273,8 @@ let package = Package(
             name: "APKAdapterTests",
             dependencies: [
                 "APKAdapter", "APKAuth", "APKAuthPlan", "APKModel", "APKConversion", "APKProtos", "APKStore",
-                "APKSupport", "APKXDS", "EnvoyProtos", "APKTestSupport", .swiftProtobuf, .logging, .serviceLifecycle,
+                "APKSupport", "APKXDS", "EnvoyProtos", "APKTestSupport", "APKTestTokens", .swiftProtobuf, .logging,
+                .serviceLifecycle,
             ],
             path: "services/adapter/Tests/APKAdapterTests",
             swiftSettings: swiftSettings

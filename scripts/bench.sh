@@ -151,8 +151,7 @@ bench_auth() {
     wait_for_health adapter-enforcer "http://127.0.0.1:$mode_ops/ready"
     wait_for_health enforcer "http://127.0.0.1:$enforcer_port/ready"
     # Quotas (issue 12 (c)): Redis and the ratelimiter, rules from the native adapter.
-    start_service redis "$(command -v redis-server || echo /usr/bin/redis-server)" -- --bind 127.0.0.1 \
-        --port "$rl_redis" --save "" --appendonly no --dir "$RUN_DIR"
+    start_redis "$rl_redis"
     start_service ratelimiter "$bin/apk-ratelimiter" HTTP_HOST=127.0.0.1 HTTP_PORT="$rl_ops" GRPC_HOST=127.0.0.1 \
         GRPC_PORT="$rl_grpc" REDIS_PORT="$rl_redis" XDS_PORT="$native_xds" LOG_LEVEL=warning
     wait_for_health ratelimiter "http://127.0.0.1:$rl_ops/ready"
@@ -275,8 +274,7 @@ bench_ratelimit() {
     bin="$BENCH_BIN"
     redis_port="$(free_port)" grpc="$(free_port)" ops="$(free_port)" floor="$(free_port)" floor_swift="$(free_port)"
     on_exit bench_ratelimit_stop
-    start_service redis "$(command -v redis-server || echo /usr/bin/redis-server)" -- --bind 127.0.0.1 \
-        --port "$redis_port" --save "" --appendonly no --dir "$RUN_DIR"
+    start_redis "$redis_port"
     start_service ratelimiter "$bin/apk-ratelimiter" HTTP_HOST=127.0.0.1 HTTP_PORT="$ops" GRPC_HOST=127.0.0.1 \
         GRPC_PORT="$grpc" REDIS_PORT="$redis_port" LOG_LEVEL=warning \
         RULES_JSON='{"rules":[{"descriptorValue":"bench","limit":{"requestsPerUnit":4000000000,"unit":"MINUTE"}}]}'

@@ -67,6 +67,13 @@ wait_for_health() {
 # The process must outlive this script, and Envoy asks the kernel for SIGTERM when its parent exits
 # (PR_SET_PDEATHSIG): so every service is started as the grandchild of a throwaway subshell and execs its binary only
 # once that subshell has exited (the grandchild then belongs to init or the nearest subreaper, which stays).
+# start_redis PORT: the stack's redis-server (service name `redis`) on loopback, keeping nothing on disk (quota
+# counters live for one window).
+start_redis() {
+    start_service redis "$(command -v redis-server || echo /usr/bin/redis-server)" -- --bind 127.0.0.1 --port "$1" \
+        --save "" --appendonly no --dir "$RUN_DIR"
+}
+
 start_service() {
     local name="$1" binary="$2" variables=() pid deadline
     shift 2

@@ -123,10 +123,7 @@ cmd_up() {
     log "apk-config is up on $config_url, apk-deployer on $deployer_url, apk-echo on $echo_url"
 
     # Redis for the ratelimiter's counters: loopback only, nothing persisted (quota windows are short-lived).
-    local redis_binary
-    redis_binary="$(command -v redis-server || echo /usr/bin/redis-server)"
-    start_service redis "$redis_binary" -- --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
-        --dir "$RUN_DIR"
+    start_redis "$REDIS_PORT"
 
     # The enforcer after the deployer: it is ready once it holds the deployer's signing keys and the organizations'
     # token issuers from the adapter (APK discovery, so it waits for the adapter below). The router calls it for

@@ -69,8 +69,9 @@ package struct ResolvedTokenIssuer: Sendable, Hashable, Codable {
         /// A JWKS URL (`http(s)://host[:port]/path`) fetched and cached; `trustedCA`: PEM of the CA that signs the
         /// JWKS server's certificate (nil: the system trust store).
         case jwks(url: String, trustedCA: String?)
-        /// The configured PEM certificate (or public key): its key is the issuer's only key.
-        case certificate(pem: String)
+        /// The configured PEM certificate (or public key): its key is the issuer's only key; `jwks` is that key as a
+        /// JWKS document (what `jwt_authn` reads), built once when the issuer is resolved.
+        case certificate(pem: String, jwks: String)
     }
 
     package init(plan: PlanIssuer, organization: String, environments: [String], keys: KeySource) {
@@ -132,10 +133,10 @@ package struct ResolvedTokenIssuer: Sendable, Hashable, Codable {
             guard certificate.secretRef == nil, certificate.configMapRef == nil, let inline = certificate.certificateInline else {
                 throw AuthPlanError("TokenIssuer \(name): signatureValidation.certificate must be certificateInline (secretRef and configMapRef are not read yet)")
             }
-            guard VerificationKey.keys(fromPEM: inline) != nil else {
+            guard let found = VerificationKey.keys(fromPEM: inline) else {
                 throw AuthPlanError("TokenIssuer \(name): the certificate holds no RSA (2048 bits or more) or P-256 public key")
             }
-            keys = .certificate(pem: inline)
+            keys = .certificate(pem: inline, jwks: VerificationKey.jwksDocument(found))
         default:
             throw AuthPlanError("TokenIssuer \(name): signatureValidation needs exactly one of jwks and certificate")
         }

@@ -348,20 +348,23 @@ final class UnaryGRPCConnectionHandler: ChannelInboundHandler {
         (error as? UnaryGRPCError) ?? UnaryGRPCError(code: .internal, message: "internal error")
     }
 
+    /// The same on every answer: built once.
+    private static let responseHeaders: HPACKHeaders = [":status": "200", "content-type": "application/grpc"]
+    private static let okTrailers: HPACKHeaders = ["grpc-status": "0"]
+
     /// Writes the answer (flushed at the end of the read burst, or by the caller).
     private func answer(_ stream: HTTP2StreamID, _ result: Result<[UInt8], UnaryGRPCError>, context: ChannelHandlerContext) {
         switch result {
         case .success(let message):
-            let headers: HPACKHeaders = [":status": "200", "content-type": "application/grpc"]
-            context.write(wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: headers)))), promise: nil)
+            context.write(
+                wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: Self.responseHeaders)))), promise: nil)
             var buffer = context.channel.allocator.buffer(capacity: message.count + 5)
             buffer.writeInteger(UInt8(0))
             buffer.writeInteger(UInt32(message.count))
             buffer.writeBytes(message)
             context.write(wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .data(.init(data: .byteBuffer(buffer))))), promise: nil)
-            let trailers: HPACKHeaders = ["grpc-status": "0"]
             context.write(
-                wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: trailers, endStream: true)))),
+                wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: Self.okTrailers, endStream: true)))),
                 promise: nil)
         case .failure(let failure):
             let headers: HPACKHeaders = [

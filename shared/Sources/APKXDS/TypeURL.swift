@@ -27,3 +27,9 @@ package enum TypeURL {
         return String(typeURL[typeURL.index(after: dot)...])
     }
 }
+
+/// What the adapter and the ratelimiter agree on besides the `RateLimitConfig` resources: every APK rule is one Envoy
+/// descriptor with this one key, its value the rule's `descriptor_value`.
+package enum RateLimitDescriptor {
+    package static let key = "apk.rule"
+}

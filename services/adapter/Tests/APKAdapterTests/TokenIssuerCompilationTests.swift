@@ -3,6 +3,7 @@ import APKAuth
 import APKAuthPlan
 import APKModel
 import APKProtos
+import APKTestTokens
 import APKStore
 import APKXDS
 import EnvoyProtos
@@ -17,18 +18,8 @@ import Testing
 /// Through a real Envoy: `TokenIssuerTests` (test/Integration).
 @Suite struct TokenIssuerCompilationTests {
     static let employee = GatewayStateTests.employee
-    /// A public key PEM (the development fixture of `APKAuthPlanTests/CertificateFixtures`; nothing is signed here).
-    static let publicKeyPEM = """
-        -----BEGIN PUBLIC KEY-----
-        MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA5tgo/QzRoo/labtExPPg
-        i11r+4l44cpzcssLar+EBqIi+oV8jUl2JhT73OV+WJJPNsIWqV9k+EYAIi7eRG5A
-        PSDybB9dverGa0ETjvWzVf/njfs1yL0qQ1zFU7sRLEpj+3gXI4zb2VCOnt7xEVj5
-        ntM+5WqaEP+Itxx8MhqckBZfFHi0PUAJLGeLHnYED+aQaN+Q1UIDAbdsIcDssMjA
-        LjicuyEXmVQ/GAGpsKhbKluLDghF2Nsmdw2lN2OVTtq4JhHo33s1XQJyyVs+Z/ps
-        ksz/Kn2dKWua6Ld+6FHHrga+RXEhc1hj0MenuBOpLAYRGMH5enDBUQYzwlOEjy8W
-        2wIDAQAB
-        -----END PUBLIC KEY-----
-        """
+    /// A public key PEM (any RSA-2048 key does: nothing is signed here).
+    static let publicKeyPEM = try! TokenFactory(issuer: "https://certs.example/token", internalIssuer: "unused", now: 0).publicKeyPEM
 
     static func issuer(
         _ name: String, organization: String, _ fields: [(String, JSONValue)]

@@ -1,3 +1,4 @@
+import APKAuth
 import APKAuthPlan
 package import APKProtos
 package import APKXDS
@@ -45,7 +46,7 @@ package final class IssuerDiscovery: Sendable {
             switch message.signatureValidation {
             case .jwksURL(let url)? where ResolvedTokenIssuer.isJWKSURL(url):
                 issuers.append(KeyRing.OrganizationIssuer(id: id, keys: .jwks(url: url)))
-            case .certificate(let pem)? where !pem.isEmpty:
+            case .certificate(let pem)? where VerificationKey.keys(fromPEM: pem) != nil:
                 issuers.append(KeyRing.OrganizationIssuer(id: id, keys: .certificate(pem: pem)))
             default:
                 logger.warning("token issuer without usable keys ignored", metadata: ["auth.issuer.id": .string(id)])

@@ -139,6 +139,7 @@ package final class KeyRing: Service, Sendable {
                 state.keys[id] = nil
                 switch issuer.keys {
                 case .certificate(let pem):
+                    // Checked by ``IssuerDiscovery`` (an unusable certificate never gets here).
                     state.keys[id] = (VerificationKey.keys(fromPEM: pem) ?? []).map { TrustedKeys.Entry(kid: nil, key: $0) }
                     state.due[id] = nil
                 case .jwks(let url):

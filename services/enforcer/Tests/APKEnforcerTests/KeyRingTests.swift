@@ -96,6 +96,7 @@ final class ScriptedFetcher: JWKSFetcher {
             Self.message("acme", "nokeys"),
             Self.message("", "anonymous", certificate: certificate),
             Self.message("acme", "badurl", jwks: "file:///etc/passwd"),
+            Self.message("acme", "badcert", certificate: "-----BEGIN CERTIFICATE-----\nnot one\n-----END CERTIFICATE-----"),
         ])
         #expect(discovery.hasReceived)
         var keys = ring.keys

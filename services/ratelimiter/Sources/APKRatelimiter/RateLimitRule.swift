@@ -1,11 +1,12 @@
 package import APKProtos
+import APKXDS
 
 /// One limit the ratelimiter enforces: at most `requestsPerUnit` hits per fixed window of `unit`, counted for every
 /// descriptor whose `apk.rule` entry carries `descriptorValue`.
 package struct RateLimitRule: Sendable, Hashable {
     /// The descriptor key Envoy's route actions use for every APK rule (`descriptor_key` of a `generic_key`
-    /// action); the adapter and the ratelimiter must agree on it.
-    package static let descriptorKey = "apk.rule"
+    /// action), shared with the adapter (``RateLimitDescriptor``).
+    package static let descriptorKey = RateLimitDescriptor.key
     /// The longest descriptor value accepted, in UTF-8 bytes (a rule longer than this is rejected, a descriptor
     /// longer than this is malformed): Redis keys stay short and a hostile value cannot blow up memory.
     package static let maxDescriptorValueBytes = 512

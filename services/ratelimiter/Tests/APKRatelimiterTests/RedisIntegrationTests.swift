@@ -154,6 +154,19 @@ struct RedisIntegrationTests {
     }
 
     @Test func redisKilledUnderLoadFailsOpenAndLimitsResumeWhenItIsBack() async throws {
+        try await outageUnderLoad(fault: { $0.kill() }, recover: { try await $0.restart() })
+    }
+
+    /// SIGSTOP: connections stay open, nothing is answered — only the deadline ends the wait.
+    @Test func frozenRedisIsAnsweredAtTheDeadlineAndTheBreakerStopsTheWaiting() async throws {
+        try await outageUnderLoad(fault: { $0.pause() }, recover: { $0.resume() })
+    }
+
+    /// A ratelimiter under load from 4 callers while `fault` hits its Redis: every answer is OK, none waits on Redis,
+    /// the breaker opens; after `recover`, limits are enforced again and the breaker closes.
+    private func outageUnderLoad(
+        fault: (RedisServerProcess) -> Void, recover: (RedisServerProcess) async throws -> Void
+    ) async throws {
         let redis = try await RedisServerProcess.start()
         defer { redis.stop() }
         let rules = [
@@ -168,7 +181,7 @@ struct RedisIntegrationTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await load.run(on: ratelimiter, workers: 4, value: "load") }
             #expect(try await Poll.until { load.answers >= 50 })
-            redis.kill()
+            fault(redis)
             #expect(try await Poll.until { redisGuard.breakerState != .closed(consecutiveFailures: 0) && load.answers >= 100 })
             let before = load.answers
             #expect(try await Poll.until { load.answers >= before + 200 })  // the outage, under load
@@ -183,42 +196,9 @@ struct RedisIntegrationTests {
         // the 50 ms deadline would take a minute. The deadline itself is timed exactly in RateLimiterTests.
         #expect(tally.slowest < .seconds(20), "slowest answer \(tally.slowest)")
 
-        try await redis.restart()
-        #expect(try await Self.untilOverLimit(ratelimiter, "small"), "limits resume once Redis is back")
+        try await recover(redis)
+        #expect(try await Self.untilOverLimit(ratelimiter, "small"), "limits resume once Redis answers again")
         #expect(redisGuard.breakerState == .closed(consecutiveFailures: 0))
-        await ratelimiter.stop()
-    }
-
-    @Test func frozenRedisIsAnsweredAtTheDeadlineAndTheBreakerStopsTheWaiting() async throws {
-        let redis = try await RedisServerProcess.start()
-        defer { redis.stop() }
-        let rules = [
-            RateLimitRule(descriptorValue: "load", requestsPerUnit: 1_000_000, unit: .minute),
-            RateLimitRule(descriptorValue: "small", requestsPerUnit: 3, unit: .minute),
-        ]
-        let ratelimiter = try await RunningRatelimiter.start(
-            .testing(rules: rules, redisPort: redis.port), clock: FrozenWallClock(unixSeconds: Self.unixStart))
-        defer { ratelimiter.task.cancel() }
-        let redisGuard = ratelimiter.application.redisGuard
-        let load = Load()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await load.run(on: ratelimiter, workers: 4, value: "load") }
-            #expect(try await Poll.until { load.answers >= 50 })
-            // SIGSTOP: connections stay open, nothing is answered — only the deadline ends the wait.
-            redis.pause()
-            #expect(try await Poll.until { redisGuard.breakerState != .closed(consecutiveFailures: 0) })
-            let before = load.answers
-            #expect(try await Poll.until { load.answers >= before + 200 })
-            load.stopped.store(true, ordering: .relaxed)
-            try await group.waitForAll()
-        }
-        let tally = load.tally.withLock { $0 }
-        #expect(tally.errors.isEmpty, "\(tally.errors.prefix(3))")
-        #expect(tally.notOK == 0)
-        #expect(tally.slowest < .seconds(20), "slowest answer \(tally.slowest)")
-
-        redis.resume()
-        #expect(try await Self.untilOverLimit(ratelimiter, "small"), "limits resume once Redis answers")
         await ratelimiter.stop()
     }
 }

@@ -1,3 +1,4 @@
+import APKModel
 package import APKStore
 package import APKXDS
 
@@ -26,8 +27,6 @@ package struct GatewayState {
     private var translations: APITranslations
     private var envoy: EnvoySnapshotBuilder
     private var services: ServiceSnapshotBuilder
-    /// Per translated API, the quotas the ratelimiter must know (``ServiceSnapshotBuilder``).
-    private var rateLimits: [String: ServiceSnapshotBuilder.APIRateLimits] = [:]
 
     /// Throws when the gateway-wide resources (listeners, system routes and clusters) cannot be encoded: nothing
     /// could be served then, so the adapter does not start.
@@ -60,7 +59,7 @@ package struct GatewayState {
     package mutating func load(_ snapshot: ResourceSnapshot) -> Update {
         envoy.removeAllAPIs(known: translations.names)
         translations.removeAll()
-        rateLimits = [:]
+        services.removeAllRateLimits()
         let apis = index.load(snapshot)
         return retranslate(apis, force: true)
     }
@@ -92,9 +91,10 @@ package struct GatewayState {
             index.setReferences(of: api, from: change.oldReferences, to: change.newReferences)
             envoy.replace(api, from: change.oldOutput, to: change.newOutput)
             if let status = change.status { statuses[api] = status }
-            rateLimits[api] = translations.translation(of: api)?.api.flatMap(ServiceSnapshotBuilder.APIRateLimits.init)
+            services.setRateLimits(
+                of: api, translations.translation(of: api)?.api.flatMap(ServiceSnapshotBuilder.APIRateLimits.init))
         }
-        let servicesSnapshot = services.publish(index.lookup, rateLimits: rateLimits)
+        let servicesSnapshot = services.publish(index.lookup, issuersInput: index.kindVersion(CRKind.tokenIssuer.rawValue))
         // Status-only events (the adapter's own status writes among them) change nothing Envoy sees: skip the
         // O(all APIs) assembly.
         guard force || envoy.hasChanges else {

@@ -30,6 +30,9 @@ package struct ResourceIndex {
 
     package subscript(key: ReferenceKey) -> StoredResource? { objects[key] }
 
+    /// A counter that moves whenever a resource of the kind-wide `kind` changes (0 before any).
+    func kindVersion(_ kind: String) -> Int64 { kindVersions[kind] ?? 0 }
+
     /// The names of every stored API.
     var apiNames: Set<String> { Set(objects.keys.filter { $0.kind == CRKind.api.rawValue }.map(\.name)) }
 

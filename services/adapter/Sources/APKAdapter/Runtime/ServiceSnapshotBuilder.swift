@@ -9,13 +9,20 @@ import SwiftProtobuf
 /// namespace as `apk.discovery.v1.TokenIssuer` (resource name `<organization>/<name>`, the plans' issuer id), and
 /// the translated APIs' quotas as `apk.discovery.v1.RateLimitConfig` (one per `<organization>/<environment>`).
 ///
-/// Built after every update, O(token issuers + APIs with quotas); published only when its content changed, and
-/// before Envoy's snapshot. An issuer that cannot be used (its API statuses say why) is left out, so the enforcer
-/// trusts exactly what the router trusts.
+/// Each part is rebuilt only when its input changed (a `TokenIssuer` event; an API whose quotas changed), so a
+/// deploy that touches neither costs nothing here; published only when its content changed, and before Envoy's
+/// snapshot. An issuer that cannot be used (its API statuses say why) is left out, so the enforcer trusts exactly
+/// what the router trusts.
 struct ServiceSnapshotBuilder {
     let reservedIssuers: Set<String>
-    private var lastVersion: String?
-    private var lastRateLimitVersion: String?
+    /// The `TokenIssuer` input the issuers were built from (``ResourceIndex/kindVersion(_:)``), and the result.
+    private var issuersInput: Int64?
+    private var issuers = VersionedResources(version: "")
+    /// Per translated API its quotas; `rateLimitsDirty` when one changed since the last publication.
+    private var rateLimits: [String: APIRateLimits] = [:]
+    private var rateLimitsDirty = true
+    private var limits = VersionedResources(version: "")
+    private var published: (issuers: String, limits: String)?
 
     init(reservedIssuers: Set<String>) {
         self.reservedIssuers = reservedIssuers
@@ -61,28 +68,49 @@ struct ServiceSnapshotBuilder {
         }
     }
 
-    /// The snapshot when it differs from the last one published; nil otherwise.
-    mutating func publish(_ lookup: ResourceLookup, rateLimits: [String: APIRateLimits] = [:]) -> Snapshot? {
+    /// Records what `api` now asks of the ratelimiter (nil: nothing, or the API is gone).
+    mutating func setRateLimits(of api: String, _ new: APIRateLimits?) {
+        guard rateLimits[api] != new else { return }
+        rateLimits[api] = new
+        rateLimitsDirty = true
+    }
+
+    /// Forgets every API's quotas (a relist translates them all again).
+    mutating func removeAllRateLimits() {
+        rateLimits = [:]
+        rateLimitsDirty = true
+    }
+
+    /// The snapshot when it differs from the last one published; nil otherwise. `issuersInput`: the version of the
+    /// `TokenIssuer` kind in the index (the issuers are rebuilt only when it moved).
+    mutating func publish(_ lookup: ResourceLookup, issuersInput: Int64) -> Snapshot? {
+        if issuersInput != self.issuersInput {
+            self.issuersInput = issuersInput
+            issuers = Self.tokenIssuers(lookup, reserved: reservedIssuers)
+        }
+        if rateLimitsDirty {
+            rateLimitsDirty = false
+            limits = Self.rateLimitConfigs(rateLimits)
+        }
+        guard published == nil || published! != (issuers.version, limits.version) else { return nil }
+        published = (issuers.version, limits.version)
+        return Snapshot(types: [TypeURL.tokenIssuer: issuers, TypeURL.rateLimitConfig: limits])
+    }
+
+    /// Every usable `TokenIssuer` of the namespace, by `<organization>/<name>`.
+    static func tokenIssuers(_ lookup: ResourceLookup, reserved: Set<String>) -> VersionedResources {
         var resources: [String: Google_Protobuf_Any] = [:]
         var digests: [String] = []
         for resource in lookup.ofKind(CRKind.tokenIssuer.rawValue) {
             guard let value = resource.spec, let spec = try? JSONValueCoding.decode(TokenIssuerSpec.self, from: value),
                 let issuer = try? ResolvedTokenIssuer(name: resource.name, spec: spec),
-                !reservedIssuers.contains(issuer.plan.issuer),
-                let any = try? AnyPacking.pack(Self.message(issuer), encoder: .deterministic)
+                !reserved.contains(issuer.plan.issuer),
+                let any = try? AnyPacking.pack(Self.message(issuer, name: resource.name), encoder: .deterministic)
             else { continue }
             resources[issuer.plan.id] = any
             digests.append(issuer.plan.id + "=" + ContentDigest.of(any.value))
         }
-        let version = ContentDigest.of(Data(digests.sorted().joined(separator: "\n").utf8))
-        let limits = Self.rateLimitConfigs(rateLimits)
-        guard version != lastVersion || limits.version != lastRateLimitVersion else { return nil }
-        lastVersion = version
-        lastRateLimitVersion = limits.version
-        return Snapshot(types: [
-            TypeURL.tokenIssuer: VersionedResources(version: version, resources: resources),
-            TypeURL.rateLimitConfig: limits,
-        ])
+        return VersionedResources(version: ContentDigest.of(Data(digests.sorted().joined(separator: "\n").utf8)), resources: resources)
     }
 
     /// The quotas grouped per organization and environment, rules sorted by descriptor value.
@@ -109,14 +137,14 @@ struct ServiceSnapshotBuilder {
         return VersionedResources(version: ContentDigest.of(Data(digests.sorted().joined(separator: "\n").utf8)), resources: resources)
     }
 
-    static func message(_ issuer: ResolvedTokenIssuer) -> Apk_Discovery_V1_TokenIssuer {
+    static func message(_ issuer: ResolvedTokenIssuer, name: String) -> Apk_Discovery_V1_TokenIssuer {
         var message = Apk_Discovery_V1_TokenIssuer()
-        message.name = String(issuer.plan.id.dropFirst(issuer.organization.count + 1))
+        message.name = name
         message.issuer = issuer.plan.issuer
         message.organization = issuer.organization
         switch issuer.keys {
         case .jwks(let url, _): message.jwksURL = url
-        case .certificate(let pem): message.certificate = pem
+        case .certificate(let pem, _): message.certificate = pem
         }
         message.consumerKeyClaim = issuer.plan.consumerKey
         message.scopesClaim = issuer.plan.scopes

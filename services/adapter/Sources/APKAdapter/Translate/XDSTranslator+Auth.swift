@@ -217,9 +217,9 @@ extension XDSTranslator {
                     accessTokenProvider(organizationBaseProvider(issuer, settings: settings), profile: issuer.plan)
             }
         }
-        // Sorted: when two requirements share a name (an issuer changed and not every API has been translated again
-        // yet), the output is still deterministic.
-        for requirementKey in requirements.sorted(by: { "\($0)" < "\($1)" }) {
+        // One requirement per name: an issuer change translates every API of its organization again in the same
+        // round, so no two requirements with one name (and different issuer definitions) meet here.
+        for requirementKey in requirements {
             let credentials = requirementKey.credentials
             let plans = requirementKey.issuers.map(\.plan)
             let names = credentials.flatMap { providerNames($0, issuers: $0.isAccessToken ? plans : [], settings: settings) }

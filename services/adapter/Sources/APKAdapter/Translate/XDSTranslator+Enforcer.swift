@@ -83,11 +83,11 @@ extension XDSTranslator {
         route.typedPerFilterConfig[extAuthzFilterName] = try AnyPacking.pack(perRoute, encoder: encoder)
     }
 
-    /// The enforcer's cluster: plaintext gRPC, so HTTP/2.
-    static func enforcerCluster(
-        upstream: XDSSettings.Upstream, settings: XDSSettings, encoder: ProtoEncoder
+    /// A cluster of one of the gateway's own gRPC services (enforcer, ratelimiter): plaintext gRPC, so HTTP/2.
+    static func grpcCluster(
+        name: String, upstream: XDSSettings.Upstream, settings: XDSSettings, encoder: ProtoEncoder
     ) throws -> Envoy_Config_Cluster_V3_Cluster {
-        var cluster = upstreamCluster(name: enforcerCluster, host: upstream.host, port: upstream.port, settings: settings)
+        var cluster = upstreamCluster(name: name, host: upstream.host, port: upstream.port, settings: settings)
         var options = Envoy_Extensions_Upstreams_Http_V3_HttpProtocolOptions()
         options.explicitHTTPConfig.http2ProtocolOptions = Envoy_Config_Core_V3_Http2ProtocolOptions()
         cluster.typedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] =

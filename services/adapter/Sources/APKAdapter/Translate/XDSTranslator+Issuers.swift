@@ -46,9 +46,8 @@ extension XDSTranslator {
     ) -> [ResolvedTokenIssuer] {
         var byID: [String: ResolvedTokenIssuer] = [:]
         for requirement in requirements where requirement.credentials.contains(credential) {
-            for issuer in requirement.issuers where byID[issuer.plan.id] == nil || "\(issuer)" < "\(byID[issuer.plan.id]!)" {
-                byID[issuer.plan.id] = issuer
-            }
+            // One definition per id: an issuer change translates every API of its organization again in the same round.
+            for issuer in requirement.issuers { byID[issuer.plan.id] = issuer }
         }
         return byID.keys.sorted().compactMap { byID[$0] }
     }
@@ -62,10 +61,9 @@ extension XDSTranslator {
         switch issuer.keys {
         case .jwks(let url, _):
             provider.remoteJwks = remoteJwks(cluster: issuerJWKSCluster(issuer.plan), uri: url, settings: settings)
-        case .certificate(let pem):
-            // Checked when the issuer was resolved; a key set that cannot be built verifies nothing (closed).
+        case .certificate(_, let jwks):
             var source = Envoy_Config_Core_V3_DataSource()
-            source.inlineString = VerificationKey.keys(fromPEM: pem).map(VerificationKey.jwksDocument) ?? #"{"keys":[]}"#
+            source.inlineString = jwks
             provider.localJwks = source
         }
         return provider

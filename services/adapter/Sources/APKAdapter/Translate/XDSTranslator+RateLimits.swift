@@ -1,3 +1,4 @@
+import APKXDS
 import EnvoyProtos
 import SwiftProtobuf
 
@@ -8,8 +9,6 @@ import SwiftProtobuf
 extension XDSTranslator {
     static let rateLimitFilterName = "envoy.filters.http.ratelimit"
     static let rateLimiterCluster = "apk-system/ratelimiter"
-    /// The descriptor key of every APK rule (the ratelimiter reads only this key).
-    package static let rateLimitDescriptorKey = "apk.rule"
 
     /// The HTTP filter: domain, timeout, fail open or closed, `x-ratelimit-*` headers in draft-03 form.
     static func rateLimitFilter(
@@ -33,23 +32,11 @@ extension XDSTranslator {
     static func rateLimitActions(_ limits: [RateLimitIR]) -> [Envoy_Config_Route_V3_RateLimit] {
         limits.map { limit in
             var action = Envoy_Config_Route_V3_RateLimit.Action()
-            action.genericKey.descriptorKey = rateLimitDescriptorKey
+            action.genericKey.descriptorKey = RateLimitDescriptor.key
             action.genericKey.descriptorValue = limit.descriptor
             var rateLimit = Envoy_Config_Route_V3_RateLimit()
             rateLimit.actions = [action]
             return rateLimit
         }
-    }
-
-    /// The ratelimiter's cluster (gRPC: HTTP/2).
-    static func rateLimiterCluster(
-        upstream: XDSSettings.Upstream, settings: XDSSettings, encoder: ProtoEncoder
-    ) throws -> Envoy_Config_Cluster_V3_Cluster {
-        var cluster = upstreamCluster(name: rateLimiterCluster, host: upstream.host, port: upstream.port, settings: settings)
-        var options = Envoy_Extensions_Upstreams_Http_V3_HttpProtocolOptions()
-        options.explicitHTTPConfig.http2ProtocolOptions = Envoy_Config_Core_V3_Http2ProtocolOptions()
-        cluster.typedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] =
-            try AnyPacking.pack(options, encoder: encoder)
-        return cluster
     }
 }

@@ -33,10 +33,12 @@ extension XDSTranslator {
             ]
         }
         if let enforcer = settings.auth.enforcer {
-            result.clusters.append(try enforcerCluster(upstream: enforcer.upstream, settings: settings, encoder: encoder))
+            result.clusters.append(
+                try grpcCluster(name: enforcerCluster, upstream: enforcer.upstream, settings: settings, encoder: encoder))
         }
         if let rateLimiter = settings.rateLimiter {
-            result.clusters.append(try rateLimiterCluster(upstream: rateLimiter.upstream, settings: settings, encoder: encoder))
+            result.clusters.append(
+                try grpcCluster(name: rateLimiterCluster, upstream: rateLimiter.upstream, settings: settings, encoder: encoder))
         }
         if let jwks = settings.systemEnforcerJWKS {
             // The backend-JWT keys (contract §7.7): `GET https://api.am.wso2.com:9095/.wellknown/jwks`.
