@@ -42,6 +42,105 @@ struct RateLimitTests {
         if intoHour > 3600 - 20 { try await Task.sleep(for: .seconds(3600 - intoHour + 1)) }
     }
 
+    /// Same for the minute: minute quotas are the smallest that local-share mode shares.
+    static func awayFromTheMinuteBoundary() async throws {
+        let intoMinute = Int(Date().timeIntervalSince1970) % 60
+        if intoMinute > 60 - 25 { try await Task.sleep(for: .seconds(60 - intoMinute + 1)) }
+    }
+
+    /// One counter of Envoy's admin `/stats` (0 when absent).
+    static func envoyStat(_ stack: GatewayStack, _ name: String) async throws -> Int {
+        let text = try await HTTP.get("\(stack.envoy.adminURL)/stats?filter=\(name)").text
+        for line in text.split(separator: "\n") where line.hasPrefix(name + ": ") {
+            return Int(line.dropFirst(name.count + 2)) ?? 0
+        }
+        return 0
+    }
+
+    /// Local-share mode (`RATELIMIT_LOCAL_SHARE`, issue 12 §5): each router listener passes its share of a large
+    /// quota without asking the ratelimiter and tags the rest, which the ratelimiter counts against what the shares
+    /// leave; a small quota stays exact; under the share no request reaches the ratelimiter at all.
+    @Test func localShareModePassesTheRoutersShareWithoutACall() async throws {
+        // 0.9 of each quota is shared by the stack's two listeners (HTTPS and HTTP), one router.
+        let stack = try await GatewayStack(
+            label: "rlshare", withRatelimiter: true, environment: ["RATELIMIT_LOCAL_SHARE": "0.9"])
+        defer { stack.stop() }
+        let token = try await Self.flow.token(stack.deployer)
+        // 150/min: 67.5 per listener per minute → 1 per second locally, 2 × 60 = 120 reserved, 30 counted.
+        let shared = "gw-rlshare-\(UUID().uuidString.prefix(6).lowercased())"
+        _ = try await TestAPI(
+            name: shared, operations: [.init(verb: "GET", target: "/a", extra: "secured: false")],
+            extraConf: "rateLimit:\n  requestsPerUnit: 150\n  unit: Minute\n"
+        ).deploy(stack, token: token)
+        // 60,000/min: 450 per second per listener locally.
+        let large = "gw-rllarge-\(UUID().uuidString.prefix(6).lowercased())"
+        _ = try await TestAPI(
+            name: large, operations: [.init(verb: "GET", target: "/a", extra: "secured: false")],
+            extraConf: "rateLimit:\n  requestsPerUnit: 60000\n  unit: Minute\n"
+        ).deploy(stack, token: token)
+        // 5/hour: far too small to share, exact.
+        let small = "gw-rlsmall-\(UUID().uuidString.prefix(6).lowercased())"
+        _ = try await TestAPI(
+            name: small, operations: [.init(verb: "GET", target: "/a", extra: "secured: false")],
+            extraConf: "rateLimit:\n  requestsPerUnit: 5\n  unit: Hour\n"
+        ).deploy(stack, token: token)
+        try await stack.waitFor("/\(small)/1.0.0/a", host: "gw.wso2.com", status: 200)
+        try await Self.awayFromTheHourBoundary()
+        try await Self.awayFromTheMinuteBoundary()
+
+        // Under the share: answered without a call to the ratelimiter, so without quota headers.
+        let callsBefore = try await Self.envoyStat(stack, "cluster.apk-system/ratelimiter.upstream_rq_total")
+        for _ in 0..<20 {
+            let answer = try await Self.call(stack, "/\(large)/1.0.0/a")
+            #expect(answer.status == 200 && answer.headers["x-ratelimit-limit"] == nil, "\(answer.status) \(answer.headers)")
+        }
+        #expect(try await Self.envoyStat(stack, "cluster.apk-system/ratelimiter.upstream_rq_total") == callsBefore)
+        #expect(try await Self.envoyStat(stack, "apk_local_share_api.http_local_rate_limit.ok") >= 20)
+
+        // Beyond the share: tagged requests are counted against the 30 the shares leave. The first counted answer
+        // may take a moment (the rule reaches the ratelimiter over discovery).
+        let path = "/\(shared)/1.0.0/a"
+        #expect(try await Poll.until(every: .milliseconds(20)) {
+            try await Self.call(stack, path).headers["x-ratelimit-limit"] != nil
+        }, "the shared quota is counted beyond the router's share")
+        let started = ContinuousClock.now
+        var counted = 0, local = 0, refused = 0
+        var refusal: Answer?
+        while refused < 5, ContinuousClock.now - started < .seconds(20) {
+            let answer = try await Self.call(stack, path)
+            switch (answer.status, answer.headers["x-ratelimit-limit"]) {
+            case (200, nil): local += 1
+            case (200, .some(let limit)):
+                counted += 1
+                #expect(limit.hasPrefix("150, 150;w=60"), "the answer names the whole quota: \(limit)")
+                #expect(!answer.body.contains("x-apk-rl-share"), "the tag never reaches the backend: \(answer.body)")
+            case (429, _):
+                refused += 1
+                refusal = answer
+            default: Issue.record("unexpected \(answer.status) \(answer.body)")
+            }
+        }
+        let seconds = Int((ContinuousClock.now - started) / .seconds(1)) + 2
+        // The poll above counted at least one; together exactly the 30 the shares leave.
+        #expect((1...30).contains(counted), "counted \(counted)")
+        #expect(local <= seconds, "one per second per listener locally: \(local) in ~\(seconds) s")
+        #expect(refused == 5, "refused \(refused) (counted \(counted), local \(local))")
+        #expect(refusal?.body.contains("900800") == true && refusal?.headers["x-ratelimit-remaining"] == "0")
+        #expect(refusal?.headers["x-ratelimit-limit"]?.hasPrefix("150, 150;w=60") == true)
+
+        // A small quota stays exact: whatever the first counted answer leaves, then 429.
+        let smallPath = "/\(small)/1.0.0/a"
+        var left: Int?
+        #expect(try await Poll.until(every: .milliseconds(50)) {
+            left = (try await Self.call(stack, smallPath).headers["x-ratelimit-remaining"]).flatMap { Int($0) }
+            return left != nil
+        }, "the small quota is enforced")
+        let expected = Array(repeating: 200, count: left ?? 0) + [429, 429]
+        var statuses: [Int] = []
+        for _ in expected { statuses.append(try await Self.call(stack, smallPath).status) }
+        #expect(statuses == expected)
+    }
+
     @Test func anAPIQuotaIsExactAndSharedAndAnOperationQuotaCountsPerMethod() async throws {
         let stack = try await GatewayStack(label: "rl", withRatelimiter: true)
         defer { stack.stop() }

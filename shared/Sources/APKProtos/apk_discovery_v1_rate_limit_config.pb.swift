@@ -73,6 +73,11 @@ package nonisolated struct Apk_Discovery_V1_RateLimitRule: Sendable {
   /// Stable descriptor value the adapter puts into the route's rate_limits actions for this rule.
   package var descriptorValue: String = String()
 
+  /// Local-share mode (issue 12): hits per window the routers let through on their own, without asking the
+  /// ratelimiter. Requests that reach the ratelimiter are counted against requests_per_unit - local_share_reserved
+  /// (at least 1); answers still report requests_per_unit as the limit. 0 = exact mode (every hit is counted here).
+  package var localShareReserved: UInt32 = 0
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   package init() {}
@@ -189,7 +194,7 @@ nonisolated extension Apk_Discovery_V1_RateLimitConfig: SwiftProtobuf.Message, S
 
 nonisolated extension Apk_Discovery_V1_RateLimitRule: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".RateLimitRule"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}api_id\0\u{3}operation_id\0\u{1}method\0\u{1}limit\0\u{3}descriptor_value\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}api_id\0\u{3}operation_id\0\u{1}method\0\u{1}limit\0\u{3}descriptor_value\0\u{3}local_share_reserved\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -202,6 +207,7 @@ nonisolated extension Apk_Discovery_V1_RateLimitRule: SwiftProtobuf.Message, Swi
       case 3: try { try decoder.decodeSingularStringField(value: &self.method) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._limit) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.descriptorValue) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.localShareReserved) }()
       default: break
       }
     }
@@ -227,6 +233,9 @@ nonisolated extension Apk_Discovery_V1_RateLimitRule: SwiftProtobuf.Message, Swi
     if !self.descriptorValue.isEmpty {
       try visitor.visitSingularStringField(value: self.descriptorValue, fieldNumber: 5)
     }
+    if self.localShareReserved != 0 {
+      try visitor.visitSingularUInt32Field(value: self.localShareReserved, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -236,6 +245,7 @@ nonisolated extension Apk_Discovery_V1_RateLimitRule: SwiftProtobuf.Message, Swi
     if lhs.method != rhs.method {return false}
     if lhs._limit != rhs._limit {return false}
     if lhs.descriptorValue != rhs.descriptorValue {return false}
+    if lhs.localShareReserved != rhs.localShareReserved {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -60,6 +60,8 @@ package struct AdapterConfiguration: Sendable {
     /// | `ratelimiter.url` | `RATELIMITER_URL` | `http://127.0.0.1:8091` (`apk-ratelimiter`'s gRPC port; `none`: no ratelimiter, APIs with a rate limit are not served) |
     /// | `ratelimit.timeout` | `RATELIMIT_TIMEOUT` | `100ms` (the router's wait for the ratelimiter) |
     /// | `ratelimit.fail.open` | `RATELIMIT_FAIL_OPEN` | `true` (ratelimiter down or late: allow; `false`: 500) |
+    /// | `ratelimit.local.share` | `RATELIMIT_LOCAL_SHARE` | `off` (exact); a fraction 0 < f < 1: local-share mode, the routers pass f of each quota large enough on their own |
+    /// | `router.replicas` | `ROUTER_REPLICAS` | `1` (router replicas sharing the quotas, for local-share mode) |
     package init(reader: ConfigReader) throws {
         self.init()
         ops = try HTTPServerSettings(reader: reader, defaultHost: ops.host, defaultPort: ops.port)
@@ -173,8 +175,22 @@ package struct AdapterConfiguration: Sendable {
         guard (1...10_000).contains(milliseconds) else {
             throw ConfigReader.Failure(key: "ratelimit.timeout", reason: "expected 1ms to 10s")
         }
-        return XDSSettings.RateLimiterLink(
+        var link = XDSSettings.RateLimiterLink(
             upstream: upstream, timeoutMilliseconds: Int(milliseconds), failOpen: try reader.bool("ratelimit.fail.open", default: true))
+        link.localShare = try localShare(reader)
+        return link
+    }
+
+    /// `RATELIMIT_LOCAL_SHARE` (`off` or a fraction strictly between 0 and 1) and `ROUTER_REPLICAS`.
+    static func localShare(_ reader: ConfigReader) throws -> LocalShareSettings? {
+        let text = reader.string("ratelimit.local.share", default: "off").lowercased()
+        guard !["off", "false", "0", "none"].contains(text) else { return nil }
+        guard let fraction = Double(text), fraction > 0, fraction < 1 else {
+            throw ConfigReader.Failure(
+                key: "ratelimit.local.share", reason: "expected off or a fraction between 0 and 1 (e.g. 0.5), found \"\(text)\"")
+        }
+        let replicas = try reader.int("router.replicas", default: 1, range: 1...10_000)
+        return LocalShareSettings(fraction: fraction, routerReplicas: replicas)
     }
 
     static func upstream(_ reader: ConfigReader, _ key: String, default value: String) throws -> XDSSettings.Upstream? {

@@ -17,13 +17,22 @@ package struct RateLimitRule: Sendable, Hashable {
     package var requestsPerUnit: UInt32
     /// The window's unit.
     package var unit: RateLimitUnit
+    /// Local-share mode: hits per window the routers pass on their own without asking (always below
+    /// `requestsPerUnit`); 0 in exact mode. See ``countedLimit``.
+    package var localShareReserved: UInt32
 
     /// Creates a rule.
-    package init(descriptorValue: String, requestsPerUnit: UInt32, unit: RateLimitUnit) {
+    package init(descriptorValue: String, requestsPerUnit: UInt32, unit: RateLimitUnit, localShareReserved: UInt32 = 0) {
         self.descriptorValue = descriptorValue
         self.requestsPerUnit = requestsPerUnit
         self.unit = unit
+        self.localShareReserved = min(localShareReserved, requestsPerUnit - min(requestsPerUnit, 1))
     }
+
+    /// The hits per window this service allows: the whole limit in exact mode; in local-share mode what the routers'
+    /// own shares leave (the requests that reach us are the ones beyond a router's share). Answers still report
+    /// `requestsPerUnit` as the limit, with the remaining count of this part.
+    package var countedLimit: UInt32 { requestsPerUnit - localShareReserved }
 
     /// Validates one discovery rule of `config` (named in errors as `<organization>/<environment>`).
     package init(
@@ -42,6 +51,14 @@ package struct RateLimitRule: Sendable, Hashable {
         guard let unit = RateLimitUnit(rule.limit.unit) else {
             throw RatelimiterError(.invalidRule, "rule '\(value)' of \(owner) has no known unit")
         }
-        self.init(descriptorValue: value, requestsPerUnit: rule.limit.requestsPerUnit, unit: unit)
+        guard rule.localShareReserved < rule.limit.requestsPerUnit else {
+            throw RatelimiterError(
+                .invalidRule,
+                "rule '\(value)' of \(owner) reserves \(rule.localShareReserved) of its \(rule.limit.requestsPerUnit) "
+                    + "hits for the routers' local shares: at least one must be left to count here")
+        }
+        self.init(
+            descriptorValue: value, requestsPerUnit: rule.limit.requestsPerUnit, unit: unit,
+            localShareReserved: rule.localShareReserved)
     }
 }

@@ -90,7 +90,7 @@ package final class RateLimiter: Sendable {
             return DescriptorStatus(
                 decision: .failOpen, rule: item.rule, remaining: item.rule.requestsPerUnit, resetIn: resetIn)
         }
-        let limit = Int64(item.rule.requestsPerUnit)
+        let limit = Int64(item.rule.countedLimit)
         if count >= limit {
             cache.markExhausted(item.key, untilUnixSecond: item.window.end, atUnixNanoseconds: now)
         }

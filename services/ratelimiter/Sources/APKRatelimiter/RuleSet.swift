@@ -28,7 +28,8 @@ package struct RuleSet: Sendable, Equatable {
                 throw RatelimiterError(
                     .conflictingRules,
                     "descriptor value '\(rule.descriptorValue)' has two limits: \(existing.requestsPerUnit) per "
-                        + "\(existing.unit.rawValue) and \(rule.requestsPerUnit) per \(rule.unit.rawValue)")
+                        + "\(existing.unit.rawValue) (\(existing.localShareReserved) shared locally) and "
+                        + "\(rule.requestsPerUnit) per \(rule.unit.rawValue) (\(rule.localShareReserved) shared locally)")
             }
             self.rules[rule.descriptorValue] = rule
         }

@@ -61,6 +61,24 @@ import Testing
         #expect(await fixture.hit("tokens", hits: 1).decision == .overLimitCached)
     }
 
+    /// Local-share mode: the routers pass `localShareReserved` hits per window on their own; what reaches the
+    /// ratelimiter is counted against the rest, while the answer still names the whole limit.
+    @Test func localShareModeCountsAgainstWhatTheSharesLeave() async throws {
+        let rule = RateLimitRule(descriptorValue: "api-1", requestsPerUnit: 10, unit: .minute, localShareReserved: 7)
+        #expect(rule.countedLimit == 3)
+        let fixture = try LimiterFixture(rules: [rule])
+        var seen: [(DescriptorStatus.Decision, UInt32)] = []
+        for _ in 0..<4 {
+            let status = await fixture.hit("api-1")
+            seen.append((status.decision, status.remaining))
+        }
+        #expect(seen.map(\.0) == [.ok, .ok, .ok, .overLimitCached])
+        #expect(seen.map(\.1) == [2, 1, 0, 0])
+        let answer = RateLimitService.response([await fixture.hit("api-1")])
+        #expect(answer.overallCode == .overLimit)
+        #expect(answer.statuses.first?.currentLimit.requestsPerUnit == 10)
+    }
+
     @Test func hitsAddendOverTheLimitIsRefused() async throws {
         let fixture = try LimiterFixture(rules: [RateLimitRule(descriptorValue: "tokens", requestsPerUnit: 10, unit: .hour)])
         #expect(await fixture.hit("tokens", hits: 8).decision == .ok)

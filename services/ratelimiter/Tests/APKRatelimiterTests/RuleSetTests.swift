@@ -62,6 +62,20 @@ import Testing
         var noLimit = Self.config("o", "e", [("r", 10, .minute)])
         noLimit.rules[0].clearLimit()
         #expect(code([noLimit]) == .invalidRule)
+        // Local-share mode: the routers' shares must leave at least one hit to count here.
+        var allLocal = Self.config("o", "e", [("r", 10, .minute)])
+        allLocal.rules[0].localShareReserved = 10
+        #expect(code([allLocal]) == .invalidRule)
+    }
+
+    @Test func localShareReservedIsPartOfTheRule() throws {
+        var shared = Self.config("o", "prod", [("api-1", 600, .minute)])
+        shared.rules[0].localShareReserved = 240
+        let rules = try RuleSet(configs: [shared])
+        #expect(rules["api-1"]?.localShareReserved == 240)
+        #expect(rules["api-1"]?.countedLimit == 360)
+        // The same value once shared and once exact is two limits.
+        #expect(code([shared, Self.config("o", "sandbox", [("api-1", 600, .minute)])]) == .conflictingRules)
     }
 
     @Test func staticRulesFromJSON() throws {

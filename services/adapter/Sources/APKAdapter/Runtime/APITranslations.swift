@@ -12,13 +12,15 @@ struct APIOutput: Equatable {
     var clusters: [PackedCluster]
     /// The `jwt_authn` requirements its routes name (``APIResources/requirements``).
     var requirements: Set<JWTRequirement> = []
+    /// Local-share mode: the local stages of its quotas (``APIResources/localShares``).
+    var localShares: Set<LocalShareRule> = []
 
     static let empty = APIOutput(routes: nil, clusters: [])
 
     /// Identity of the contribution (equal identities, equal snapshot content).
     var identity: [String] {
         let scopes = (routes?.digests ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        // `requirements` is not part of it: the routes that name them are.
+        // `requirements` and `localShares` are not part of it: the routes that name them are.
         return scopes + clusters.map { $0.name + "=" + $0.digest }
     }
 }
@@ -93,6 +95,7 @@ struct APITranslations {
                 output.clusters = try resources.clusters.map { try PackedCluster($0, encoder: encoder) }
                 output.routes = try EncodedRoutes(resources, encoder: encoder)
                 output.requirements = resources.requirements
+                output.localShares = resources.localShares
                 status = APIStatus.of(translation, unscoped: resources.unscopedOperations)
             } else {
                 status = APIStatus.of(translation)

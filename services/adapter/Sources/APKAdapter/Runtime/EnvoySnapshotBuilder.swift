@@ -42,6 +42,11 @@ struct EnvoySnapshotBuilder {
     private var requirementUsers: [JWTRequirement: Set<String>] = [:]
     private var securityDirty = true
     private var security: VersionedResources?
+    /// Local-share mode: each quota's local stage → the APIs whose routes use it; the two stages' configurations
+    /// (ECDS) define exactly these and are rebuilt when the set changes.
+    private var localShareUsers: [LocalShareRule: Set<String>] = [:]
+    private var localSharesDirty = true
+    private var localShares: VersionedResources?
 
     private var lastVersions: [String: String]?
     /// Published snapshots, oldest first: per type its version, and the APIs whose output changed in it.
@@ -77,6 +82,8 @@ struct EnvoySnapshotBuilder {
         scopeMembers = [:]
         if !requirementUsers.isEmpty { securityDirty = true }
         requirementUsers = [:]
+        if !localShareUsers.isEmpty { localSharesDirty = true }
+        localShareUsers = [:]
         dirtyClusters.formUnion(clusterAnys.keys)
         clusterProviders = [:]
         setClusters(of: "", from: [], to: systemClusters)
@@ -97,6 +104,16 @@ struct EnvoySnapshotBuilder {
         }
         for list in new?.requirements ?? [] where requirementUsers[list, default: []].insert(api).inserted {
             if requirementUsers[list]?.count == 1 { securityDirty = true }
+        }
+        for share in old?.localShares ?? [] where new?.localShares.contains(share) != true {
+            localShareUsers[share]?.remove(api)
+            if localShareUsers[share]?.isEmpty == true {
+                localShareUsers[share] = nil
+                localSharesDirty = true
+            }
+        }
+        for share in new?.localShares ?? [] where localShareUsers[share, default: []].insert(api).inserted {
+            if localShareUsers[share]?.count == 1 { localSharesDirty = true }
         }
         if old?.identity != new?.identity { changedSinceLastPublication.insert(api) }
     }
@@ -171,9 +188,37 @@ struct EnvoySnapshotBuilder {
                 }
             }
         }
+        if localSharesDirty, settings.rateLimiter?.localShare != nil {
+            do {
+                var resources: [String: Google_Protobuf_Any] = [:]
+                var digests: [String] = []
+                for level in RateLimitLevel.allCases {
+                    let config = try XDSTranslator.localShareExtension(
+                        level, rules: localShareUsers.keys, encoder: encoder)
+                    let any = try AnyPacking.pack(config, encoder: encoder)
+                    resources[config.name] = any
+                    digests.append(config.name + "=" + ContentDigest.of(any.value))
+                }
+                localShares = VersionedResources(
+                    version: ContentDigest.of(Data(digests.joined(separator: "\n").utf8)), resources: resources)
+                localSharesDirty = false
+            } catch {
+                // Cannot happen for well-formed protos; the previous stages stay, and the APIs whose quotas they
+                // may lack say so.
+                for api in Set(localShareUsers.values.flatMap(\.self)) {
+                    statuses[api] = .failed("could not encode the gateway's local-share configuration: \(error)")
+                }
+            }
+        }
         var snapshot = Snapshot()
         snapshot.types[TypeURL.listener] = listeners
-        if let security { snapshot.types[TypeURL.extensionConfig] = security }
+        if security != nil || localShares != nil {
+            // One type for every ECDS resource: jwt_authn and the local-share stages.
+            let parts = [security, localShares].compactMap(\.self)
+            snapshot.types[TypeURL.extensionConfig] = VersionedResources(
+                version: parts.map(\.version).joined(separator: "+"),
+                resources: parts.reduce(into: [:]) { $0.merge($1.resources) { first, _ in first } })
+        }
         snapshot.types[TypeURL.cluster] = VersionedResources(version: clusterVersion.hex, resources: clusterAnys)
         snapshot.types[TypeURL.scopedRoute] = VersionedResources(version: scopeVersion.hex, resources: scopes)
         // Versions are content digests: comparing them is comparing content, without touching megabytes.

@@ -92,7 +92,10 @@ package struct GatewayState {
             envoy.replace(api, from: change.oldOutput, to: change.newOutput)
             if let status = change.status { statuses[api] = status }
             services.setRateLimits(
-                of: api, translations.translation(of: api)?.api.flatMap(ServiceSnapshotBuilder.APIRateLimits.init))
+                of: api,
+                translations.translation(of: api)?.api.flatMap {
+                    ServiceSnapshotBuilder.APIRateLimits($0, settings: envoy.settings)
+                })
         }
         let servicesSnapshot = services.publish(index.lookup, issuersInput: index.kindVersion(CRKind.tokenIssuer.rawValue))
         // Status-only events (the adapter's own status writes among them) change nothing Envoy sees: skip the

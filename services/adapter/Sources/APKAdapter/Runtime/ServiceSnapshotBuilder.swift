@@ -34,13 +34,20 @@ struct ServiceSnapshotBuilder {
         var environment: String
         var rules: [Apk_Discovery_V1_RateLimitRule]
 
-        init?(_ api: APIIR) {
+        /// nil when the API has no quota. In local-share mode a rule says how much of it the routers pass on
+        /// their own (``XDSSettings/localShare(for:)``), the same arithmetic as the routes'.
+        init?(_ api: APIIR, settings: XDSSettings) {
             var rules: [Apk_Discovery_V1_RateLimitRule] = []
-            if let limit = api.rateLimit { rules.append(Self.rule(limit, api: api.id, operation: "", method: "")) }
+            func add(_ limit: RateLimitIR, operation: String, method: String) {
+                var rule = Self.rule(limit, api: api.id, operation: operation, method: method)
+                rule.localShareReserved = settings.localShare(for: limit)?.reservedPerWindow ?? 0
+                rules.append(rule)
+            }
+            if let limit = api.rateLimit { add(limit, operation: "", method: "") }
             for environment in api.environments {
                 for route in environment.routes {
                     guard let limit = route.rateLimit else { continue }
-                    rules.append(Self.rule(limit, api: api.id, operation: route.name, method: route.method ?? ""))
+                    add(limit, operation: route.name, method: route.method ?? "")
                 }
             }
             guard !rules.isEmpty else { return nil }

@@ -33,6 +33,8 @@ package struct APIResources: Sendable, Equatable {
     /// `native` mode: the credential lists whose `jwt_authn` requirement the routes name (the gateway's ECDS
     /// configuration must define each).
     package var requirements: Set<JWTRequirement> = []
+    /// Local-share mode: the local stages of its quotas (the gateway's ECDS configuration must define each).
+    package var localShares: Set<LocalShareRule> = []
 
     package init(id: String, basePath: String, versionedRoutes: [RouteKey: [Envoy_Config_Route_V3_Route]] = [:],
                  defaultVersionRoutes: [RouteKey: [Envoy_Config_Route_V3_Route]] = [:],

@@ -39,6 +39,8 @@ package struct XDSSettings: Sendable, Hashable {
         package var timeoutMilliseconds: Int
         package var failOpen: Bool
         package var domain = "apk"
+        /// Local-share mode (`RATELIMIT_LOCAL_SHARE`); nil: exact, every limited request asks the ratelimiter.
+        package var localShare: LocalShareSettings?
 
         package init(upstream: Upstream, timeoutMilliseconds: Int, failOpen: Bool) {
             self.upstream = upstream

@@ -69,7 +69,9 @@ extension XDSTranslator {
         router.name = "envoy.filters.http.router"
         router.typedConfig = try AnyPacking.pack(Envoy_Extensions_Filters_Http_Router_V3_Router(), encoder: encoder)
         hcm.httpFilters = [try corsFilter(encoder: encoder)] + (try authFilters(settings: settings, encoder: encoder))
-            + (try settings.rateLimiter.map { [try rateLimitFilter($0, encoder: encoder)] } ?? [])
+            + (try settings.rateLimiter.map {
+                ($0.localShare == nil ? [] : localShareFilters()) + [try rateLimitFilter($0, encoder: encoder)]
+            } ?? [])
             + [try responderFilter(encoder: encoder), router]
         hcm.localReplyConfig = try LocalReplies.config(enforcement: settings.auth.enforcement)
         hcm.streamIdleTimeout = Google_Protobuf_Duration(seconds: 300)

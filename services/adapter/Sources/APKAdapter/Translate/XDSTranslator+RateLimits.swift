@@ -28,12 +28,26 @@ extension XDSTranslator {
         return filter
     }
 
-    /// The route's rate-limit actions: one entry (one descriptor, one `generic_key`) per rule.
-    static func rateLimitActions(_ limits: [RateLimitIR]) -> [Envoy_Config_Route_V3_RateLimit] {
+    /// The route's rate-limit actions: one entry (one descriptor) per rule — a `generic_key`, or in local-share mode
+    /// for a quota in `localShares` a `header_value_match` that yields the same descriptor only for requests its
+    /// local stage tagged as beyond the router's share.
+    static func rateLimitActions(
+        _ limits: [RateLimitIR], localShares: [LocalShareRule] = []
+    ) -> [Envoy_Config_Route_V3_RateLimit] {
         limits.map { limit in
             var action = Envoy_Config_Route_V3_RateLimit.Action()
-            action.genericKey.descriptorKey = RateLimitDescriptor.key
-            action.genericKey.descriptorValue = limit.descriptor
+            if let share = localShares.first(where: { $0.descriptor == limit.descriptor }) {
+                var tagged = Envoy_Config_Route_V3_HeaderMatcher()
+                tagged.name = share.level.tagHeader
+                tagged.presentMatch = true
+                action.headerValueMatch.descriptorKey = RateLimitDescriptor.key
+                action.headerValueMatch.descriptorValue = limit.descriptor
+                action.headerValueMatch.expectMatch = Google_Protobuf_BoolValue(true)
+                action.headerValueMatch.headers = [tagged]
+            } else {
+                action.genericKey.descriptorKey = RateLimitDescriptor.key
+                action.genericKey.descriptorValue = limit.descriptor
+            }
             var rateLimit = Envoy_Config_Route_V3_RateLimit()
             rateLimit.actions = [action]
             return rateLimit

@@ -51,6 +51,8 @@ extension XDSTranslator {
             }
         }
         result.clusters = try api.backends.map { try cluster(for: $0, settings: settings, encoder: encoder) }
+        let limits = [api.rateLimit] + api.environments.flatMap { $0.routes.map(\.rateLimit) }
+        result.localShares = Set(limits.compactMap { $0.flatMap(settings.localShare(for:)) })
         if case .native = settings.auth.enforcement, !api.auth.disabled,
             api.environments.contains(where: { $0.routes.contains { $0.auth.secured } })
         {
@@ -87,6 +89,7 @@ extension XDSTranslator {
             header.stringMatch.exact = method
             route.match.headers = [header]
         }
+        var localShares: [LocalShareRule] = []
         if let forward = ir.forward {
             var action = Envoy_Config_Route_V3_RouteAction()
             action.cluster = forward.cluster
@@ -116,7 +119,8 @@ extension XDSTranslator {
                 guard settings.rateLimiter != nil else {
                     throw UnservableAPI("it has a rate limit, and the adapter setting RATELIMITER_URL is none")
                 }
-                action.rateLimits = rateLimitActions(limits)
+                localShares = limits.compactMap(settings.localShare(for:))
+                action.rateLimits = rateLimitActions(limits, localShares: localShares)
             }
             route.route = action
         } else if let redirect = ir.redirect {
@@ -150,6 +154,12 @@ extension XDSTranslator {
             "environment": Google_Protobuf_Value(stringValue: environment.kind.rawValue),
             "operation": Google_Protobuf_Value(stringValue: ir.operation),
         ])
+        for share in localShares {
+            // The local stage finds the quota here; its tag is for the ratelimit filter only.
+            route.metadata.filterMetadata[metadataNamespace]?.fields[share.level.metadataField] =
+                Google_Protobuf_Value(stringValue: share.descriptor)
+            route.requestHeadersToRemove.append(share.level.tagHeader)
+        }
         let keyType: KeyType = environment.kind == .production ? .production : .sandbox
         try applyAuth(api.auth, ir.auth, keyType: keyType, to: &route, settings: settings, encoder: encoder)
         if api.auth.subscriptionValidation, !api.auth.disabled, ir.auth.secured {
