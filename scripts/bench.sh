@@ -117,12 +117,13 @@ bench_auth() {
     bench_workspace auth apk-deployer apk-echo apk-enforcer apk-adapter apk-ratelimiter apk-bench
     bin="$BENCH_BIN" work="$BENCH_WORK"
     local deployer_port echo_port enforcer_port enforcer_grpc compare_port compare_grpc native_xds native_ops native_http native_admin
-    local mode_xds mode_ops mode_http mode_admin rl_redis rl_grpc rl_ops
+    local mode_xds mode_ops mode_http mode_admin rl_redis rl_grpc rl_ops share_xds share_ops share_http share_admin
     deployer_port="$(free_port)" echo_port="$(free_port)" enforcer_port="$(free_port)" enforcer_grpc="$(free_port)"
     compare_port="$(free_port)" compare_grpc="$(free_port)"
     rl_redis="$(free_port)" rl_grpc="$(free_port)" rl_ops="$(free_port)"
     native_xds="$(free_port)" native_ops="$(free_port)" native_http="$(free_port)" native_admin="$(free_port)"
     mode_xds="$(free_port)" mode_ops="$(free_port)" mode_http="$(free_port)" mode_admin="$(free_port)"
+    share_xds="$(free_port)" share_ops="$(free_port)" share_http="$(free_port)" share_admin="$(free_port)"
     start_test_postgres apk-bench-auth-pg
     # Registered after the PostgreSQL: cleanups run last-registered first, so the services stop before their database.
     on_exit bench_auth_stop
@@ -147,8 +148,12 @@ bench_auth() {
         GATEWAY_NAME=bench-native GATEWAY_HTTP_PORT="$native_http"
     start_service adapter-enforcer "$bin/apk-adapter" "${common[@]}" HTTP_PORT="$mode_ops" XDS_PORT="$mode_xds" \
         GATEWAY_NAME=bench-enforcer GATEWAY_HTTP_PORT="$mode_http" AUTH_ENFORCEMENT=enforcer
+    # A third gateway in local-share mode (issue 12 §5): quotas under the router's share make no call.
+    start_service adapter-share "$bin/apk-adapter" "${common[@]}" HTTP_PORT="$share_ops" XDS_PORT="$share_xds" \
+        GATEWAY_NAME=bench-share GATEWAY_HTTP_PORT="$share_http" RATELIMIT_LOCAL_SHARE=0.5
     wait_for_health adapter "http://127.0.0.1:$native_ops/ready"
     wait_for_health adapter-enforcer "http://127.0.0.1:$mode_ops/ready"
+    wait_for_health adapter-share "http://127.0.0.1:$share_ops/ready"
     wait_for_health enforcer "http://127.0.0.1:$enforcer_port/ready"
     # Quotas (issue 12 (c)): Redis and the ratelimiter, rules from the native adapter.
     start_redis "$rl_redis"
@@ -161,11 +166,16 @@ bench_auth() {
         render_router_bootstrap "$envoy" "$RUN_DIR/envoy.yaml"
     GATEWAY_NAME=bench-enforcer ROUTER_ADMIN_PORT="$mode_admin" ADAPTER_XDS_PORT="$mode_xds" \
         render_router_bootstrap "$envoy" "$RUN_DIR/envoy-enforcer.yaml"
+    GATEWAY_NAME=bench-share ROUTER_ADMIN_PORT="$share_admin" ADAPTER_XDS_PORT="$share_xds" \
+        render_router_bootstrap "$envoy" "$RUN_DIR/envoy-share.yaml"
     start_service router "$envoy" -- -c "$RUN_DIR/envoy.yaml" --concurrency 2 --use-dynamic-base-id -l warning
+    start_service router-share "$envoy" -- -c "$RUN_DIR/envoy-share.yaml" --concurrency 2 --use-dynamic-base-id \
+        -l warning
     start_service router-enforcer "$envoy" -- -c "$RUN_DIR/envoy-enforcer.yaml" --concurrency 2 --use-dynamic-base-id \
         -l warning
     wait_for_health router "http://127.0.0.1:$native_admin/ready"
     wait_for_health router-enforcer "http://127.0.0.1:$mode_admin/ready"
+    wait_for_health router-share "http://127.0.0.1:$share_admin/ready"
 
     # The API: an open operation (the baseline), a secured one, and one that needs two scopes.
     printf '%s\n' 'name: bench-auth' 'basePath: /bench-auth' 'version: "1.0"' 'type: REST' \
@@ -212,7 +222,8 @@ bench_auth() {
         python3 -c 'import json,sys; print(json.load(sys.stdin)["apikey"])')" || die "generate-key failed"
     local port deadline
     for port in "$native_http" "$mode_http" "$native_http/bench-auth-bjwt" "$mode_http/bench-auth-bjwt" \
-        "$native_http/bench-auth-subs" "$mode_http/bench-auth-subs" "$native_http/bench-auth-rl"; do
+        "$native_http/bench-auth-subs" "$mode_http/bench-auth-subs" "$native_http/bench-auth-rl" "$share_http" \
+        "$share_http/bench-auth-rl"; do
         deadline=$((SECONDS + 30))
         [[ "$port" == */* ]] || port="$port/bench-auth"
         until [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: gw.wso2.com' -H "Authorization: Bearer $token" \
@@ -226,6 +237,7 @@ bench_auth() {
     local native_bjwt="http://127.0.0.1:$native_http/bench-auth-bjwt/1.0" mode_bjwt="http://127.0.0.1:$mode_http/bench-auth-bjwt/1.0"
     local native_subs="http://127.0.0.1:$native_http/bench-auth-subs/1.0" mode_subs="http://127.0.0.1:$mode_http/bench-auth-subs/1.0"
     local native_rl="http://127.0.0.1:$native_http/bench-auth-rl/1.0"
+    local share="http://127.0.0.1:$share_http/bench-auth/1.0" share_rl="http://127.0.0.1:$share_http/bench-auth-rl/1.0"
     local bearer="\"Host\": \"gw.wso2.com\", \"Authorization\": \"Bearer $token\""
     local internal="\"Host\": \"gw.wso2.com\", \"Internal-Key\": \"$key\"" open='"Host": "gw.wso2.com"'
     python3 "$ROOT/scripts/bench-auth.py" <<PLAN
@@ -240,6 +252,8 @@ bench_auth() {
   {"name": "native jwt + 1,001 subscribers", "url": "$native_subs/secured", "headers": {$bearer}, "baseline": "unsecured + token sent"},
   {"name": "native jwt + backend JWT", "url": "$native_bjwt/secured", "headers": {$bearer}, "baseline": "unsecured + token sent", "enforcer": true},
   {"name": "unsecured + rate limit (exact)", "url": "$native_rl/open", "headers": {$open}, "baseline": "unsecured"},
+  {"name": "local-share router, unsecured", "url": "$share/open", "headers": {$open}, "baseline": "local-share router, unsecured"},
+  {"name": "unsecured + rate limit (local share)", "url": "$share_rl/open", "headers": {$open}, "baseline": "local-share router, unsecured"},
   {"name": "enforcer-mode unsecured", "url": "$mode/open", "headers": {$open}, "baseline": "unsecured"},
   {"name": "enforcer jwt + 2 scopes", "url": "$mode/scoped", "headers": {$bearer}, "baseline": "unsecured + token sent", "enforcer": true},
   {"name": "enforcer internal key", "url": "$mode/secured", "headers": {$internal}, "baseline": "unsecured", "enforcer": true},
@@ -259,7 +273,8 @@ PLAN
 # Stops what bench_auth started, by the PID files in its directory (RUN_DIR).
 bench_auth_stop() {
     local name
-    for name in router-enforcer router ratelimiter redis adapter-enforcer adapter enforcer-grpc-swift enforcer echo deployer; do
+    for name in router-share router-enforcer router ratelimiter redis adapter-share adapter-enforcer adapter \
+        enforcer-grpc-swift enforcer echo deployer; do
         stop_service "$name" || true
     done
 }

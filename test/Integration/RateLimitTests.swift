@@ -141,6 +141,98 @@ struct RateLimitTests {
         #expect(statuses == expected)
     }
 
+    /// What a load of requests saw: statuses, the slowest answer, failures.
+    final class LoadTally: @unchecked Sendable {
+        private let lock = NSLock()
+        private var statuses: [Int: Int] = [:]
+        private var slowest: Duration = .zero
+        private var answers = 0
+        var stop = false
+
+        func record(_ status: Int, _ took: Duration) {
+            lock.withLock {
+                statuses[status, default: 0] += 1
+                slowest = max(slowest, took)
+                answers += 1
+            }
+        }
+        var count: Int { lock.withLock { answers } }
+        var snapshot: (statuses: [Int: Int], slowest: Duration) { lock.withLock { (statuses, slowest) } }
+        var stopped: Bool { lock.withLock { stop } }
+        func finish() { lock.withLock { stop = true } }
+    }
+
+    /// Redis frozen (SIGSTOP), then killed and started again, while four clients keep calling a limited API through
+    /// the router: every answer is 200 (the ratelimiter fails open at its own deadline, and its breaker stops the
+    /// waiting), none waits for Redis — the router's own wait is set to 10 s (its maximum) here, so only the
+    /// ratelimiter's 50 ms deadline can keep answers quick — and the quotas are enforced again once Redis is back.
+    @Test func redisFrozenOrKilledUnderLoadFailsOpenAndLimitsResume() async throws {
+        let stack = try await GatewayStack(
+            label: "rlfault", withRatelimiter: true, environment: ["RATELIMIT_TIMEOUT": "10s"])
+        defer { stack.stop() }
+        let redis = try #require(stack.redis)
+        let token = try await Self.flow.token(stack.deployer)
+        let busy = "gw-rlbusy-\(UUID().uuidString.prefix(6).lowercased())"
+        _ = try await TestAPI(
+            name: busy, operations: [.init(verb: "GET", target: "/a", extra: "secured: false")],
+            extraConf: "rateLimit:\n  requestsPerUnit: 1000000\n  unit: Hour\n"
+        ).deploy(stack, token: token)
+        let small = "gw-rlfsmall-\(UUID().uuidString.prefix(6).lowercased())"
+        _ = try await TestAPI(
+            name: small, operations: [.init(verb: "GET", target: "/a", extra: "secured: false")],
+            extraConf: "rateLimit:\n  requestsPerUnit: 3\n  unit: Hour\n"
+        ).deploy(stack, token: token)
+        try await stack.waitFor("/\(small)/1.0.0/a", host: "gw.wso2.com", status: 200)
+        try await Self.awayFromTheHourBoundary()
+        let path = "/\(busy)/1.0.0/a"
+        #expect(try await Poll.until(every: .milliseconds(50)) {
+            try await Self.call(stack, path).headers["x-ratelimit-limit"] != nil
+        }, "the busy API is counted in Redis")
+
+        let tally = LoadTally()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    while !tally.stopped {
+                        let started = ContinuousClock.now
+                        let answer = try await Self.call(stack, path)  // curl gives up after 10 s: status 0
+                        tally.record(answer.status, ContinuousClock.now - started)
+                    }
+                }
+            }
+            func run(_ more: Int) async throws {
+                let target = tally.count + more
+                #expect(try await Poll.until(every: .milliseconds(20)) { tally.count >= target })
+            }
+            try await run(40)
+            redis.pause()  // connected, answering nothing
+            try await run(150)
+            redis.resume()
+            try await run(40)
+            redis.kill()  // connections refused
+            try await run(150)
+            try await redis.restart()
+            try await run(40)
+            tally.finish()
+            try await group.waitForAll()
+        }
+        let seen = tally.snapshot
+        #expect(seen.statuses.keys.sorted() == [200], "every answer 200: \(seen.statuses)")
+        // A hang detector, not a timing target (the whole suite shares two cores): an answer that waited on Redis
+        // would take the router's 10 s.
+        #expect(seen.slowest < .seconds(5), "slowest answer \(seen.slowest)")
+        let metrics = try await HTTP.get("\(try #require(stack.ratelimiter).baseURL)/metrics").text
+        let failedOpen = metrics.split(separator: "\n").filter { $0.hasPrefix("apk_ratelimiter_fail_open_total{") }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }.reduce(0, +)
+        #expect(failedOpen > 0, "the outage was answered without Redis:\n\(metrics)")
+
+        // Redis is back (empty): quotas count again.
+        let smallPath = "/\(small)/1.0.0/a"
+        #expect(try await Poll.until(every: .milliseconds(50)) {
+            try await Self.call(stack, smallPath).status == 429
+        }, "limits resume once Redis answers again")
+    }
+
     @Test func anAPIQuotaIsExactAndSharedAndAnOperationQuotaCountsPerMethod() async throws {
         let stack = try await GatewayStack(label: "rl", withRatelimiter: true)
         defer { stack.stop() }
