@@ -30,6 +30,11 @@ package final class InMemoryRedisClient<C: Clock>: RedisClient where C.Duration 
         return store.withLock { store in commands.map { Self.execute($0, now: now, in: &store) } }
     }
 
+    /// Answers at once, so `patience` never runs out.
+    package func pipeline(_ commands: [[String]], patience: Duration) async throws -> [RESPValue] {
+        try await pipeline(commands)
+    }
+
     /// The keys currently stored, expired ones excluded (for test assertions).
     package var keys: Set<String> {
         let now = clock.now

@@ -139,6 +139,29 @@ package final class RESPConnection: RedisClient {
         return try await sendBatch(commands, deadline: deadline(timeout)).valueUnlessCancelled()
     }
 
+    /// Sends the commands in one write and waits at most `patience` for their replies, timed on the connection's
+    /// event loop (no task, no timer of Swift concurrency: one wait per request). The configured command timeout
+    /// still applies to the replies themselves.
+    package func pipeline(_ commands: [[String]], patience: Duration) async throws -> [RESPValue] {
+        guard !commands.isEmpty else { return [] }
+        guard !commands.contains(where: \.isEmpty) else { throw RedisClientError.emptyCommand }
+        try Task.checkCancellation()
+        inFlightCount.add(1, ordering: .relaxed)
+        defer { inFlightCount.subtract(1, ordering: .relaxed) }
+        let eventLoop = channel.eventLoop
+        let replies = sendBatch(commands, deadline: deadline(nil))
+        let answer = eventLoop.makePromise(of: [RESPValue].self)
+        // Completed by whichever comes first (NIO ignores the later completion); both callbacks run on `eventLoop`.
+        let timer = eventLoop.scheduleTask(in: TimeAmount(patience)) {
+            answer.fail(RedisClientError(.replyLate, "no reply within \(patience)"))
+        }
+        replies.whenComplete { result in
+            timer.cancel()
+            answer.completeWith(result)
+        }
+        return try await answer.futureResult.valueUnlessCancelled()
+    }
+
     /// Closes the connection; pending requests fail with ``RedisClientError/Code/connectionClosed``.
     package func close() async {
         channel.close(promise: nil)

@@ -10,4 +10,10 @@ package protocol RedisClient: Sendable {
     /// Sends the commands in one write and returns their replies in order (Redis runs them one after another, but
     /// not atomically: use `MULTI`/`EXEC` or a script for that).
     func pipeline(_ commands: [[String]]) async throws -> [RESPValue]
+
+    /// ``pipeline(_:)`` that gives up waiting after `patience`, throwing ``RedisClientError/Code/replyLate``,
+    /// without harming the connection: the commands were sent and may still run, their replies are read and dropped
+    /// when they come (the ratelimiter's deadline: an answer in time, whatever Redis does). A cancelled task stops
+    /// waiting too (`CancellationError`).
+    func pipeline(_ commands: [[String]], patience: Duration) async throws -> [RESPValue]
 }

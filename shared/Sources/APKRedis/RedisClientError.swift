@@ -13,6 +13,9 @@ package struct RedisClientError: Error, Sendable, Hashable, CustomStringConverti
         case connectFailed = "redis_connect_failed"
         /// No reply within the command deadline; the connection was closed (its replies can no longer be paired).
         case commandTimeout = "redis_command_timeout"
+        /// No reply within the caller's patience (``RedisClient/pipeline(_:patience:)``); the connection stays, the
+        /// late replies are dropped when they come.
+        case replyLate = "redis_reply_late"
         /// The server sent bytes that are not valid RESP2 or break a decoder limit; the connection was closed.
         case protocolError = "redis_protocol_error"
         /// `AUTH` was rejected.

@@ -69,6 +69,11 @@ package final class RedisConnectionPool: RedisClient {
         return try await lease().pipeline(commands)
     }
 
+    package func pipeline(_ commands: [[String]], patience: Duration) async throws -> [RESPValue] {
+        guard !commands.isEmpty else { return [] }
+        return try await lease().pipeline(commands, patience: patience)
+    }
+
     /// Open connections right now (for health checks and tests).
     package var openConnections: Int {
         state.withLock { state in

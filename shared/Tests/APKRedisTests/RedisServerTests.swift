@@ -113,6 +113,37 @@ import Testing
         await connection.close()
     }
 
+    /// Patience (the ratelimiter's deadline): the caller stops waiting with `replyLate`, the connection stays open,
+    /// and the late replies are dropped so later ones stay paired; through the pool too.
+    @Test func impatientPipelineGivesUpButKeepsTheConnection() async throws {
+        let server = try await RedisServerProcess.start()
+        defer { server.stop() }
+        let connection = try await RESPConnection.connect(configuration: server.configuration(), logger: logger)
+        #expect(try await connection.pipeline([["INCRBY", "n", "1"]], patience: .seconds(30)) == [.integer(1)])
+        // BLPOP holds the reply for one second; the pipeline's INCRBY reply comes after it.
+        let started = ContinuousClock.now
+        await #expect(throws: RedisClientError(.replyLate, "no reply within 0.05 seconds")) {
+            try await connection.pipeline([["BLPOP", "nothing", "1"], ["INCRBY", "n", "1"]], patience: .milliseconds(50))
+        }
+        #expect(ContinuousClock.now - started < .seconds(1), "gave up before the reply came")
+        #expect(connection.isActive)
+        // The late replies (nil, 2) are read and dropped: this pipeline gets its own.
+        #expect(try await connection.pipeline([["INCRBY", "n", "1"], ["ECHO", "x"]], patience: .seconds(30))
+            == [.integer(3), .bulkString("x")])
+
+        let pool = RedisConnectionPool(configuration: server.configuration(), logger: logger)
+        server.pause()
+        await #expect(throws: RedisClientError.self) {
+            try await pool.pipeline([["INCRBY", "n", "1"]], patience: .milliseconds(50))
+        }
+        server.resume()
+        // 4 or 5: the impatient INCRBY may or may not have left before the pool's connection was up.
+        let after = try await pool.pipeline([["INCRBY", "n", "1"]], patience: .seconds(30))
+        #expect([[RESPValue.integer(4)], [.integer(5)]].contains(after), "\(after)")
+        await pool.shutdown()
+        await connection.close()
+    }
+
     @Test func poolFailsFastWhileRedisIsDownAndReconnectsByItself() async throws {
         let server = try await RedisServerProcess.start()
         defer { server.stop() }

@@ -104,37 +104,19 @@ package final class RedisGuard: Sendable {
         var metadata: Logger.Metadata { ["error.code": "\(code)"] }
     }
 
-    /// Races the pipeline against the deadline on the injected clock; the loser is cancelled (a cancelled Redis
-    /// request stops waiting at once, see ``RESPConnection``), so this returns at the deadline at the latest.
+    /// The pipeline, waiting at most the deadline for its replies (timed by the Redis client: on the connection's
+    /// event loop, so a request costs one wait and no timer task; a late reply is dropped, the connection stays).
     private func withDeadline(_ commands: [[String]]) async -> Result<[RESPValue], Failure> {
-        let redis = self.redis
-        let clock = self.clock
-        let deadline = self.deadline
-        return await withTaskGroup(of: Result<[RESPValue], Failure>?.self) { group in
-            group.addTask {
-                do {
-                    return .success(try await redis.pipeline(commands))
-                } catch let error as RedisClientError {
-                    return .failure(Failure(reason: .redisError, code: error.code.rawValue))
-                } catch is CancellationError {
-                    return nil
-                } catch {
-                    return .failure(Failure(reason: .redisError, code: "redis_failed"))
-                }
-            }
-            group.addTask {
-                do {
-                    try await clock.sleep(for: deadline)
-                    return .failure(Failure(reason: .timeout, code: "redis_deadline_exceeded"))
-                } catch {
-                    return nil
-                }
-            }
-            defer { group.cancelAll() }
-            while let next = await group.next() {
-                if let result = next { return result }
-            }
+        do {
+            return .success(try await redis.pipeline(commands, patience: deadline))
+        } catch let error as RedisClientError where error.code == .replyLate {
+            return .failure(Failure(reason: .timeout, code: "redis_deadline_exceeded"))
+        } catch let error as RedisClientError {
+            return .failure(Failure(reason: .redisError, code: error.code.rawValue))
+        } catch is CancellationError {
             return .failure(.cancelled)
+        } catch {
+            return .failure(Failure(reason: .redisError, code: "redis_failed"))
         }
     }
 

@@ -17,10 +17,12 @@ final class ScriptedRedis: RedisClient {
     enum Mode: Sendable { case answer, fail, hang }
 
     private let store: InMemoryRedisClient<ManualClock>
+    private let clock: ManualClock
     private let state = Mutex<(mode: Mode, pipelines: Int, commands: [[String]])>((.answer, 0, []))
 
     init(clock: ManualClock) {
         store = InMemoryRedisClient(clock: clock)
+        self.clock = clock
     }
 
     var mode: Mode {
@@ -52,6 +54,23 @@ final class ScriptedRedis: RedisClient {
         case .hang:
             try await hangUntilCancelled()
             throw CancellationError()
+        }
+    }
+
+    /// As a real connection: gives up after `patience` on the manual clock (``RedisClientError/Code/replyLate``).
+    func pipeline(_ commands: [[String]], patience: Duration) async throws -> [RESPValue] {
+        let clock = self.clock
+        return try await withThrowingTaskGroup(of: [RESPValue]?.self) { group in
+            group.addTask { try await self.pipeline(commands) }
+            group.addTask {
+                try await clock.sleep(for: patience)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let replies = first else {
+                throw RedisClientError(.replyLate, "no reply within \(patience)")
+            }
+            return replies
         }
     }
 
