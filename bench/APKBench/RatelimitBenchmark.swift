@@ -62,7 +62,7 @@ struct RatelimitBenchmark {
         var elapsed: Duration = .zero
     }
 
-    private static let request: Envoy_Service_Ratelimit_V3_RateLimitRequest = {
+    static let request: Envoy_Service_Ratelimit_V3_RateLimitRequest = {
         var entry = Envoy_Extensions_Common_Ratelimit_V3_RateLimitDescriptor.Entry()
         entry.key = "apk.rule"
         entry.value = "bench"

@@ -85,6 +85,19 @@ case "ratelimit":
         print("ratelimit benchmark failed: \(error)")
         exit(1)
     }
+case "grpc-bodies":
+    // apk-bench grpc-bodies DIR TOKEN: request bodies for h2load (GRPCBodies)
+    let rest = Array(arguments.dropFirst())
+    guard rest.count == 2 else {
+        print("usage: apk-bench grpc-bodies DIR TOKEN")
+        exit(2)
+    }
+    do {
+        try GRPCBodies.write(to: URL(fileURLWithPath: rest[0]), token: rest[1])
+    } catch {
+        print("grpc-bodies failed: \(error)")
+        exit(1)
+    }
 case "ratelimit-floor":
     // apk-bench ratelimit-floor PORT [lean|grpc-swift]
     guard let port = Int(arguments.dropFirst().first ?? "") else {
@@ -98,6 +111,6 @@ case "ratelimit-floor":
         exit(1)
     }
 default:
-    print("usage: apk-bench config [rounds] | apk-bench deploy [preloaded APIs] [deploys] | apk-bench propagation [deploys] [preloads …] | apk-bench subscribe … | apk-bench ratelimit PORT … | apk-bench ratelimit-floor PORT | apk-bench check-load …")
+    print("usage: apk-bench config [rounds] | apk-bench deploy [preloaded APIs] [deploys] | apk-bench propagation [deploys] [preloads …] | apk-bench subscribe … | apk-bench ratelimit PORT … | apk-bench ratelimit-floor PORT | apk-bench check-load … | apk-bench grpc-bodies DIR TOKEN")
     exit(arguments.isEmpty ? 0 : 2)
 }
