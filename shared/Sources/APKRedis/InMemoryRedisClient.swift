@@ -1,3 +1,5 @@
+package import NIOCore
+import NIOPosix
 import Synchronization
 
 /// A Redis stand-in for unit tests: string keys with expiry, on an injected clock (``ManualClock`` in tests).
@@ -30,9 +32,13 @@ package final class InMemoryRedisClient<C: Clock>: RedisClient where C.Duration 
         return store.withLock { store in commands.map { Self.execute($0, now: now, in: &store) } }
     }
 
-    /// Answers at once, so `patience` never runs out.
-    package func pipeline(_ commands: [[String]], patience: Duration) async throws -> [RESPValue] {
-        try await pipeline(commands)
+    /// Answers at once (so `patience` never runs out), on `eventLoop` or any of NIO's shared loops.
+    package func pipeline(
+        _ commands: [[String]], patience: Duration, preferring eventLoop: (any EventLoop)?
+    ) -> EventLoopFuture<[RESPValue]> {
+        let now = clock.now
+        let replies = store.withLock { store in commands.map { Self.execute($0, now: now, in: &store) } }
+        return (eventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).makeSucceededFuture(replies)
     }
 
     /// The keys currently stored, expired ones excluded (for test assertions).

@@ -139,27 +139,29 @@ package final class RESPConnection: RedisClient {
         return try await sendBatch(commands, deadline: deadline(timeout)).valueUnlessCancelled()
     }
 
-    /// Sends the commands in one write and waits at most `patience` for their replies, timed on the connection's
-    /// event loop (no task, no timer of Swift concurrency: one wait per request). The configured command timeout
-    /// still applies to the replies themselves.
-    package func pipeline(_ commands: [[String]], patience: Duration) async throws -> [RESPValue] {
-        guard !commands.isEmpty else { return [] }
-        guard !commands.contains(where: \.isEmpty) else { throw RedisClientError.emptyCommand }
-        try Task.checkCancellation()
+    /// Sends the commands in one write; the replies, or ``RedisClientError/Code/replyLate`` after `patience`, timed
+    /// on the connection's event loop (no task, no Swift timer). The configured command timeout still applies to the
+    /// replies themselves. The future completes on the connection's event loop (`eventLoop` is not used: one
+    /// connection has one loop).
+    package func pipeline(
+        _ commands: [[String]], patience: Duration, preferring eventLoop: (any EventLoop)? = nil
+    ) -> EventLoopFuture<[RESPValue]> {
+        let loop = channel.eventLoop
+        guard !commands.isEmpty else { return loop.makeSucceededFuture([]) }
+        guard !commands.contains(where: \.isEmpty) else { return loop.makeFailedFuture(RedisClientError.emptyCommand) }
         inFlightCount.add(1, ordering: .relaxed)
-        defer { inFlightCount.subtract(1, ordering: .relaxed) }
-        let eventLoop = channel.eventLoop
         let replies = sendBatch(commands, deadline: deadline(nil))
-        let answer = eventLoop.makePromise(of: [RESPValue].self)
-        // Completed by whichever comes first (NIO ignores the later completion); both callbacks run on `eventLoop`.
-        let timer = eventLoop.scheduleTask(in: TimeAmount(patience)) {
+        let answer = loop.makePromise(of: [RESPValue].self)
+        // Completed by whichever comes first (NIO ignores the later completion); both callbacks run on `loop`.
+        let timer = loop.scheduleTask(in: TimeAmount(patience)) {
             answer.fail(RedisClientError(.replyLate, "no reply within \(patience)"))
         }
         replies.whenComplete { result in
+            self.inFlightCount.subtract(1, ordering: .relaxed)
             timer.cancel()
             answer.completeWith(result)
         }
-        return try await answer.futureResult.valueUnlessCancelled()
+        return answer.futureResult
     }
 
     /// Closes the connection; pending requests fail with ``RedisClientError/Code/connectionClosed``.

@@ -6,7 +6,10 @@ import Synchronization
 
 /// Up to `maxConnections` connections to one Redis server, opened lazily and repaired in the background.
 ///
-/// - Each request goes to the least busy open connection (ties rotate). Another connection is opened, up to the
+/// - Slot *i* connects on the group's event loop *i* (modulo the loop count). A request that names its event loop
+///   (``pipeline(_:patience:preferring:)``) uses the open connection on that loop, so the request, its reply and the
+///   caller stay on one thread; the slot of that loop is opened in the background when it is not yet.
+/// - Other requests go to the least busy open connection (ties rotate). Another connection is opened, up to the
 ///   maximum, when the chosen one already has requests in flight; the request does not wait for it.
 /// - The first request waits for the first connection (bounded by `connectTimeout`). Once a connection broke or an
 ///   attempt failed, requests that find no open connection fail at once with ``RedisClientError/Code/notConnected``
@@ -42,6 +45,8 @@ package final class RedisConnectionPool: RedisClient {
 
     private let configuration: RedisConfiguration
     private let eventLoopGroup: any EventLoopGroup
+    /// The group's loops: slot *i* connects on `loops[i % loops.count]`.
+    private let loops: [any EventLoop]
     private let logger: Logger
     private let state: Mutex<State>
 
@@ -53,6 +58,8 @@ package final class RedisConnectionPool: RedisClient {
     ) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
+        let loops = Array(eventLoopGroup.makeIterator())
+        self.loops = loops.isEmpty ? [eventLoopGroup.next()] : loops
         var logger = logger
         logger[metadataKey: "redis.server"] = "\(configuration.host):\(configuration.port)"
         self.logger = logger
@@ -69,9 +76,28 @@ package final class RedisConnectionPool: RedisClient {
         return try await lease().pipeline(commands)
     }
 
-    package func pipeline(_ commands: [[String]], patience: Duration) async throws -> [RESPValue] {
-        guard !commands.isEmpty else { return [] }
-        return try await lease().pipeline(commands, patience: patience)
+    package func pipeline(
+        _ commands: [[String]], patience: Duration, preferring eventLoop: (any EventLoop)?
+    ) -> EventLoopFuture<[RESPValue]> {
+        let loop = eventLoop ?? eventLoopGroup.any()
+        guard !commands.isEmpty else { return loop.makeSucceededFuture([]) }
+        switch leaseNow(preferring: eventLoop) {
+        case .use(let connection):
+            return connection.pipeline(commands, patience: patience)
+        case .wait(let attempt):
+            // The first request waits for the first connection; `patience` bounds the whole wait.
+            let answer = loop.makePromise(of: [RESPValue].self)
+            let timer = loop.scheduleTask(in: TimeAmount(patience)) {
+                answer.fail(RedisClientError(.replyLate, "no Redis connection within \(patience)"))
+            }
+            attempt.flatMap { $0.pipeline(commands, patience: patience) }.whenComplete { result in
+                timer.cancel()
+                answer.completeWith(result)
+            }
+            return answer.futureResult
+        case .fail(let error):
+            return loop.makeFailedFuture(error)
+        }
     }
 
     /// Open connections right now (for health checks and tests).
@@ -108,10 +134,38 @@ package final class RedisConnectionPool: RedisClient {
     }
 
     private func lease() async throws -> RESPConnection {
+        switch leaseNow(preferring: nil) {
+        case .use(let connection): return connection
+        case .wait(let attempt): return try await attempt.valueUnlessCancelled()
+        case .fail(let error): throw error
+        }
+    }
+
+    /// The slot whose connections live on `eventLoop`, if the pool has one.
+    private func slot(of eventLoop: any EventLoop, count: Int) -> Int? {
+        loops.prefix(count).firstIndex { $0 === eventLoop }
+    }
+
+    /// A connection to use now, one to wait for, or why there is none; starts connecting where needed.
+    private func leaseNow(preferring eventLoop: (any EventLoop)?) -> Lease {
         var toStart: (Int, EventLoopPromise<RESPConnection>)?
         let lease = state.withLock { state -> Lease in
             if state.isShutDown { return .fail(.shutDown) }
             let count = state.slots.count
+            let own = eventLoop.flatMap { slot(of: $0, count: count) }
+            if let own {
+                switch state.slots[own] {
+                case .ready(let connection, _) where connection.isActive:
+                    return .use(connection)
+                case .idle where !state.isDown:
+                    // Open this loop's connection for the next requests; this one takes another.
+                    if state.slots.contains(where: { if case .ready = $0 { true } else { false } }) {
+                        toStart = (own, reserve(slot: own, waitable: false, in: &state))
+                    }
+                default:
+                    break
+                }
+            }
             var best: (connection: RESPConnection, load: Int)?
             for offset in 0..<count {
                 guard case .ready(let connection, _) = state.slots[(state.nextStart + offset) % count],
@@ -121,9 +175,11 @@ package final class RedisConnectionPool: RedisClient {
                 if best.map({ load < $0.load }) ?? true { best = (connection, load) }
             }
             state.nextStart = (state.nextStart + 1) % count
-            let idle = state.slots.firstIndex { if case .idle = $0 { true } else { false } }
+            let isIdle = { (slot: Slot) -> Bool in if case .idle = slot { true } else { false } }
+            // The caller's loop first: the first connection is then the one its later requests use.
+            let idle = own.flatMap { isIdle(state.slots[$0]) ? $0 : nil } ?? state.slots.firstIndex(where: isIdle)
             if let best {
-                if best.load > 0, !state.isDown, let idle {
+                if best.load > 0, !state.isDown, toStart == nil, let idle {
                     toStart = (idle, reserve(slot: idle, waitable: false, in: &state))
                 }
                 return .use(best.connection)
@@ -142,16 +198,12 @@ package final class RedisConnectionPool: RedisClient {
             return .fail(RedisClientError(.notConnected, "no Redis connection is up; connecting"))
         }
         if let (slot, promise) = toStart { startConnect(slot: slot, promise: promise) }
-        switch lease {
-        case .use(let connection): return connection
-        case .wait(let attempt): return try await attempt.valueUnlessCancelled()
-        case .fail(let error): throw error
-        }
+        return lease
     }
 
     /// Marks `slot` as connecting; the caller starts the attempt after leaving the lock.
     private func reserve(slot: Int, waitable: Bool, in state: inout State) -> EventLoopPromise<RESPConnection> {
-        let promise = eventLoopGroup.next().makePromise(of: RESPConnection.self)
+        let promise = loops[slot % loops.count].makePromise(of: RESPConnection.self)
         state.slots[slot] = .connecting(promise.futureResult, waitable: waitable)
         return promise
     }

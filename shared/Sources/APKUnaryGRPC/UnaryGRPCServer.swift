@@ -1,5 +1,5 @@
 package import Logging
-import NIOCore
+package import NIOCore
 import NIOHPACK
 import NIOHTTP2
 import NIOPosix
@@ -115,6 +115,9 @@ package struct UnaryGRPCMethod: Sendable {
         case sync(@Sendable (ByteBuffer) throws -> [UInt8])
         /// Answers from a task (decisions that wait on I/O, e.g. Redis).
         case async(@Sendable (ByteBuffer) async throws -> [UInt8])
+        /// Answers when a future completes, started on the connection's event loop (I/O without a task: a Redis
+        /// connection on the same loop keeps the whole call on one thread).
+        case future(@Sendable (ByteBuffer, any EventLoop) -> EventLoopFuture<[UInt8]>)
     }
 
     /// A method answered inline on the event loop: `handler` must not block.
@@ -134,6 +137,21 @@ package struct UnaryGRPCMethod: Sendable {
     ) -> UnaryGRPCMethod {
         UnaryGRPCMethod(path: path, handle: .async { bytes in
             try await handler(try decode(Request.self, bytes)).serializedBytes()
+        })
+    }
+
+    /// A method answered when the future `handler` returns completes; `handler` runs on the connection's event loop
+    /// (given) and must not block.
+    package static func future<Request: Message, Response: Message>(
+        _ path: String, _ request: Request.Type = Request.self,
+        _ handler: @escaping @Sendable (Request, any EventLoop) -> EventLoopFuture<Response>
+    ) -> UnaryGRPCMethod {
+        UnaryGRPCMethod(path: path, handle: .future { bytes, eventLoop in
+            do {
+                return handler(try decode(Request.self, bytes), eventLoop).flatMapThrowing { try $0.serializedBytes() }
+            } catch {
+                return eventLoop.makeFailedFuture(error)
+            }
         })
     }
 
@@ -314,6 +332,15 @@ final class UnaryGRPCConnectionHandler: ChannelInboundHandler {
         case .async(let handle):
             pending.insert(stream)
             Self.answerLater(handle, body: body, stream: stream, handler: NIOLoopBound((self, context), eventLoop: context.eventLoop))
+        case .future(let handle):
+            pending.insert(stream)
+            let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            handle(body, context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
+                let (connection, context) = handler.value
+                guard connection.pending.remove(stream) != nil else { return }  // reset meanwhile
+                connection.answer(stream, result.mapError(Self.status(of:)), context: context)
+                context.flush()
+            }
         }
     }
 

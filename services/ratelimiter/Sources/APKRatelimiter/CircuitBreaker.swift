@@ -38,7 +38,7 @@ package struct CircuitBreaker: Sendable, Equatable {
     package enum Permit: Sendable, Equatable {
         /// Use Redis.
         case allow
-        /// Use Redis as the probe; report the outcome (or ``CircuitBreaker/abandonProbe(now:)``).
+        /// Use Redis as the probe; report the outcome (it always comes: a request ends by the deadline).
         case probe
         /// Skip Redis (fail open).
         case reject
@@ -114,10 +114,5 @@ package struct CircuitBreaker: Sendable, Equatable {
         case .open:
             return .none
         }
-    }
-
-    /// The probe ended without an answer either way (its RPC was cancelled): the next request probes instead.
-    package mutating func abandonProbe(now: Duration) {
-        if case .probing(let attempt) = state { state = .open(until: now, attempt: attempt) }
     }
 }

@@ -4,6 +4,8 @@ package import EnvoyProtos
 package import GRPCCore
 package import Logging
 import Metrics
+import NIOCore
+import NIOPosix
 import SwiftProtobuf
 
 /// `envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit`, as the router's global rate-limit filter calls it.
@@ -39,43 +41,49 @@ package struct RateLimitService: Envoy_Service_Ratelimit_V3_RateLimitService.Sim
     package func shouldRateLimit(
         request: Envoy_Service_Ratelimit_V3_RateLimitRequest, context: ServerContext
     ) async throws -> Envoy_Service_Ratelimit_V3_RateLimitResponse {
-        switch await answer(request) {
+        switch try await answer(request, on: MultiThreadedEventLoopGroup.singleton.any()).get() {
         case .success(let response): return response
         case .failure(let error): throw RPCError(code: .invalidArgument, message: error.description)
         }
     }
 
-    /// `ShouldRateLimit` for ``UnaryGRPCServer`` (answered from a task: it waits on Redis).
+    /// `ShouldRateLimit` for ``UnaryGRPCServer``: started on the connection's event loop, answered when Redis has
+    /// replied (no task; with the pool's connection on the same loop, the call never leaves its thread).
     package var shouldRateLimitMethod: UnaryGRPCMethod {
-        .async("/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit", Envoy_Service_Ratelimit_V3_RateLimitRequest.self) {
-            request in
-            switch await answer(request) {
-            case .success(let response): return response
-            case .failure(let error): throw UnaryGRPCError(code: .invalidArgument, message: error.description)
+        .future("/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit", Envoy_Service_Ratelimit_V3_RateLimitRequest.self) {
+            request, eventLoop in
+            answer(request, on: eventLoop).flatMapThrowing { result in
+                switch result {
+                case .success(let response): return response
+                case .failure(let error): throw UnaryGRPCError(code: .invalidArgument, message: error.description)
+                }
             }
         }
     }
 
-    /// The answer to one request, or why it is refused (`INVALID_ARGUMENT` on the wire).
-    func answer(_ request: Envoy_Service_Ratelimit_V3_RateLimitRequest) async -> Result<Envoy_Service_Ratelimit_V3_RateLimitResponse, RatelimiterError> {
+    /// The answer to one request, or why it is refused (`INVALID_ARGUMENT` on the wire). Never fails.
+    func answer(
+        _ request: Envoy_Service_Ratelimit_V3_RateLimitRequest, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Result<Envoy_Service_Ratelimit_V3_RateLimitResponse, RatelimiterError>> {
         let queries: [DescriptorQuery]
         do {
             queries = try RateLimitQuery.parse(request, limits: limits)
         } catch {
             metrics.requestsInvalid.increment()
             logger.debug("invalid ShouldRateLimit request", metadata: ["error.code": "\(error.code.rawValue)"])
-            return .failure(error)
+            return eventLoop.makeSucceededFuture(.failure(error))
         }
         let started = clock.monotonic
-        let statuses = await limiter.decide(queries)
-        metrics.decisionDuration.record(duration: clock.monotonic - started)
-        let response = Self.response(statuses)
-        if response.overallCode == .overLimit {
-            metrics.requestsOverLimit.increment()
-        } else {
-            metrics.requestsOK.increment()
+        return limiter.decide(queries, on: eventLoop).map { statuses in
+            self.metrics.decisionDuration.record(duration: self.clock.monotonic - started)
+            let response = Self.response(statuses)
+            if response.overallCode == .overLimit {
+                self.metrics.requestsOverLimit.increment()
+            } else {
+                self.metrics.requestsOK.increment()
+            }
+            return .success(response)
         }
-        return .success(response)
     }
 
     /// The RLS answer for `statuses` (pure).

@@ -1,4 +1,6 @@
 import APKRedis
+package import NIOCore
+import NIOPosix
 import Metrics
 
 /// Decides the descriptors of one `ShouldRateLimit` call: rules from the ``RuleStore``, fixed windows on the
@@ -42,8 +44,10 @@ package final class RateLimiter: Sendable {
         var hits: UInt64
     }
 
-    /// The status of each descriptor, in order (never throws: Redis trouble fails open).
-    package func decide(_ queries: [DescriptorQuery]) async -> [DescriptorStatus] {
+    /// The status of each descriptor, in order (never fails: Redis trouble fails open). Without a task: a request
+    /// that needs Redis completes when the ``RedisGuard``'s future does, on the Redis connection's event loop
+    /// (`eventLoop`'s when the pool has one there); one that does not is answered at once.
+    package func decide(_ queries: [DescriptorQuery], on eventLoop: any EventLoop) -> EventLoopFuture<[DescriptorStatus]> {
         let now = clock.unixNanoseconds
         let rules = self.rules.current
         var statuses = [DescriptorStatus](repeating: .unlimited(.malformed), count: queries.count)
@@ -67,19 +71,32 @@ package final class RateLimiter: Sendable {
             commands.append(["INCRBY", key, String(hits)])
             commands.append(["EXPIRE", key, String(rule.unit.seconds), "NX"])
         }
-        if !pending.isEmpty {
-            let outcome = await redis.pipeline(commands)
+        guard !pending.isEmpty else {
+            for status in statuses { metrics.count(status.decision) }
+            return eventLoop.makeSucceededFuture(statuses)
+        }
+        let decided = statuses
+        let waiting = pending
+        return redis.pipeline(commands, on: eventLoop).map { outcome in
+            var statuses = decided
             // Reset times from the moment of the answer (a slow reply must not promise a later reset).
-            let answered = clock.unixNanoseconds
-            for (position, item) in pending.enumerated() {
+            let answered = self.clock.unixNanoseconds
+            for (position, item) in waiting.enumerated() {
                 let reply: RESPValue? =
                     if case .replies(let replies) = outcome, 2 * position < replies.count { replies[2 * position] }
                     else { nil }
-                statuses[item.index] = status(of: item, counted: reply, at: answered)
+                statuses[item.index] = self.status(of: item, counted: reply, at: answered)
             }
+            for status in statuses { self.metrics.count(status.decision) }
+            return statuses
         }
-        for status in statuses { metrics.count(status.decision) }
-        return statuses
+    }
+
+    /// ``decide(_:on:)`` awaited.
+    package func decide(_ queries: [DescriptorQuery]) async -> [DescriptorStatus] {
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        return (try? await decide(queries, on: eventLoop).get())
+            ?? queries.map { _ in DescriptorStatus.unlimited(.malformed) }  // unreachable: the future never fails
     }
 
     /// The status of `item` given the reply to its `INCRBY` (nil: no reply, the request failed open). A Redis error

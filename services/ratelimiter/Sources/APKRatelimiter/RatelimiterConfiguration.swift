@@ -1,4 +1,5 @@
 package import APKRedis
+import NIOCore
 package import APKRuntime
 package import APKSupport
 import Foundation
@@ -32,9 +33,10 @@ package struct RatelimiterConfiguration: Sendable {
     package var breaker = CircuitBreaker.Configuration()
     /// Keys the over-limit cache holds at most (0 disables it).
     package var overLimitCacheEntries = 100_000
-    /// The Redis server (one connection by default: concurrent requests share its pipeline).
+    /// The Redis server: one connection per event loop by default (a call's Redis request then goes out on its own
+    /// gRPC connection's loop, and concurrent calls on that loop share one pipeline).
     package var redis = RedisConfiguration(
-        connectTimeout: .seconds(1), commandTimeout: .seconds(1), maxConnections: 1,
+        connectTimeout: .seconds(1), commandTimeout: .seconds(1), maxConnections: System.coreCount,
         reconnectBackoff: Backoff(initial: .milliseconds(100), max: .seconds(2), jitter: 0.2))
     /// Where the rules come from.
     package var rules = RuleSource.discovery(host: "127.0.0.1", port: 18000, nodeID: "apk-ratelimiter")
@@ -60,7 +62,7 @@ package struct RatelimiterConfiguration: Sendable {
     /// | `redis.host` / `redis.port` | `REDIS_HOST` / `REDIS_PORT` | `127.0.0.1` / `6379` |
     /// | `redis.username` / `redis.password` | `REDIS_USERNAME` / `REDIS_PASSWORD` | unset (secret, never logged) |
     /// | `redis.database` | `REDIS_DATABASE` | `0` |
-    /// | `redis.connections` | `REDIS_CONNECTIONS` | `1` |
+    /// | `redis.connections` | `REDIS_CONNECTIONS` | the core count (one per event loop) |
     /// | `redis.connect.timeout` | `REDIS_CONNECT_TIMEOUT` | `1s` |
     /// | `xds.host` / `xds.port` | `XDS_HOST` / `XDS_PORT` | `127.0.0.1` / `18000` (the adapter's ADS server) |
     /// | `xds.node.id` | `XDS_NODE_ID` | `apk-ratelimiter` (one of the adapter's `DISCOVERY_NODES`) |

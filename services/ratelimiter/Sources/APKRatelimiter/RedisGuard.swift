@@ -1,4 +1,6 @@
 package import APKRedis
+package import NIOCore
+import NIOPosix
 import APKSupport
 package import Logging
 import Metrics
@@ -18,8 +20,6 @@ package final class RedisGuard: Sendable {
         case redisError = "redis_error"
         /// The breaker is open: Redis was not asked.
         case breakerOpen = "breaker_open"
-        /// The RPC was cancelled while waiting (its answer goes nowhere; not counted).
-        case cancelled
 
         /// The reasons that are counted in metrics.
         static let counted: [FailOpenReason] = [.timeout, .redisError, .breakerOpen]
@@ -63,61 +63,62 @@ package final class RedisGuard: Sendable {
     /// The breaker's state now.
     package var breakerState: CircuitBreaker.State { breaker.withLock { $0.state } }
 
-    /// Sends `commands` as one pipeline unless the breaker is open; nil replies after the deadline.
-    package func pipeline(_ commands: [[String]]) async -> Outcome {
+    /// Sends `commands` as one pipeline unless the breaker is open; the replies, or why there are none, by the
+    /// deadline at the latest. Never fails. Runs without a task: the deadline is timed by the Redis client on its
+    /// connection's event loop, preferably `eventLoop` (the caller's), so a call stays on one thread.
+    package func pipeline(_ commands: [[String]], on eventLoop: any EventLoop) -> EventLoopFuture<Outcome> {
         let permit = breaker.withLock { $0.permit(now: clock.monotonic) }
         guard permit != .reject else {
             metrics.countFailOpen(.breakerOpen)
-            return .failOpen(.breakerOpen)
+            return eventLoop.makeSucceededFuture(.failOpen(.breakerOpen))
         }
         let started = clock.monotonic
-        let result = await withDeadline(commands)
-        let now = clock.monotonic
-        switch result {
-        case .success(let replies):
-            metrics.redisDuration.record(duration: now - started)
-            let transition = breaker.withLock { $0.recordSuccess() }
-            if transition == .closed { restored(now: now) }
-            return .replies(replies)
-        case .failure(let failure) where failure.reason == .cancelled:
-            if permit == .probe { breaker.withLock { $0.abandonProbe(now: now) } }
-            return .failOpen(.cancelled)
-        case .failure(let failure):
-            metrics.countFailOpen(failure.reason)
-            let random = Double.random(in: 0..<1)
-            let transition = breaker.withLock { $0.recordFailure(now: now, random: random) }
-            switch transition {
-            case .opened: outage(began: now, failure)
-            case .reopened: logger.debug("Redis still unavailable", metadata: failure.metadata)
-            case .none, .closed: logger.debug("Redis request failed; allowed", metadata: failure.metadata)
-            }
-            return .failOpen(failure.reason)
+        return redis.pipeline(commands, patience: deadline, preferring: eventLoop).map { replies in
+            let now = self.clock.monotonic
+            self.metrics.redisDuration.record(duration: now - started)
+            let transition = self.breaker.withLock { $0.recordSuccess() }
+            if transition == .closed { self.restored(now: now) }
+            return Outcome.replies(replies)
+        }.recover { error in
+            self.failed(Self.failure(of: error))
         }
+    }
+
+    /// ``pipeline(_:on:)`` awaited.
+    package func pipeline(_ commands: [[String]]) async -> Outcome {
+        (try? await pipeline(commands, on: MultiThreadedEventLoopGroup.singleton.any()).get()) ?? .failOpen(.redisError)
     }
 
     private struct Failure: Error {
         var reason: FailOpenReason
         var code: String
 
-        static let cancelled = Failure(reason: .cancelled, code: "cancelled")
-
         var metadata: Logger.Metadata { ["error.code": "\(code)"] }
     }
 
-    /// The pipeline, waiting at most the deadline for its replies (timed by the Redis client: on the connection's
-    /// event loop, so a request costs one wait and no timer task; a late reply is dropped, the connection stays).
-    private func withDeadline(_ commands: [[String]]) async -> Result<[RESPValue], Failure> {
-        do {
-            return .success(try await redis.pipeline(commands, patience: deadline))
-        } catch let error as RedisClientError where error.code == .replyLate {
-            return .failure(Failure(reason: .timeout, code: "redis_deadline_exceeded"))
-        } catch let error as RedisClientError {
-            return .failure(Failure(reason: .redisError, code: error.code.rawValue))
-        } catch is CancellationError {
-            return .failure(.cancelled)
-        } catch {
-            return .failure(Failure(reason: .redisError, code: "redis_failed"))
+    private static func failure(of error: any Error) -> Failure {
+        switch error {
+        case let error as RedisClientError where error.code == .replyLate:
+            Failure(reason: .timeout, code: "redis_deadline_exceeded")
+        case let error as RedisClientError:
+            Failure(reason: .redisError, code: error.code.rawValue)
+        default:
+            Failure(reason: .redisError, code: "redis_failed")
         }
+    }
+
+    /// Counts a failure, moves the breaker and logs once per outage.
+    private func failed(_ failure: Failure) -> Outcome {
+        let now = clock.monotonic
+        metrics.countFailOpen(failure.reason)
+        let random = Double.random(in: 0..<1)
+        let transition = breaker.withLock { $0.recordFailure(now: now, random: random) }
+        switch transition {
+        case .opened: outage(began: now, failure)
+        case .reopened: logger.debug("Redis still unavailable", metadata: failure.metadata)
+        case .none, .closed: logger.debug("Redis request failed; allowed", metadata: failure.metadata)
+        }
+        return .failOpen(failure.reason)
     }
 
     private func outage(began now: Duration, _ failure: Failure) {

@@ -44,14 +44,6 @@ import Testing
         #expect(!breaker.isOpen)
     }
 
-    @Test func anAbandonedProbeLetsTheNextRequestProbe() {
-        var breaker = CircuitBreaker(configuration: configuration)
-        for _ in 0..<3 { _ = breaker.recordFailure(now: .zero, random: 0.5) }
-        #expect(breaker.permit(now: .seconds(2)) == .probe)
-        breaker.abandonProbe(now: .seconds(2))
-        #expect(breaker.permit(now: .seconds(2)) == .probe)
-    }
-
     @Test func aSuccessWhileOpenDoesNotClose() {
         var breaker = CircuitBreaker(configuration: configuration)
         for _ in 0..<3 { _ = breaker.recordFailure(now: .zero, random: 0.5) }

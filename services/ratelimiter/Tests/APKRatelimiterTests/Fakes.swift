@@ -3,6 +3,8 @@ import APKRedis
 import APKSupport
 import EnvoyProtos
 import Logging
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// A logger that prints nothing (outages are logged on purpose in these tests).
@@ -57,8 +59,17 @@ final class ScriptedRedis: RedisClient {
         }
     }
 
-    /// As a real connection: gives up after `patience` on the manual clock (``RedisClientError/Code/replyLate``).
-    func pipeline(_ commands: [[String]], patience: Duration) async throws -> [RESPValue] {
+    /// As a real connection: gives up after `patience` on the manual clock (``RedisClientError/Code/replyLate``);
+    /// the answer comes from a task (the test's stand-in for the connection's event loop).
+    func pipeline(
+        _ commands: [[String]], patience: Duration, preferring eventLoop: (any EventLoop)?
+    ) -> EventLoopFuture<[RESPValue]> {
+        (eventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).makeFutureWithTask {
+            try await self.patientPipeline(commands, patience: patience)
+        }
+    }
+
+    private func patientPipeline(_ commands: [[String]], patience: Duration) async throws -> [RESPValue] {
         let clock = self.clock
         return try await withThrowingTaskGroup(of: [RESPValue]?.self) { group in
             group.addTask { try await self.pipeline(commands) }

@@ -186,22 +186,6 @@ import Testing
         #expect(fixture.guardian.breakerState == .open(until: .milliseconds(3150), attempt: 1))
     }
 
-    @Test func aCancelledProbeLetsTheNextRequestProbe() async throws {
-        let fixture = try LimiterFixture(rules: [Self.perMinute])
-        fixture.redis.mode = .fail
-        _ = await fixture.hit("api-1")
-        _ = await fixture.hit("api-1")
-        fixture.redis.mode = .hang
-        fixture.clock.advance(by: .seconds(1))
-        let probe = Task { await fixture.hit("api-1") }
-        #expect(try await Poll.until { fixture.clock.clock.sleeperCount == 1 })
-        probe.cancel()
-        #expect(await probe.value.decision == .failOpen)
-        fixture.redis.mode = .answer
-        #expect(await fixture.hit("api-1").decision == .ok)
-        #expect(fixture.guardian.breakerState == .closed(consecutiveFailures: 0))
-    }
-
     @Test func aRedisErrorReplyFailsOpenForThatDescriptor() async throws {
         let fixture = try LimiterFixture(rules: [Self.perMinute])
         // Another client wrote a string where the counter should be.
