@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "APKHTTPClient",
             dependencies: [
-                "APKAuth", "APKSupport", .asyncHTTPClient, .nIOCore, .nIOHTTP1, .logging, .serviceLifecycle,
+                "APKAuth", "APKSupport", .asyncHTTPClient, .nIOCore, .nIOHTTP1, .nIOSSL, .logging, .serviceLifecycle,
             ],
             path: "shared/Sources/APKHTTPClient",
             swiftSettings: swiftSettings

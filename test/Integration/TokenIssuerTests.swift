@@ -16,6 +16,7 @@ struct TokenIssuerTests {
     static let partnerIssuer = "https://partner.example/token"
     static let certificateIssuer = "https://certs.example/token"
     static let elsewhereIssuer = "https://elsewhere.example/token"
+    static let tlsIssuer = "https://tls.example/token"
     static let flow = DeployerFlowTests()
 
     @Test(arguments: [GatewayStack.Enforcement.native, .enforcer])
@@ -24,6 +25,7 @@ struct TokenIssuerTests {
         let partner = try TokenFactory(issuer: Self.partnerIssuer, internalIssuer: "https://unused.example", now: now)
         let certificates = try TokenFactory(issuer: Self.certificateIssuer, internalIssuer: "https://unused.example", now: now)
         let elsewhere = try TokenFactory(issuer: Self.elsewhereIssuer, internalIssuer: "https://unused.example", now: now)
+        let overTLS = try TokenFactory(issuer: Self.tlsIssuer, internalIssuer: "https://unused.example", now: now)
         // The partner's JWKS is served by apk-echo, but the gateway itself does not trust it (no AUTH_ISSUERS).
         let stack = try await GatewayStack(
             label: "ti-\(mode.rawValue)", testIssuer: (Self.partnerIssuer, partner.jwks), trustTestIssuer: false,
@@ -56,6 +58,23 @@ struct TokenIssuerTests {
         let partnerWrongClaim = partner.token(partner.claims([("scope", "orders:admin")]))
         let certificateToken = certificates.token()
         let elsewhereToken = elsewhere.token()
+        let tlsToken = overTLS.token()
+
+        // A JWKS served over HTTPS by a server whose certificate only `jwks.tls.certificateInline` vouches for (the
+        // stack's self-signed certificate, whose names include localhost).
+        let certificatePath = stack.directory.appendingPathComponent("gateway.crt").path
+        let jwksPath = stack.directory.appendingPathComponent("tls-issuer.jwks.json")
+        try Data(overTLS.jwks.utf8).write(to: jwksPath)
+        let tlsServer = try ServiceProcess(executable: "apk-echo", environment: [
+            "JWKS_FILE": jwksPath.path, "TLS_CERTIFICATE": certificatePath,
+            "TLS_KEY": stack.directory.appendingPathComponent("gateway.key").path,
+        ])
+        defer { tlsServer.stop() }
+        let tlsJWKS = "https://localhost:\(tlsServer.port)/.well-known/jwks.json"
+        #expect(try await Poll.until(every: .milliseconds(50)) {
+            try await Command.run(["curl", "-sf", "-o", "/dev/null", "--cacert", certificatePath, tlsJWKS]).status == 0
+        }, "the HTTPS JWKS server is up")
+        let certificatePEM = try String(contentsOfFile: certificatePath, encoding: .utf8)
 
         // Not trusted before its TokenIssuer exists.
         #expect(try await call("/orders", partnerAdmin).status == 401)
@@ -66,6 +85,12 @@ struct TokenIssuerTests {
             ], extra: [("scopesClaim", "scp"), ("consumerKeyClaim", "client_id")]),
             Self.issuer("certs", organization: organization, issuer: Self.certificateIssuer, keys: [
                 ("certificate", .object(JSONObject([("certificateInline", .string(certificates.publicKeyPEM))]))),
+            ]),
+            Self.issuer("tls", organization: organization, issuer: Self.tlsIssuer, keys: [
+                ("jwks", .object(JSONObject([
+                    ("url", .string(tlsJWKS)),
+                    ("tls", .object(JSONObject([("certificateInline", .string(certificatePEM))]))),
+                ]))),
             ]),
             Self.issuer("elsewhere", organization: "another-organization", issuer: Self.elsewhereIssuer, keys: [
                 ("certificate", .object(JSONObject([("certificateInline", .string(elsewhere.publicKeyPEM))]))),
@@ -78,6 +103,8 @@ struct TokenIssuerTests {
                 "\(mode): the partner's issuer reaches the gateway")
         #expect(try await Poll.until(every: .milliseconds(50)) { try await call("/orders", certificateToken).status == 200 },
                 "\(mode): the certificate issuer")
+        #expect(try await Poll.until(every: .milliseconds(50)) { try await call("/orders", tlsToken).status == 200 },
+                "\(mode): the issuer whose JWKS is behind TLS with its own CA")
         #expect(try await call("/admin", partnerAdmin).status == 200, "scopes from the partner's scp claim")
         let reader = try await call("/admin", partnerReader)
         #expect(reader.status == 403 && reader.text.contains("900910"), "\(mode): \(reader.status) \(reader.text)")

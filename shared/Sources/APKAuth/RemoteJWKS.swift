@@ -4,8 +4,16 @@ package import Logging
 
 /// Fetches a JWKS document. ``HTTPJWKSFetcher`` in production; tests may inject their own.
 package protocol JWKSFetcher: Sendable {
-    /// The document's bytes; throws on transport errors and non-200 answers.
-    func fetchJWKS(from url: String) async throws -> [UInt8]
+    /// The document's bytes; throws on transport errors and non-200 answers. `trustedCA`: PEM of the CA(s) an https
+    /// server's certificate must chain to, instead of the system's trust store.
+    func fetchJWKS(from url: String, trustedCA: String?) async throws -> [UInt8]
+}
+
+extension JWKSFetcher {
+    /// ``fetchJWKS(from:trustedCA:)`` with the system's trust store.
+    package func fetchJWKS(from url: String) async throws -> [UInt8] {
+        try await fetchJWKS(from: url, trustedCA: nil)
+    }
 }
 
 /// The keys of an external token issuer, fetched from its JWKS URL and cached.

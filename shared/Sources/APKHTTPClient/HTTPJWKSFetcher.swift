@@ -3,6 +3,7 @@ import APKSupport
 package import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// Fetches JWKS documents with AsyncHTTPClient: GET, 200 only, bounded size and time.
 package struct HTTPJWKSFetcher: JWKSFetcher {
@@ -22,9 +23,21 @@ package struct HTTPJWKSFetcher: JWKSFetcher {
         self.maxBytes = maxBytes
     }
 
-    package func fetchJWKS(from url: String) async throws -> [UInt8] {
+    /// A `trustedCA` that holds no certificate.
+    package struct TrustedCAFailure: Error, CustomStringConvertible {
+        package var description: String { "the trusted CA of the JWKS server is not a PEM certificate" }
+    }
+
+    package func fetchJWKS(from url: String, trustedCA: String?) async throws -> [UInt8] {
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")
+        if let trustedCA {
+            let roots = (try? NIOSSLCertificate.fromPEMBytes(Array(trustedCA.utf8))) ?? []
+            guard !roots.isEmpty else { throw TrustedCAFailure() }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(roots)
+            request.tlsConfiguration = tls
+        }
         let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout.seconds * 1000)))
         guard response.status.code == 200 else { throw StatusFailure(status: Int(response.status.code)) }
         let body = try await response.body.collect(upTo: maxBytes)

@@ -73,6 +73,10 @@ package nonisolated struct Apk_Discovery_V1_TokenIssuer: Sendable {
   /// Environments the issuer applies to; empty or "*" = all.
   package var environments: [String] = []
 
+  /// With jwks_url over https: PEM of the CA that signs the JWKS server's certificate (jwks.tls.certificateInline);
+  /// empty = the system's trust store.
+  package var jwksTrustedCa: String = String()
+
   package var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// How to get the signing keys.
@@ -110,7 +114,7 @@ fileprivate nonisolated let _protobuf_package = "apk.discovery.v1"
 
 nonisolated extension Apk_Discovery_V1_TokenIssuer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   package static let protoMessageName: String = _protobuf_package + ".TokenIssuer"
-  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}issuer\0\u{1}organization\0\u{3}jwks_url\0\u{1}certificate\0\u{3}consumer_key_claim\0\u{3}scopes_claim\0\u{3}claim_mappings\0\u{1}environments\0")
+  package static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}issuer\0\u{1}organization\0\u{3}jwks_url\0\u{1}certificate\0\u{3}consumer_key_claim\0\u{3}scopes_claim\0\u{3}claim_mappings\0\u{1}environments\0\u{3}jwks_trusted_ca\0")
 
   package mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -141,6 +145,7 @@ nonisolated extension Apk_Discovery_V1_TokenIssuer: SwiftProtobuf.Message, Swift
       case 7: try { try decoder.decodeSingularStringField(value: &self.scopesClaim) }()
       case 8: try { try decoder.decodeRepeatedMessageField(value: &self.claimMappings) }()
       case 9: try { try decoder.decodeRepeatedStringField(value: &self.environments) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.jwksTrustedCa) }()
       default: break
       }
     }
@@ -183,6 +188,9 @@ nonisolated extension Apk_Discovery_V1_TokenIssuer: SwiftProtobuf.Message, Swift
     if !self.environments.isEmpty {
       try visitor.visitRepeatedStringField(value: self.environments, fieldNumber: 9)
     }
+    if !self.jwksTrustedCa.isEmpty {
+      try visitor.visitSingularStringField(value: self.jwksTrustedCa, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -195,6 +203,7 @@ nonisolated extension Apk_Discovery_V1_TokenIssuer: SwiftProtobuf.Message, Swift
     if lhs.scopesClaim != rhs.scopesClaim {return false}
     if lhs.claimMappings != rhs.claimMappings {return false}
     if lhs.environments != rhs.environments {return false}
+    if lhs.jwksTrustedCa != rhs.jwksTrustedCa {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

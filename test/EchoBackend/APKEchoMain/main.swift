@@ -3,5 +3,5 @@ import APKEcho
 import APKRuntime
 
 await APKMain.run("apk-echo", configuration: EchoConfiguration.self) { configuration, _, logger in
-    buildApplication(configuration: configuration, logger: logger)
+    try buildApplication(configuration: configuration, logger: logger)
 }

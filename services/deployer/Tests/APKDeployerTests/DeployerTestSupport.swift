@@ -132,7 +132,7 @@ final class CountingFetcher: JWKSFetcher {
     var calls: Int { state.withLock { $0.calls } }
     func set(document: String) { state.withLock { $0.document = Array(document.utf8) } }
 
-    func fetchJWKS(from url: String) async throws -> [UInt8] {
+    func fetchJWKS(from url: String, trustedCA: String?) async throws -> [UInt8] {
         state.withLock {
             $0.calls += 1
             return $0.document

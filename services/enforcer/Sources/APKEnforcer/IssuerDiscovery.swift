@@ -45,7 +45,8 @@ package final class IssuerDiscovery: Sendable {
             }
             switch message.signatureValidation {
             case .jwksURL(let url)? where ResolvedTokenIssuer.isJWKSURL(url):
-                issuers.append(KeyRing.OrganizationIssuer(id: id, keys: .jwks(url: url)))
+                let trustedCA = message.jwksTrustedCa.isEmpty ? nil : message.jwksTrustedCa
+                issuers.append(KeyRing.OrganizationIssuer(id: id, keys: .jwks(url: url, trustedCA: trustedCA)))
             case .certificate(let pem)? where VerificationKey.keys(fromPEM: pem) != nil:
                 issuers.append(KeyRing.OrganizationIssuer(id: id, keys: .certificate(pem: pem)))
             default:

@@ -35,7 +35,8 @@ package final class KeyRing: Service, Sendable {
     /// same schedule as the gateway's issuers) or from a certificate.
     package struct OrganizationIssuer: Sendable, Hashable {
         package enum Keys: Sendable, Hashable {
-            case jwks(url: String)
+            /// `trustedCA`: PEM of the CA an https JWKS server's certificate chains to (nil: the system's).
+            case jwks(url: String, trustedCA: String?)
             case certificate(pem: String)
         }
 
@@ -104,9 +105,9 @@ package final class KeyRing: Service, Sendable {
     }
 
     /// The keys at a JWKS URL; nil (logged) when the fetch fails or the document is not a key set.
-    private func fetch(_ url: String) async -> [TrustedKeys.Entry]? {
+    private func fetch(_ url: String, trustedCA: String? = nil) async -> [TrustedKeys.Entry]? {
         do {
-            let bytes = try await fetcher.fetchJWKS(from: url)
+            let bytes = try await fetcher.fetchJWKS(from: url, trustedCA: trustedCA)
             guard let keys = VerificationKey.keys(fromJWKS: bytes) else {
                 logger.warning("JWKS is not a JSON key set; keeping the previous keys", metadata: ["auth.jwks.url": .string(url)])
                 return nil
@@ -126,9 +127,9 @@ package final class KeyRing: Service, Sendable {
     /// issuers' keys are forgotten; certificates are read at once.
     package func setOrganizationIssuers(_ issuers: [OrganizationIssuer]) async {
         let clock = ContinuousClock()
-        let toFetch: [(id: String, url: String)] = organizations.withLock { state in
+        let toFetch: [(id: String, url: String, trustedCA: String?)] = organizations.withLock { state in
             let wanted = Dictionary(issuers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            var fetchNow: [(String, String)] = []
+            var fetchNow: [(String, String, String?)] = []
             for id in state.issuers.keys where wanted[id] == nil {
                 state.issuers[id] = nil
                 state.keys[id] = nil
@@ -142,8 +143,8 @@ package final class KeyRing: Service, Sendable {
                     // Checked by ``IssuerDiscovery`` (an unusable certificate never gets here).
                     state.keys[id] = (VerificationKey.keys(fromPEM: pem) ?? []).map { TrustedKeys.Entry(kid: nil, key: $0) }
                     state.due[id] = nil
-                case .jwks(let url):
-                    fetchNow.append((id, url))
+                case .jwks(let url, let trustedCA):
+                    fetchNow.append((id, url, trustedCA))
                     state.due[id] = clock.now + retryAfterFailure
                 }
             }
@@ -152,16 +153,18 @@ package final class KeyRing: Service, Sendable {
         fetched.withLock { $0.generation += 1 }
         reassemble()
         await withTaskGroup(of: Void.self) { group in
-            for (id, url) in toFetch { group.addTask { await self.refreshOrganization(id, url: url) } }
+            for (id, url, trustedCA) in toFetch {
+                group.addTask { await self.refreshOrganization(id, url: url, trustedCA: trustedCA) }
+            }
         }
     }
 
-    /// Fetches one organization issuer's JWKS (if it is still configured with `url`).
-    private func refreshOrganization(_ id: String, url: String) async {
-        let entries = await fetch(url)
+    /// Fetches one organization issuer's JWKS (if it is still configured with `url` and `trustedCA`).
+    private func refreshOrganization(_ id: String, url: String, trustedCA: String?) async {
+        let entries = await fetch(url, trustedCA: trustedCA)
         let clock = ContinuousClock()
         let stored = organizations.withLock { state -> Bool in
-            guard case .jwks(url)? = state.issuers[id]?.keys else { return false }
+            guard case .jwks(url, trustedCA)? = state.issuers[id]?.keys else { return false }
             if let entries { state.keys[id] = entries }
             state.due[id] = clock.now + (entries == nil ? retryAfterFailure : cacheTTL)
             return entries != nil
@@ -194,12 +197,14 @@ package final class KeyRing: Service, Sendable {
                     due[index] = clock.now + (succeeded ? self.cacheTTL : self.retryAfterFailure)
                 }
                 let organizationsDue = self.organizations.withLock { state in
-                    state.due.compactMap { id, when -> (String, String)? in
-                        guard when <= now, case .jwks(let url)? = state.issuers[id]?.keys else { return nil }
-                        return (id, url)
+                    state.due.compactMap { id, when -> (String, String, String?)? in
+                        guard when <= now, case .jwks(let url, let trustedCA)? = state.issuers[id]?.keys else { return nil }
+                        return (id, url, trustedCA)
                     }
                 }
-                for (id, url) in organizationsDue { await self.refreshOrganization(id, url: url) }
+                for (id, url, trustedCA) in organizationsDue {
+                    await self.refreshOrganization(id, url: url, trustedCA: trustedCA)
+                }
                 // Organization issuers come and go with discovery: look again at least every second.
                 let next = min(due.min() ?? clock.now + .seconds(1), clock.now + .seconds(1))
                 try? await Task.sleep(until: next, clock: clock)

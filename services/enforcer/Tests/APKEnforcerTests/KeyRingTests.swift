@@ -9,14 +9,17 @@ import Logging
 import Synchronization
 import Testing
 
-/// A JWKS source the test controls: a document per URL, or a failure.
+/// A JWKS source the test controls: a document per URL, or a failure; remembers the trusted CA each URL was fetched
+/// with.
 final class ScriptedFetcher: JWKSFetcher {
     struct Down: Error {}
     let documents = Mutex<[String: String]>([:])
+    let trustedCAs = Mutex<[String: String]>([:])
     let fetches = Atomic<Int>(0)
 
-    func fetchJWKS(from url: String) async throws -> [UInt8] {
+    func fetchJWKS(from url: String, trustedCA: String?) async throws -> [UInt8] {
         fetches.add(1, ordering: .relaxed)
+        trustedCAs.withLock { $0[url] = trustedCA ?? "system" }
         guard let document = documents.withLock({ $0[url] }) else { throw Down() }
         return Array(document.utf8)
     }
@@ -116,5 +119,26 @@ final class ScriptedFetcher: JWKSFetcher {
         // An unreachable JWKS: the issuer is known, without keys (its tokens fail) until a fetch succeeds.
         await discovery.apply([Self.message("acme", "late", jwks: "http://late.test/jwks")])
         #expect(ring.keys.tokenIssuers["acme/late"] == nil)
+    }
+
+    /// `jwks.tls.certificateInline` reaches the fetch of that issuer's JWKS (the HTTPS fetch itself:
+    /// `TokenIssuerTests` through the router, in both modes); a changed CA is a changed issuer, fetched again.
+    @Test func aJWKSServersTrustedCAIsUsedForItsFetch() async throws {
+        let tokens = try TokenFactory(issuer: "https://partner.example", internalIssuer: "https://i.example", now: 0)
+        let fetcher = ScriptedFetcher()
+        fetcher.documents.withLock { $0["https://partner.test/jwks"] = tokens.jwks }
+        let ring = KeyRing(sources: [], fetcher: fetcher, cacheTTL: .seconds(300), logger: Logger(label: "test"))
+        let discovery = IssuerDiscovery(keys: ring, logger: Logger(label: "test"))
+        var message = Self.message("acme", "partner", jwks: "https://partner.test/jwks")
+        message.jwksTrustedCa = "PEM one"
+        await discovery.apply([message])
+        #expect(fetcher.trustedCAs.withLock { $0["https://partner.test/jwks"] } == "PEM one")
+        #expect(ring.keys.tokenIssuers["acme/partner"]?.count == 1)
+        message.jwksTrustedCa = "PEM two"
+        await discovery.apply([message])
+        #expect(fetcher.trustedCAs.withLock { $0["https://partner.test/jwks"] } == "PEM two")
+        message.jwksTrustedCa = ""
+        await discovery.apply([message])
+        #expect(fetcher.trustedCAs.withLock { $0["https://partner.test/jwks"] } == "system", "none: the system's")
     }
 }

@@ -150,7 +150,9 @@ struct ServiceSnapshotBuilder {
         message.issuer = issuer.plan.issuer
         message.organization = issuer.organization
         switch issuer.keys {
-        case .jwks(let url, _): message.jwksURL = url
+        case .jwks(let url, let trustedCA):
+            message.jwksURL = url
+            message.jwksTrustedCa = trustedCA ?? ""
         case .certificate(let pem, _): message.certificate = pem
         }
         message.consumerKeyClaim = issuer.plan.consumerKey
