@@ -81,7 +81,9 @@ struct GatewayFlowTests {
             "/\(name)/1.0.8/get", method: "POST", host: "default.gw.wso2.com", http1: true, body: "x")
         #expect(wrongMethod.status == 404)
         #expect(try wrongMethod.json()["code"] as? String == "404")
-        #expect(try wrongMethod.json()["error_message"] as? String == "Not Found")
+        // The reference's router body: code (a string), message, description.
+        #expect(try wrongMethod.json()["message"] as? String == "Not Found")
+        #expect(try wrongMethod.json()["code"] as? String == "404")
         let posted = try await stack.call("/\(name)/1.0.8/post", method: "POST", host: "default.gw.wso2.com",
                                           headers: ["Content-Type": "application/json"], body: #"{"a":1}"#)
         #expect(posted.status == 200)
@@ -128,7 +130,7 @@ struct GatewayFlowTests {
             headers: ["Authorization": "Bearer \(token)"], body: nil)
         #expect(undeployed.status == 202)
         let gone = try await stack.waitFor("/\(name)/1.0.8/get", host: "gw.wso2.com", status: 404)
-        #expect(try gone.response.json()["error_description"] as? String == "The requested resource is not available.")
+        #expect(try gone.response.json()["description"] as? String == "The requested resource is not available.")
     }
 
     @Test func adapterRestartAndRejectedAPI() async throws {

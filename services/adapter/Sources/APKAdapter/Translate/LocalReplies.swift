@@ -3,8 +3,11 @@ import EnvoyProtos
 import SwiftProtobuf
 
 /// `local_reply_config` of the gateway's HTTP connection managers: Envoy's own error replies (no route, upstream
-/// failures, timeouts) get APK's JSON body and codes (contract §7.6; `code` is a string there). Replies without one
-/// of these response flags (direct responses, upstream answers) are left alone.
+/// failures, timeouts, the ratelimiter's 429) get APK's JSON body and codes — `{"code": "<string>", "message": …,
+/// "description": …}`, the keys, codes and texts of the reference's response mappers (WSO2 APK's adapter,
+/// `response_mapper.go` and its error constants; contract §7.6 lists the codes). The security denials keep the
+/// enforcer's `error_message`/`error_description` body (§7.6). Replies without one of these response flags (direct
+/// responses, upstream answers) are left alone.
 package enum LocalReplies {
     /// One mapper: Envoy response flag → status, APK code, message and description.
     package struct Mapping: Sendable, Hashable {
@@ -32,20 +35,21 @@ package enum LocalReplies {
                 description: "%LOCAL_REPLY_BODY%"),
         Mapping(flag: "LR", status: 503, code: "102511", message: "Connection reset by the gateway",
                 description: "%LOCAL_REPLY_BODY%"),
-        Mapping(flag: "URX", status: 500, code: "102506", message: "Upstream retry limit exceeded",
+        Mapping(flag: "URX", status: 500, code: "102506", message: "Upstream maximum connect attempts reached",
                 description: "%LOCAL_REPLY_BODY%"),
-        Mapping(flag: "NC", status: 500, code: "102507", message: "No cluster found for the route",
+        Mapping(flag: "NC", status: 500, code: "102507", message: "Upstream not configured for the resource",
                 description: "%LOCAL_REPLY_BODY%"),
         Mapping(flag: "IH", status: 400, code: "102512", message: "Strictly checked header validation failure",
                 description: "%LOCAL_REPLY_BODY%"),
         Mapping(flag: "SI", status: 500, code: "102513", message: "Stream idle timeout", description: "%LOCAL_REPLY_BODY%"),
-        Mapping(flag: "DPE", status: 500, code: "102514", message: "Downstream protocol error",
+        Mapping(flag: "DPE", status: 500, code: "102514", message: "HTTP protocol error in downstream request",
                 description: "%LOCAL_REPLY_BODY%"),
-        Mapping(flag: "UPE", status: 500, code: "102515", message: "Upstream protocol error",
+        Mapping(flag: "UPE", status: 500, code: "102515", message: "HTTP protocol error in upstream request",
                 description: "%LOCAL_REPLY_BODY%"),
-        Mapping(flag: "UMSDR", status: 500, code: "102516", message: "Upstream max stream duration reached",
+        Mapping(flag: "UMSDR", status: 500, code: "102516", message: "Upstream request reached max stream duration",
                 description: "%LOCAL_REPLY_BODY%"),
-        // The ratelimiter's OVER_LIMIT (the `ratelimit` filter's 429; its `x-ratelimit-*` headers stay).
+        // The ratelimiter's OVER_LIMIT (the `ratelimit` filter's 429; its `x-ratelimit-*` headers stay), in the body
+        // WSO2 gateways give a throttled request.
         Mapping(flag: "RL", status: 429, code: "900800", message: "Message throttled out",
                 description: "You have exceeded your quota"),
     ]
@@ -77,7 +81,7 @@ package enum LocalReplies {
         return config
     }
 
-    /// A mapper answering `mapping` with its JSON body (`code` a string, as in contract §7.6's local-reply table).
+    /// A mapper answering `mapping` with its JSON body (`code` a string, as the reference's mappers write it).
     private static func jsonMapper(
         _ mapping: Mapping, filter: Envoy_Config_Accesslog_V3_AccessLogFilter
     ) -> Envoy_Extensions_Filters_Network_HttpConnectionManager_V3_ResponseMapper {
@@ -85,9 +89,9 @@ package enum LocalReplies {
         mapper.filter = filter
         mapper.statusCode = Google_Protobuf_UInt32Value(UInt32(mapping.status))
         mapper.bodyFormatOverride.jsonFormat = Google_Protobuf_Struct(fields: [
-            "error_message": Google_Protobuf_Value(stringValue: mapping.message),
             "code": Google_Protobuf_Value(stringValue: mapping.code),
-            "error_description": Google_Protobuf_Value(stringValue: mapping.description),
+            "message": Google_Protobuf_Value(stringValue: mapping.message),
+            "description": Google_Protobuf_Value(stringValue: mapping.description),
         ])
         return mapper
     }
