@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 package struct TestSupportError: Error, CustomStringConvertible {
     package var description: String
@@ -6,8 +7,25 @@ package struct TestSupportError: Error, CustomStringConvertible {
 }
 
 package enum FreePort {
-    /// A port the kernel reports free on 127.0.0.1 (bind to 0, read, close).
+    /// Every port handed out by this test process: never handed out twice.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A port the kernel reports free on 127.0.0.1 and that this process has not handed out before.
+    ///
+    /// The kernel's answer alone is not enough: the probe socket is closed at once, and the port is bound only when
+    /// the service starts, so a second call before that can get the same port back — a stack then started its
+    /// enforcer on its adapter's port (`bind: Address already in use`), and the readiness poll, answered by the
+    /// adapter, hid it until every request failed (seen in CI).
     package static func next() throws -> Int {
+        for _ in 0..<100 {
+            let port = try probe()
+            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+        }
+        throw TestSupportError("no fresh free port after 100 tries")
+    }
+
+    /// Bind to port 0, read the port, close.
+    private static func probe() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestSupportError("socket() failed") }
         defer { close(fd) }
