@@ -20,7 +20,7 @@ struct RatelimiterMetrics: Sendable {
             ($0, Counter(label: "apk_ratelimiter_descriptors_total", dimensions: [("decision", $0.rawValue)]))
         })
     private let failOpen: [RedisGuard.FailOpenReason: Counter] = Dictionary(
-        uniqueKeysWithValues: RedisGuard.FailOpenReason.counted.map {
+        uniqueKeysWithValues: RedisGuard.FailOpenReason.allCases.map {
             ($0, Counter(label: "apk_ratelimiter_fail_open_total", dimensions: [("reason", $0.rawValue)]))
         })
     let redisDuration = Timer(label: "apk_ratelimiter_redis_seconds")

@@ -1,7 +1,7 @@
 import APKRedis
+import Metrics
 package import NIOCore
 import NIOPosix
-import Metrics
 
 /// Decides the descriptors of one `ShouldRateLimit` call: rules from the ``RuleStore``, fixed windows on the
 /// injected clock, counters in Redis through the ``RedisGuard``, exhausted keys answered by the ``OverLimitCache``.

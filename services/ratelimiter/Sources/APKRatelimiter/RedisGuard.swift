@@ -1,9 +1,9 @@
 package import APKRedis
-package import NIOCore
-import NIOPosix
 import APKSupport
 package import Logging
 import Metrics
+package import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Redis as the limiter uses it: every pipeline bounded by the deadline and gated by the ``CircuitBreaker``, so that
@@ -13,16 +13,13 @@ import Synchronization
 /// the breaker opens, an info line when a probe finds Redis back.
 package final class RedisGuard: Sendable {
     /// Why a request was answered without Redis.
-    package enum FailOpenReason: String, Sendable, Hashable {
+    package enum FailOpenReason: String, Sendable, Hashable, CaseIterable {
         /// No complete reply within the deadline.
         case timeout
         /// A connection-level failure (not connected, connection lost, protocol error).
         case redisError = "redis_error"
         /// The breaker is open: Redis was not asked.
         case breakerOpen = "breaker_open"
-
-        /// The reasons that are counted in metrics.
-        static let counted: [FailOpenReason] = [.timeout, .redisError, .breakerOpen]
     }
 
     /// The replies of a pipeline, in order, or why there are none.
