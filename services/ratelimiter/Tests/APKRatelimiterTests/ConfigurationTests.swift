@@ -3,6 +3,7 @@ import APKRedis
 import APKRuntime
 import APKSupport
 import Foundation
+import NIOCore
 import Testing
 
 /// Settings from the environment: defaults, every key, and bad values named by key.
@@ -19,7 +20,8 @@ import Testing
         #expect(configuration.deadline == .milliseconds(50))
         #expect(configuration.breaker.failureThreshold == 3)
         #expect(configuration.redis.host == "127.0.0.1" && configuration.redis.port == 6379)
-        #expect(configuration.redis.maxConnections == 1 && configuration.redis.password == nil)
+        // One Redis connection per event loop of NIO's shared group (a call uses its own loop's).
+        #expect(configuration.redis.maxConnections == System.coreCount && configuration.redis.password == nil)
         guard case .discovery(let host, let port, let node) = configuration.rules else {
             Issue.record("rules come from discovery by default")
             return
