@@ -39,7 +39,7 @@ import APKConversion
         #expect(operations.count == 5_000)
         let expected = (0..<1_250).flatMap { i in ["GET", "PUT", "POST", "DELETE"].map { "\($0) /r\(i)/{id}" } }
         #expect(operations.map { "\($0.verb) \($0.target)" } == expected)
-        #expect(operations[1].scopes == ["s0"] && operations[0].scopes == nil)
+        #expect(operations[1].scopes == ["s0"] && operations[0].scopes == [])
         #expect(elapsed < Self.budget, "apk-conf took \(elapsed)")
         print("5,000 operations: apk-conf in \(elapsed)")
     }

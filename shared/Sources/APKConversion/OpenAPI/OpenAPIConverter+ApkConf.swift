@@ -56,7 +56,8 @@ extension OpenAPIConverter {
     }
 
     /// The OAuth2 scopes the operation's security requirements (else the document's) name, in order, without
-    /// repeats; nil when there are none. A scope its OAuth2 scheme does not declare is an error.
+    /// repeats; empty when there are none — the reference writes `scopes: []` on every generated operation (its
+    /// config-deployer-service test `expectedAPK.apk-conf`). A scope its OAuth2 scheme does not declare is an error.
     static func scopes(
         of operation: OpenAPI.Operation, in model: OpenAPIModel, at location: String
     ) throws(APKError) -> [String]? {
@@ -78,7 +79,7 @@ extension OpenAPIConverter {
                 }
             }
         }
-        return scopes.isEmpty ? nil : scopes
+        return scopes
     }
 
     /// A requirement's entries (a Swift dictionary) in the order of `components.securitySchemes`, then by name.
