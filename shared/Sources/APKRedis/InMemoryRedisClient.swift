@@ -28,6 +28,11 @@ package final class InMemoryRedisClient<C: Clock>: RedisClient where C.Duration 
     }
 
     package func pipeline(_ commands: [[String]]) async throws -> [RESPValue] {
+        run(commands)
+    }
+
+    /// Runs the commands as one step at one instant.
+    private func run(_ commands: [[String]]) -> [RESPValue] {
         let now = clock.now
         return store.withLock { store in commands.map { Self.execute($0, now: now, in: &store) } }
     }
@@ -36,9 +41,7 @@ package final class InMemoryRedisClient<C: Clock>: RedisClient where C.Duration 
     package func pipeline(
         _ commands: [[String]], patience: Duration, preferring eventLoop: (any EventLoop)?
     ) -> EventLoopFuture<[RESPValue]> {
-        let now = clock.now
-        let replies = store.withLock { store in commands.map { Self.execute($0, now: now, in: &store) } }
-        return (eventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).makeSucceededFuture(replies)
+        (eventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).makeSucceededFuture(run(commands))
     }
 
     /// The keys currently stored, expired ones excluded (for test assertions).

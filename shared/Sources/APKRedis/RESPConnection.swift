@@ -151,17 +151,8 @@ package final class RESPConnection: RedisClient {
         guard !commands.contains(where: \.isEmpty) else { return loop.makeFailedFuture(RedisClientError.emptyCommand) }
         inFlightCount.add(1, ordering: .relaxed)
         let replies = sendBatch(commands, deadline: deadline(nil))
-        let answer = loop.makePromise(of: [RESPValue].self)
-        // Completed by whichever comes first (NIO ignores the later completion); both callbacks run on `loop`.
-        let timer = loop.scheduleTask(in: TimeAmount(patience)) {
-            answer.fail(RedisClientError(.replyLate, "no reply within \(patience)"))
-        }
-        replies.whenComplete { result in
-            self.inFlightCount.subtract(1, ordering: .relaxed)
-            timer.cancel()
-            answer.completeWith(result)
-        }
-        return answer.futureResult
+        replies.whenComplete { _ in self.inFlightCount.subtract(1, ordering: .relaxed) }
+        return replies.withPatience(patience, on: loop, "no reply")
     }
 
     /// Closes the connection; pending requests fail with ``RedisClientError/Code/connectionClosed``.

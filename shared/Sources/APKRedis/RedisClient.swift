@@ -29,3 +29,20 @@ extension RedisClient {
         try await pipeline(commands, patience: patience, preferring: nil).valueUnlessCancelled()
     }
 }
+
+extension EventLoopFuture where Value: Sendable {
+    /// This future's result, or ``RedisClientError/Code/replyLate`` ("`what` within `patience`") once `patience` has
+    /// passed on `eventLoop`, whichever comes first. The later completion is ignored (NIO completes a promise once);
+    /// the work behind this future goes on and its result is dropped.
+    func withPatience(_ patience: Duration, on eventLoop: any EventLoop, _ what: String) -> EventLoopFuture<Value> {
+        let answer = eventLoop.makePromise(of: Value.self)
+        let timer = eventLoop.scheduleTask(in: TimeAmount(patience)) {
+            answer.fail(RedisClientError(.replyLate, "\(what) within \(patience)"))
+        }
+        whenComplete { result in
+            timer.cancel()
+            answer.completeWith(result)
+        }
+        return answer.futureResult
+    }
+}

@@ -86,15 +86,8 @@ package final class RedisConnectionPool: RedisClient {
             return connection.pipeline(commands, patience: patience)
         case .wait(let attempt):
             // The first request waits for the first connection; `patience` bounds the whole wait.
-            let answer = loop.makePromise(of: [RESPValue].self)
-            let timer = loop.scheduleTask(in: TimeAmount(patience)) {
-                answer.fail(RedisClientError(.replyLate, "no Redis connection within \(patience)"))
-            }
-            attempt.flatMap { $0.pipeline(commands, patience: patience) }.whenComplete { result in
-                timer.cancel()
-                answer.completeWith(result)
-            }
-            return answer.futureResult
+            return attempt.flatMap { $0.pipeline(commands, patience: patience) }
+                .withPatience(patience, on: loop, "no Redis connection and reply")
         case .fail(let error):
             return loop.makeFailedFuture(error)
         }

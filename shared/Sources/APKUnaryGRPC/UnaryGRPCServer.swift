@@ -8,7 +8,7 @@ package import SwiftProtobuf
 import Synchronization
 
 /// A gRPC server for **unary** methods only, on SwiftNIO's HTTP/2 handler directly: no stream channels, no task per
-/// call for synchronous handlers, one flush per answer. It serves what Envoy calls on the data path per request
+/// call (handlers answer inline or with a future, both started on the connection's event loop), one flush per answer. It serves what Envoy calls on the data path per request
 /// (ext_authz `Check`, RLS `ShouldRateLimit`), where grpc-swift-2's general machinery costs ~0.15 ms of CPU per
 /// call on these machines (`../shared/design/BUILD-NOTES.md`), more than the decision itself.
 ///
@@ -113,8 +113,6 @@ package struct UnaryGRPCMethod: Sendable {
     enum Handle: Sendable {
         /// Answers on the connection's event loop, inline (decisions that never wait).
         case sync(@Sendable (ByteBuffer) throws -> [UInt8])
-        /// Answers from a task (decisions that wait on I/O, e.g. Redis).
-        case async(@Sendable (ByteBuffer) async throws -> [UInt8])
         /// Answers when a future completes, started on the connection's event loop (I/O without a task: a Redis
         /// connection on the same loop keeps the whole call on one thread).
         case future(@Sendable (ByteBuffer, any EventLoop) -> EventLoopFuture<[UInt8]>)
@@ -127,16 +125,6 @@ package struct UnaryGRPCMethod: Sendable {
     ) -> UnaryGRPCMethod {
         UnaryGRPCMethod(path: path, handle: .sync { bytes in
             try handler(try decode(Request.self, bytes)).serializedBytes()
-        })
-    }
-
-    /// A method answered from a task (one per call).
-    package static func async<Request: Message, Response: Message>(
-        _ path: String, _ request: Request.Type = Request.self,
-        _ handler: @escaping @Sendable (Request) async throws -> Response
-    ) -> UnaryGRPCMethod {
-        UnaryGRPCMethod(path: path, handle: .async { bytes in
-            try await handler(try decode(Request.self, bytes)).serializedBytes()
         })
     }
 
@@ -306,7 +294,7 @@ final class UnaryGRPCConnectionHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    /// The request is complete: answer it (inline, or from a task for async methods).
+    /// The request is complete: answer it (inline, or when a future method's future completes).
     private func finish(_ stream: HTTP2StreamID, call: inout Call, context: ChannelHandlerContext) {
         if let failure = call.failure {
             return answer(stream, .failure(failure), context: context)
@@ -329,9 +317,6 @@ final class UnaryGRPCConnectionHandler: ChannelInboundHandler {
             } catch {
                 answer(stream, .failure(Self.status(of: error)), context: context)
             }
-        case .async(let handle):
-            pending.insert(stream)
-            Self.answerLater(handle, body: body, stream: stream, handler: NIOLoopBound((self, context), eventLoop: context.eventLoop))
         case .future(let handle):
             pending.insert(stream)
             let handler = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -341,33 +326,6 @@ final class UnaryGRPCConnectionHandler: ChannelInboundHandler {
                 connection.answer(stream, result.mapError(Self.status(of:)), context: context)
                 context.flush()
             }
-        }
-    }
-
-    /// Runs an async handler in a task and writes its answer on the connection's event loop (unless the stream was
-    /// reset meanwhile).
-    private static func answerLater(
-        _ handle: @escaping @Sendable (ByteBuffer) async throws -> [UInt8], body: ByteBuffer, stream: HTTP2StreamID,
-        handler: NIOLoopBound<(UnaryGRPCConnectionHandler, ChannelHandlerContext)>
-    ) {
-        Task {
-            let result = await outcome(handle, body)
-            handler.eventLoop.execute {
-                let (connection, context) = handler.value
-                guard connection.pending.remove(stream) != nil else { return }  // reset meanwhile
-                connection.answer(stream, result, context: context)
-                context.flush()
-            }
-        }
-    }
-
-    private static func outcome(
-        _ handle: @Sendable (ByteBuffer) async throws -> [UInt8], _ body: ByteBuffer
-    ) async -> Result<[UInt8], UnaryGRPCError> {
-        do {
-            return .success(try await handle(body))
-        } catch {
-            return .failure(status(of: error))
         }
     }
 

@@ -3,7 +3,6 @@ import APKSupport
 package import Logging
 import Metrics
 package import NIOCore
-import NIOPosix
 import Synchronization
 
 /// Redis as the limiter uses it: every pipeline bounded by the deadline and gated by the ``CircuitBreaker``, so that
@@ -79,11 +78,6 @@ package final class RedisGuard: Sendable {
         }.recover { error in
             self.failed(Self.failure(of: error))
         }
-    }
-
-    /// ``pipeline(_:on:)`` awaited.
-    package func pipeline(_ commands: [[String]]) async -> Outcome {
-        (try? await pipeline(commands, on: MultiThreadedEventLoopGroup.singleton.any()).get()) ?? .failOpen(.redisError)
     }
 
     private struct Failure: Error {
