@@ -127,9 +127,9 @@ package final class KeyRing: Service, Sendable {
     /// issuers' keys are forgotten; certificates are read at once.
     package func setOrganizationIssuers(_ issuers: [OrganizationIssuer]) async {
         let clock = ContinuousClock()
-        let toFetch: [(id: String, url: String, trustedCA: String?)] = organizations.withLock { state in
+        let toFetch: [OrganizationIssuer] = organizations.withLock { state in
             let wanted = Dictionary(issuers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            var fetchNow: [(String, String, String?)] = []
+            var fetchNow: [OrganizationIssuer] = []
             for id in state.issuers.keys where wanted[id] == nil {
                 state.issuers[id] = nil
                 state.keys[id] = nil
@@ -143,8 +143,8 @@ package final class KeyRing: Service, Sendable {
                     // Checked by ``IssuerDiscovery`` (an unusable certificate never gets here).
                     state.keys[id] = (VerificationKey.keys(fromPEM: pem) ?? []).map { TrustedKeys.Entry(kid: nil, key: $0) }
                     state.due[id] = nil
-                case .jwks(let url, let trustedCA):
-                    fetchNow.append((id, url, trustedCA))
+                case .jwks:
+                    fetchNow.append(issuer)
                     state.due[id] = clock.now + retryAfterFailure
                 }
             }
@@ -153,18 +153,18 @@ package final class KeyRing: Service, Sendable {
         fetched.withLock { $0.generation += 1 }
         reassemble()
         await withTaskGroup(of: Void.self) { group in
-            for (id, url, trustedCA) in toFetch {
-                group.addTask { await self.refreshOrganization(id, url: url, trustedCA: trustedCA) }
-            }
+            for issuer in toFetch { group.addTask { await self.refreshOrganization(issuer) } }
         }
     }
 
-    /// Fetches one organization issuer's JWKS (if it is still configured with `url` and `trustedCA`).
-    private func refreshOrganization(_ id: String, url: String, trustedCA: String?) async {
+    /// Fetches one organization issuer's JWKS (if it is still configured the same way).
+    private func refreshOrganization(_ issuer: OrganizationIssuer) async {
+        guard case .jwks(let url, let trustedCA) = issuer.keys else { return }
         let entries = await fetch(url, trustedCA: trustedCA)
         let clock = ContinuousClock()
+        let id = issuer.id
         let stored = organizations.withLock { state -> Bool in
-            guard case .jwks(url, trustedCA)? = state.issuers[id]?.keys else { return false }
+            guard state.issuers[id] == issuer else { return false }
             if let entries { state.keys[id] = entries }
             state.due[id] = clock.now + (entries == nil ? retryAfterFailure : cacheTTL)
             return entries != nil
@@ -197,14 +197,9 @@ package final class KeyRing: Service, Sendable {
                     due[index] = clock.now + (succeeded ? self.cacheTTL : self.retryAfterFailure)
                 }
                 let organizationsDue = self.organizations.withLock { state in
-                    state.due.compactMap { id, when -> (String, String, String?)? in
-                        guard when <= now, case .jwks(let url, let trustedCA)? = state.issuers[id]?.keys else { return nil }
-                        return (id, url, trustedCA)
-                    }
+                    state.due.compactMap { id, when in when <= now ? state.issuers[id] : nil }
                 }
-                for (id, url, trustedCA) in organizationsDue {
-                    await self.refreshOrganization(id, url: url, trustedCA: trustedCA)
-                }
+                for issuer in organizationsDue { await self.refreshOrganization(issuer) }
                 // Organization issuers come and go with discovery: look again at least every second.
                 let next = min(due.min() ?? clock.now + .seconds(1), clock.now + .seconds(1))
                 try? await Task.sleep(until: next, clock: clock)

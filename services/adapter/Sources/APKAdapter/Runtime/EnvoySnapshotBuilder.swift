@@ -39,12 +39,12 @@ struct EnvoySnapshotBuilder {
 
     /// `native` mode: each credential list the served APIs' routes name → those APIs; the `jwt_authn`
     /// configuration (ECDS) defines exactly these requirements and is rebuilt when the set of lists changes.
-    private var requirementUsers: [JWTRequirement: Set<String>] = [:]
+    private var requirementUsers = UsageIndex<JWTRequirement>()
     private var securityDirty = true
     private var security: VersionedResources?
     /// Local-share mode: each quota's local stage → the APIs whose routes use it; the two stages' configurations
     /// (ECDS) define exactly these and are rebuilt when the set changes.
-    private var localShareUsers: [LocalShareRule: Set<String>] = [:]
+    private var localShareUsers = UsageIndex<LocalShareRule>()
     private var localSharesDirty = true
     private var localShares: VersionedResources?
 
@@ -80,10 +80,8 @@ struct EnvoySnapshotBuilder {
     mutating func removeAllAPIs(known: Set<String>) {
         routes = [:]
         scopeMembers = [:]
-        if !requirementUsers.isEmpty { securityDirty = true }
-        requirementUsers = [:]
-        if !localShareUsers.isEmpty { localSharesDirty = true }
-        localShareUsers = [:]
+        if requirementUsers.removeAll() { securityDirty = true }
+        if localShareUsers.removeAll() { localSharesDirty = true }
         dirtyClusters.formUnion(clusterAnys.keys)
         clusterProviders = [:]
         setClusters(of: "", from: [], to: systemClusters)
@@ -95,25 +93,11 @@ struct EnvoySnapshotBuilder {
     mutating func replace(_ api: String, from old: APIOutput?, to new: APIOutput?) {
         setRoutes(of: api, from: old?.routes, to: new?.routes)
         setClusters(of: api, from: old?.clusters ?? [], to: new?.clusters ?? [])
-        for list in old?.requirements ?? [] where new?.requirements.contains(list) != true {
-            requirementUsers[list]?.remove(api)
-            if requirementUsers[list]?.isEmpty == true {
-                requirementUsers[list] = nil
-                securityDirty = true
-            }
+        if requirementUsers.replace(api, from: old?.requirements ?? [], to: new?.requirements ?? []) {
+            securityDirty = true
         }
-        for list in new?.requirements ?? [] where requirementUsers[list, default: []].insert(api).inserted {
-            if requirementUsers[list]?.count == 1 { securityDirty = true }
-        }
-        for share in old?.localShares ?? [] where new?.localShares.contains(share) != true {
-            localShareUsers[share]?.remove(api)
-            if localShareUsers[share]?.isEmpty == true {
-                localShareUsers[share] = nil
-                localSharesDirty = true
-            }
-        }
-        for share in new?.localShares ?? [] where localShareUsers[share, default: []].insert(api).inserted {
-            if localShareUsers[share]?.count == 1 { localSharesDirty = true }
+        if localShareUsers.replace(api, from: old?.localShares ?? [], to: new?.localShares ?? []) {
+            localSharesDirty = true
         }
         if old?.identity != new?.identity { changedSinceLastPublication.insert(api) }
     }
@@ -176,14 +160,14 @@ struct EnvoySnapshotBuilder {
         if securityDirty, case .native = settings.auth.enforcement {
             do {
                 let config = try XDSTranslator.jwtAuthnExtension(
-                    requirements: Set(requirementUsers.keys), settings: settings, encoder: encoder)
+                    requirements: requirementUsers.keys, settings: settings, encoder: encoder)
                 let any = try AnyPacking.pack(config, encoder: encoder)
                 security = VersionedResources(version: ContentDigest.of(any.value), resources: [config.name: any])
                 securityDirty = false
             } catch {
                 // Cannot happen for well-formed protos; the previous configuration stays and the APIs that need
                 // the new requirement are not routable (their routes name a requirement Envoy refuses: closed).
-                for api in Set(requirementUsers.values.flatMap(\.self)) {
+                for api in requirementUsers.users {
                     statuses[api] = .failed("could not encode the gateway's jwt_authn configuration: \(error)")
                 }
             }
@@ -205,7 +189,7 @@ struct EnvoySnapshotBuilder {
             } catch {
                 // Cannot happen for well-formed protos; the previous stages stay, and the APIs whose quotas they
                 // may lack say so.
-                for api in Set(localShareUsers.values.flatMap(\.self)) {
+                for api in localShareUsers.users {
                     statuses[api] = .failed("could not encode the gateway's local-share configuration: \(error)")
                 }
             }
@@ -276,5 +260,38 @@ struct MultisetDigest {
 
     private static func hash(_ element: String) -> UInt64 {
         SHA256.hash(data: Data(element.utf8)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}
+
+/// Which APIs use each key (a `jwt_authn` requirement, a local-share stage): a gateway-wide configuration built from
+/// the keys changes only when a key gains its first user or loses its last.
+struct UsageIndex<Key: Hashable & Sendable>: Sendable {
+    private var usersByKey: [Key: Set<String>] = [:]
+
+    /// The keys some API uses.
+    var keys: Set<Key> { Set(usersByKey.keys) }
+    /// Every API that uses a key.
+    var users: Set<String> { usersByKey.values.reduce(into: []) { $0.formUnion($1) } }
+
+    /// Moves `api` from the keys `old` to the keys `new`; true when the set of keys changed.
+    mutating func replace(_ api: String, from old: Set<Key>, to new: Set<Key>) -> Bool {
+        var changed = false
+        for key in old.subtracting(new) {
+            usersByKey[key]?.remove(api)
+            if usersByKey[key]?.isEmpty == true {
+                usersByKey[key] = nil
+                changed = true
+            }
+        }
+        for key in new.subtracting(old) where usersByKey[key, default: []].insert(api).inserted {
+            if usersByKey[key]?.count == 1 { changed = true }
+        }
+        return changed
+    }
+
+    /// Forgets every user; true when there were keys.
+    mutating func removeAll() -> Bool {
+        defer { usersByKey = [:] }
+        return !usersByKey.isEmpty
     }
 }
