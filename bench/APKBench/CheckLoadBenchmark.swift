@@ -44,7 +44,10 @@ struct CheckLoadBenchmark {
     private func measure(
         _ clients: [(String, Envoy_Service_Auth_V3_Authorization.Client<HTTP2ClientTransport.Posix>)]
     ) async throws {
-        let requests = [("floor", try request(secured: false)), ("jwt + 2 scopes", try request(secured: true))]
+        let requests = [
+            ("floor", try Self.request(secured: false, token: token)),
+            ("jwt + 2 scopes", try Self.request(secured: true, token: token)),
+        ]
         var steps: [(name: String, client: Envoy_Service_Auth_V3_Authorization.Client<HTTP2ClientTransport.Posix>,
                      request: Envoy_Service_Auth_V3_CheckRequest)] = []
         for (server, client) in clients {
@@ -77,7 +80,7 @@ struct CheckLoadBenchmark {
     }
 
     /// A Check as Envoy's ext_authz sends it on a route of the benchmark API (`/bench-auth/1.0/scoped`).
-    func request(secured: Bool) throws -> Envoy_Service_Auth_V3_CheckRequest {
+    static func request(secured: Bool, token: String) throws -> Envoy_Service_Auth_V3_CheckRequest {
         let plan = RoutePlan(
             api: APIAuthPlan(
                 apiID: "bench-auth", organization: "default", disabled: false,

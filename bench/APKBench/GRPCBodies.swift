@@ -10,9 +10,10 @@ import SwiftProtobuf
 /// - `rls.bin`: a `ShouldRateLimit` for the descriptor `apk.rule=bench`, as ``RatelimitBenchmark`` sends it.
 enum GRPCBodies {
     static func write(to directory: URL, token: String) throws {
-        let check = CheckLoadBenchmark(host: "", port: 0, token: token, rate: 0, seconds: 0, rounds: 0)
-        try frame(check.request(secured: false)).write(to: directory.appendingPathComponent("check-floor.bin"))
-        try frame(check.request(secured: true)).write(to: directory.appendingPathComponent("check-jwt.bin"))
+        try frame(CheckLoadBenchmark.request(secured: false, token: token))
+            .write(to: directory.appendingPathComponent("check-floor.bin"))
+        try frame(CheckLoadBenchmark.request(secured: true, token: token))
+            .write(to: directory.appendingPathComponent("check-jwt.bin"))
         try frame(RatelimitBenchmark.request).write(to: directory.appendingPathComponent("rls.bin"))
     }
 

@@ -64,7 +64,7 @@ struct RatelimitBenchmark {
 
     static let request: Envoy_Service_Ratelimit_V3_RateLimitRequest = {
         var entry = Envoy_Extensions_Common_Ratelimit_V3_RateLimitDescriptor.Entry()
-        entry.key = "apk.rule"
+        entry.key = RateLimitDescriptor.key
         entry.value = "bench"
         var descriptor = Envoy_Extensions_Common_Ratelimit_V3_RateLimitDescriptor()
         descriptor.entries = [entry]
@@ -165,6 +165,11 @@ struct RatelimitFloorServer: Envoy_Service_Ratelimit_V3_RateLimitService.SimpleS
     func shouldRateLimit(
         request: Envoy_Service_Ratelimit_V3_RateLimitRequest, context: ServerContext
     ) async throws -> Envoy_Service_Ratelimit_V3_RateLimitResponse {
+        Self.allowed(request)
+    }
+
+    /// OK for every descriptor, nothing counted.
+    static func allowed(_ request: Envoy_Service_Ratelimit_V3_RateLimitRequest) -> Envoy_Service_Ratelimit_V3_RateLimitResponse {
         var response = Envoy_Service_Ratelimit_V3_RateLimitResponse()
         response.overallCode = .ok
         response.statuses = request.descriptors.map { _ in
@@ -182,16 +187,7 @@ struct RatelimitFloorServer: Envoy_Service_Ratelimit_V3_RateLimitService.SimpleS
         if lean {
             let method = UnaryGRPCMethod.sync(
                 "/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit", Envoy_Service_Ratelimit_V3_RateLimitRequest.self
-            ) { request in
-                var response = Envoy_Service_Ratelimit_V3_RateLimitResponse()
-                response.overallCode = .ok
-                response.statuses = request.descriptors.map { _ in
-                    var status = Envoy_Service_Ratelimit_V3_RateLimitResponse.DescriptorStatus()
-                    status.code = .ok
-                    return status
-                }
-                return response
-            }
+            ) { request in allowed(request) }
             try await UnaryGRPCServer(host: "127.0.0.1", port: port, methods: [method], logger: Logger(label: "floor")).run()
         } else {
             try await XDSServerService(host: "127.0.0.1", port: port, services: [RatelimitFloorServer()]).run()

@@ -42,6 +42,19 @@ struct RateLimitTests {
         if intoHour > 3600 - 20 { try await Task.sleep(for: .seconds(3600 - intoHour + 1)) }
     }
 
+    /// Deploys an API named `<prefix>-<random>` with one open operation, `GET /a`, and an API-level quota of
+    /// `requests` per `unit`; returns its name.
+    static func deployLimitedAPI(
+        _ stack: GatewayStack, token: String, prefix: String, _ requests: Int, per unit: String
+    ) async throws -> String {
+        let name = "\(prefix)-\(UUID().uuidString.prefix(6).lowercased())"
+        _ = try await TestAPI(
+            name: name, operations: [.init(verb: "GET", target: "/a", extra: "secured: false")],
+            extraConf: "rateLimit:\n  requestsPerUnit: \(requests)\n  unit: \(unit)\n"
+        ).deploy(stack, token: token)
+        return name
+    }
+
     /// Same for the minute: minute quotas are the smallest that local-share mode shares.
     static func awayFromTheMinuteBoundary() async throws {
         let intoMinute = Int(Date().timeIntervalSince1970) % 60
@@ -67,23 +80,11 @@ struct RateLimitTests {
         defer { stack.stop() }
         let token = try await Self.flow.token(stack.deployer)
         // 150/min: 67.5 per listener per minute → 1 per second locally, 2 × 60 = 120 reserved, 30 counted.
-        let shared = "gw-rlshare-\(UUID().uuidString.prefix(6).lowercased())"
-        _ = try await TestAPI(
-            name: shared, operations: [.init(verb: "GET", target: "/a", extra: "secured: false")],
-            extraConf: "rateLimit:\n  requestsPerUnit: 150\n  unit: Minute\n"
-        ).deploy(stack, token: token)
+        let shared = try await Self.deployLimitedAPI(stack, token: token, prefix: "gw-rlshare", 150, per: "Minute")
         // 60,000/min: 450 per second per listener locally.
-        let large = "gw-rllarge-\(UUID().uuidString.prefix(6).lowercased())"
-        _ = try await TestAPI(
-            name: large, operations: [.init(verb: "GET", target: "/a", extra: "secured: false")],
-            extraConf: "rateLimit:\n  requestsPerUnit: 60000\n  unit: Minute\n"
-        ).deploy(stack, token: token)
+        let large = try await Self.deployLimitedAPI(stack, token: token, prefix: "gw-rllarge", 60000, per: "Minute")
         // 5/hour: far too small to share, exact.
-        let small = "gw-rlsmall-\(UUID().uuidString.prefix(6).lowercased())"
-        _ = try await TestAPI(
-            name: small, operations: [.init(verb: "GET", target: "/a", extra: "secured: false")],
-            extraConf: "rateLimit:\n  requestsPerUnit: 5\n  unit: Hour\n"
-        ).deploy(stack, token: token)
+        let small = try await Self.deployLimitedAPI(stack, token: token, prefix: "gw-rlsmall", 5, per: "Hour")
         try await stack.waitFor("/\(small)/1.0.0/a", host: "gw.wso2.com", status: 200)
         try await Self.awayFromTheHourBoundary()
         try await Self.awayFromTheMinuteBoundary()
@@ -172,16 +173,8 @@ struct RateLimitTests {
         defer { stack.stop() }
         let redis = try #require(stack.redis)
         let token = try await Self.flow.token(stack.deployer)
-        let busy = "gw-rlbusy-\(UUID().uuidString.prefix(6).lowercased())"
-        _ = try await TestAPI(
-            name: busy, operations: [.init(verb: "GET", target: "/a", extra: "secured: false")],
-            extraConf: "rateLimit:\n  requestsPerUnit: 1000000\n  unit: Hour\n"
-        ).deploy(stack, token: token)
-        let small = "gw-rlfsmall-\(UUID().uuidString.prefix(6).lowercased())"
-        _ = try await TestAPI(
-            name: small, operations: [.init(verb: "GET", target: "/a", extra: "secured: false")],
-            extraConf: "rateLimit:\n  requestsPerUnit: 3\n  unit: Hour\n"
-        ).deploy(stack, token: token)
+        let busy = try await Self.deployLimitedAPI(stack, token: token, prefix: "gw-rlbusy", 1000000, per: "Hour")
+        let small = try await Self.deployLimitedAPI(stack, token: token, prefix: "gw-rlfsmall", 3, per: "Hour")
         try await stack.waitFor("/\(small)/1.0.0/a", host: "gw.wso2.com", status: 200)
         try await Self.awayFromTheHourBoundary()
         let path = "/\(busy)/1.0.0/a"

@@ -187,7 +187,7 @@ final class UnaryGRPCConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
     /// Streams whose request is still arriving.
     private var calls: [HTTP2StreamID: Call] = [:]
-    /// Streams answered from a task and not finished yet (a reset drops them).
+    /// Streams whose future has not completed yet (a reset drops them).
     private var pending: Set<HTTP2StreamID> = []
 
     init(methods: [String: UnaryGRPCMethod], maxMessageBytes: Int, logger: Logger) {
