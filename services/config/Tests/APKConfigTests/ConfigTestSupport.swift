@@ -61,7 +61,7 @@ enum TestConfig {
         return logger
     }()
 
-    static func configuration(fetchTimeout: Duration = .seconds(3), maxBodyBytes: Int = 10 << 20) -> ConfigServiceConfiguration {
+    static func configuration(fetchTimeout: Duration = .seconds(60), maxBodyBytes: Int = 10 << 20) -> ConfigServiceConfiguration {
         var configuration = ConfigServiceConfiguration()
         configuration.server.port = 0
         configuration.urlFetchTimeout = fetchTimeout
