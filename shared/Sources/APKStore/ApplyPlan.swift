@@ -33,6 +33,9 @@ struct ApplyPlan {
         var stored: [ResourceKey: StoredResource] = [:]
         for row in existing where row.namespace == namespace { stored[row.key] = row }
         let apiKey = ResourceKey(kind: api.kind, namespace: namespace, name: api.name)
+        if let existingAPI = stored[apiKey], organization(of: existingAPI.resource) != organization(of: api) {
+            throw .apiOfAnotherOrganization(apiID: api.name)
+        }
         let apiUID = stored[apiKey]?.uid ?? newUID()
         let ownerReferences = [StoredContent.ownerReference(apiID: bundle.apiID, uid: apiUID)]
 
@@ -44,6 +47,9 @@ struct ApplyPlan {
             let key = ResourceKey(kind: normalized.kind, namespace: namespace, name: normalized.name)
             let owner = isAPI ? nil : bundle.apiID
             let previous = stored[key]
+            if !isAPI, let previous, previous.owner != owner {
+                throw .nameTaken(kind: normalized.kind, name: normalized.name, owner: previous.owner)
+            }
             if let previous, previous.resource == normalized, previous.owner == owner { continue }
             let generation = previous.map { $0.generation + ($0.resource.body == normalized.body ? 0 : 1) } ?? 1
             writes.append(
@@ -126,6 +132,9 @@ struct ApplyPlan {
 
     /// Organization and environment (a missing environment equals an empty one).
     private static func routingIdentity(_ api: K8sResource) -> [String] {
-        [api.spec?["organization"]?.stringValue ?? "", api.spec?["environment"]?.stringValue ?? ""]
+        [organization(of: api), api.spec?["environment"]?.stringValue ?? ""]
     }
+
+    /// The `spec.organization` of an API CR ("" when absent).
+    static func organization(of api: K8sResource) -> String { api.spec?["organization"]?.stringValue ?? "" }
 }

@@ -48,8 +48,11 @@ package actor InMemoryResourceStore: ResourceStore {
                            deleted: plan.deletes.count, cursor: Int64(log.count))
     }
 
-    package func deleteAPI(id: String, namespace: String) -> Bool {
+    package func deleteAPI(id: String, namespace: String, organization: String?) -> Bool {
         let apiKey = ResourceKey(kind: CRKind.api.rawValue, namespace: namespace, name: id)
+        if let organization {
+            guard let api = resources[apiKey], ApplyPlan.organization(of: api.resource) == organization else { return false }
+        }
         let children = resources.values.filter { $0.namespace == namespace && $0.owner == id }
             .sorted { ($0.resource.kind, $0.resource.name) < ($1.resource.kind, $1.resource.name) }
         let api = resources[apiKey]

@@ -74,10 +74,19 @@ extension PostgresResourceStore {
         return cursor > 0
     }
 
-    package func deleteAPI(id: String, namespace: String) async throws(StoreError) -> Bool {
+    package func deleteAPI(id: String, namespace: String, organization: String?) async throws(StoreError) -> Bool {
         let logger = logger
         let (existed, cursor) = try await store.withTransaction("delete API") { connection in
             try await Self.lockWriters(connection, logger: logger)
+            if let organization {
+                let owners = try await connection.rows(
+                    """
+                    SELECT coalesce(spec->'spec'->>'organization', '') FROM resources
+                    WHERE kind = \(CRKind.api.rawValue) AND namespace = \(namespace) AND name = \(id)
+                    """, logger: logger
+                ).map { row in try row.decode(String.self) }
+                guard owners.first == organization else { return (false, Int64(0)) }
+            }
             // Children first, then the API (the in-memory store's order); one row per statement so resource
             // versions follow cursor order.
             let keys = try await connection.rows(

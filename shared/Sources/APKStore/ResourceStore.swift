@@ -9,11 +9,15 @@ package protocol ResourceStore: Sendable {
     /// Applies one API's whole bundle atomically: creates or replaces the API CR and every child, gives children an
     /// ownerReference to the API (its stored uid), and deletes the API's children that are not in the bundle.
     /// Fails with ``StoreError/basePathConflict(apiID:basePath:)`` when another API of the same organization and
-    /// environment already owns the base path. Nothing is written when it throws.
+    /// environment already owns the base path, with ``StoreError/apiOfAnotherOrganization(apiID:)`` when the API id
+    /// belongs to another organization, and with ``StoreError/nameTaken(kind:name:owner:)`` when a child has the name
+    /// of a resource another API owns (or of a standalone resource). These checks run in the write transaction, so
+    /// concurrent deploys cannot take over each other's resources. Nothing is written when it throws.
     func apply(_ bundle: CRBundle, namespace: String) async throws(StoreError) -> ApplyResult
 
-    /// Deletes an API CR and all its children atomically; `false` when no such API exists in the namespace.
-    func deleteAPI(id: String, namespace: String) async throws(StoreError) -> Bool
+    /// Deletes an API CR and all its children atomically; `false` when no such API exists in the namespace or, with
+    /// an `organization`, when the API belongs to another organization (checked in the same transaction).
+    func deleteAPI(id: String, namespace: String, organization: String?) async throws(StoreError) -> Bool
 
     /// One resource, or nil.
     /// Creates or replaces one resource of a standalone kind (``ApplyPlan/standaloneKinds``: the subscription data)
@@ -135,6 +139,11 @@ package enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case unavailable(String)
     /// Stored data could not be read back (500).
     case corrupt(String)
+    /// The API id is taken by an API of another organization (409).
+    case apiOfAnotherOrganization(apiID: String)
+    /// A resource of the bundle has the name of a resource owned by another API (`owner`), or of a standalone
+    /// resource (`owner` nil) (409).
+    case nameTaken(kind: String, name: String, owner: String?)
     /// A constraint of the stored data was violated (500).
     case failed(String)
 
@@ -143,12 +152,20 @@ package enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .basePathConflict(let id, let path): "base path \(path) is already used by API \(id)"
         case .unavailable(let reason): "the control-plane database is unavailable: \(reason)"
         case .corrupt(let reason): "stored data is unreadable: \(reason)"
+        case .apiOfAnotherOrganization(let id): "API \(id) belongs to another organization"
+        case .nameTaken(let kind, let name, let owner?): "\(kind) \(name) belongs to API \(owner)"
+        case .nameTaken(let kind, let name, nil): "\(kind) \(name) exists and belongs to no API"
         case .failed(let reason): "the store operation failed: \(reason)"
         }
     }
 }
 
 extension ResourceStore {
+    /// Deletes an API whatever its organization.
+    package func deleteAPI(id: String, namespace: String) async throws(StoreError) -> Bool {
+        try await deleteAPI(id: id, namespace: namespace, organization: nil)
+    }
+
     /// One ``updateStatus(_:status:)`` after the other (stores that can do better override it).
     package func updateStatuses(_ updates: [(key: ResourceKey, status: JSONValue)]) async throws(StoreError) -> [Bool] {
         var found: [Bool] = []

@@ -11,6 +11,9 @@ enum ConformanceCheck: String, CaseIterable, Sendable, CustomTestStringConvertib
     case smallerBundleDeletesMissingChildren
     case deleteAPI
     case basePathConflictLeavesStateUnchanged
+    case ownershipCannotBeTaken
+    case concurrentDeploysOfTwoOrganizations
+    case twoOrganizationsSameAPI
     case ownerReferencesAndUIDStable
     case eventsResumeFromCursor
     case concurrentApplies
@@ -36,6 +39,9 @@ struct ResourceStoreConformance {
         case .smallerBundleDeletesMissingChildren: try await smallerBundleDeletesMissingChildren()
         case .deleteAPI: try await deleteAPI()
         case .basePathConflictLeavesStateUnchanged: try await basePathConflictLeavesStateUnchanged()
+        case .ownershipCannotBeTaken: try await ownershipCannotBeTaken()
+        case .concurrentDeploysOfTwoOrganizations: try await concurrentDeploysOfTwoOrganizations()
+        case .twoOrganizationsSameAPI: try await twoOrganizationsSameAPI()
         case .ownerReferencesAndUIDStable: try await ownerReferencesAndUIDStable()
         case .eventsResumeFromCursor: try await eventsResumeFromCursor()
         case .concurrentApplies: try await concurrentApplies()
@@ -196,6 +202,82 @@ struct ResourceStoreConformance {
         _ = try await store.apply(TestBundles.make(id: "api-a", basePath: "/shared/1", revision: 2), namespace: namespace)
         await #expect(throws: StoreError.basePathConflict(apiID: "api-d", basePath: "/shared/1")) {
             try await store.apply(TestBundles.make(id: "api-e", basePath: "/shared/1", environment: "dev"), namespace: namespace)
+        }
+    }
+
+    /// Issue 13 item 6: an API id of another organization, or a child name another API owns, is refused without a
+    /// change; an organization-scoped delete leaves another organization's API alone.
+    func ownershipCannotBeTaken() async throws {
+        _ = try await store.apply(TestBundles.make(id: "api-a"), namespace: namespace)
+        let before = try await state()
+        let cursor = try await store.latestCursor()
+
+        await #expect(throws: StoreError.apiOfAnotherOrganization(apiID: "api-a")) {
+            try await store.apply(TestBundles.make(id: "api-a", organization: "org2", basePath: "/org2"), namespace: namespace)
+        }
+        var clash = TestBundles.make(id: "api-b")
+        let backend = try #require(clash.resources.firstIndex { $0.kind == "Backend" })
+        clash.resources[backend].metadata.name = "api-a-backend"
+        await #expect(throws: StoreError.nameTaken(kind: "Backend", name: "api-a-backend", owner: "api-a")) {
+            try await store.apply(clash, namespace: namespace)
+        }
+        #expect(try await store.deleteAPI(id: "api-a", namespace: namespace, organization: "org2") == false)
+        #expect(try await state() == before)
+        #expect(try await store.latestCursor() == cursor)
+
+        // The same names in another namespace are other resources; the owner may still delete its API.
+        _ = try await store.apply(clash, namespace: "other-namespace")
+        #expect(try await store.deleteAPI(id: "api-a", namespace: namespace, organization: "default"))
+    }
+
+    /// Two organizations deploy the same API id at once, many times: one organization gets it and keeps it, every
+    /// deploy of the other is refused, and every stored child belongs to the winner's API.
+    func concurrentDeploysOfTwoOrganizations() async throws {
+        let results = await withTaskGroup(of: (String, Bool).self) { group in
+            for round in 0..<10 {
+                for organization in ["org1", "org2"] {
+                    group.addTask {
+                        let bundle = TestBundles.make(
+                            id: "contested", organization: organization, basePath: "/\(organization)", revision: round)
+                        do {
+                            _ = try await store.apply(bundle, namespace: namespace)
+                            return (organization, true)
+                        } catch {
+                            return (organization, false)
+                        }
+                    }
+                }
+            }
+            var results: [(String, Bool)] = []
+            for await result in group { results.append(result) }
+            return results
+        }
+        let api = try #require(try await store.get(ResourceKey(kind: "API", namespace: namespace, name: "contested")))
+        let winner = try #require(api.resource.spec?["organization"]?.stringValue)
+        #expect(results.filter { $0.0 == winner }.allSatisfy { $0.1 }, "every deploy of the owner succeeds")
+        #expect(results.filter { $0.0 != winner }.allSatisfy { !$0.1 }, "no deploy of the other organization succeeds")
+        #expect(api.resource.spec?["basePath"]?.stringValue == "/\(winner)")
+        let children = try await store.list(kind: nil, namespace: namespace, owner: "contested")
+        #expect(children.count == TestBundles.defaultChildren.count)
+    }
+
+    /// Issue 13 item 6: two organizations deploy the same apk-confs without an `id` (every child kind, AI rate limits
+    /// included): no resource name is shared, both deploys succeed, and undeploying one leaves the other's resources
+    /// as they were. (With the same `id`, the second organization is refused: ``ownershipCannotBeTaken()``.)
+    func twoOrganizationsSameAPI() async throws {
+        for name in TestBundles.fixtureNames {
+            let first = try TestBundles.fixture(name, organization: "org1", withoutID: true)
+            let second = try TestBundles.fixture(name, organization: "org2", withoutID: true)
+            let firstKeys = Set(first.resources.map { "\($0.kind)/\($0.name)" })
+            let shared = second.resources.map { "\($0.kind)/\($0.name)" }.filter(firstKeys.contains)
+            #expect(shared.isEmpty, "\(name): shared names \(shared)")
+            _ = try await store.apply(first, namespace: namespace)
+            _ = try await store.apply(second, namespace: namespace)
+            let secondBefore = try await stored(apiID: second.apiID)
+            #expect(secondBefore.count == second.resources.count)
+            #expect(try await store.deleteAPI(id: first.apiID, namespace: namespace, organization: "org1"))
+            #expect(try await stored(apiID: second.apiID) == secondBefore)
+            #expect(try await store.deleteAPI(id: second.apiID, namespace: namespace, organization: "org2"))
         }
     }
 

@@ -51,8 +51,10 @@ enum TestBundles {
     }
 
     /// A bundle built from `test/fixtures/bundles/<name>.apk-conf.yaml`.
-    static func fixture(_ name: String, organization: String = "default") throws -> CRBundle {
-        let conf = try ApkConfLoader().load(Fixtures.data("bundles/\(name).apk-conf.yaml"))
+    /// `withoutID` drops the apk-conf's `id`, so that the API id derives from the organization.
+    static func fixture(_ name: String, organization: String = "default", withoutID: Bool = false) throws -> CRBundle {
+        var conf = try ApkConfLoader().load(Fixtures.data("bundles/\(name).apk-conf.yaml"))
+        if withoutID { conf.id = nil }
         return try CRBundleBuilder().build(conf: conf, definition: nil, organization: organization)
     }
 

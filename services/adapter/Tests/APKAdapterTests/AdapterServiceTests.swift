@@ -26,8 +26,8 @@ final class FlakyResourceStore: ResourceStore {
     func apply(_ bundle: CRBundle, namespace: String) async throws(StoreError) -> ApplyResult {
         try await inner.apply(bundle, namespace: namespace)
     }
-    func deleteAPI(id: String, namespace: String) async throws(StoreError) -> Bool {
-        await inner.deleteAPI(id: id, namespace: namespace)
+    func deleteAPI(id: String, namespace: String, organization: String?) async throws(StoreError) -> Bool {
+        await inner.deleteAPI(id: id, namespace: namespace, organization: organization)
     }
     func applyResource(_ resource: K8sResource, namespace: String) async throws(StoreError) -> Int64 {
         try await inner.applyResource(resource, namespace: namespace)

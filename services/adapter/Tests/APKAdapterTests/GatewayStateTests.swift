@@ -64,7 +64,7 @@ struct InMemoryResourceStoreFixture {
         #expect(update.snapshot == nil)
         #expect(update.statuses.isEmpty)
 
-        #expect(await fixture.store.deleteAPI(id: Self.employee, namespace: "default"))
+        #expect(try await fixture.store.deleteAPI(id: Self.employee, namespace: "default"))
         update = state.apply(try await fixture.events(after: state.cursor))
         let removed = try #require(update.snapshot)
         #expect(try Self.routeNames(removed) == Self.routeNames(empty))

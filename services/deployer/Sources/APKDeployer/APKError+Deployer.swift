@@ -45,10 +45,20 @@ extension APKError {
             detail: "The query parameter \(name) is required")
     }
 
-    /// The REST form of a store failure: 406 909015, 503 909063, or 500 909028.
+    /// 909065 / 409 (ours): the API id, or the name of a resource the API needs, belongs to another API or
+    /// organization. The other owner is not named (it may be another organization's).
+    package static func nameInUse(kind: String, name: String) -> APKError {
+        APKError(
+            code: 909065, status: 409, message: "Resource name in use",
+            detail: "\(kind) \(name) is owned by another API or organization; change the apk-conf id, name or version")
+    }
+
+    /// The REST form of a store failure: 406 909015, 409 909065, 503 909063, or 500 909028.
     package static func store(_ error: StoreError) -> APKError {
         switch error {
         case .basePathConflict(_, let basePath): .basePathInvalid(basePath)
+        case .apiOfAnotherOrganization(let id): .nameInUse(kind: "API", name: id)
+        case .nameTaken(let kind, let name, _): .nameInUse(kind: kind, name: name)
         case .unavailable: .controlPlaneUnavailable
         case .corrupt, .failed:
             APKError(code: 909028, status: 500, message: "Internal error occured while deploying API")

@@ -121,8 +121,12 @@ import Testing
             let acme = try await Tokens.fetch(client, id: TestDeployer.acmeClientID, secret: TestDeployer.acmeSecret)
             let conf = "id: \(id)\n" + Samples.apkConf(basePath: "/acme")
             let response = try await client.deploy(.deploy(conf: conf), token: acme)
-            #expect(response.status.code == 406)
-            #expect(try JSON.parse(response)["code"] == 909017)
+            #expect(response.status == .conflict)
+            #expect(try JSON.parse(response)["code"] == 909065)
+            // Without an id, the same apk-conf is another API of its own for the second organization.
+            #expect(try await client.deploy(.deploy(conf: Samples.apkConf()), token: acme).status == .ok)
+            #expect(try JSON.parse(try await client.get(Paths.list, token: acme))["count"] == 1)
+            #expect(try JSON.parse(try await client.get(Paths.list, token: token))["count"] == 1)
         }
     }
 

@@ -42,9 +42,9 @@ struct FlakyResourceStore: ResourceStore {
         try outage.check()
         return try await inner.apply(bundle, namespace: namespace)
     }
-    func deleteAPI(id: String, namespace: String) async throws(StoreError) -> Bool {
+    func deleteAPI(id: String, namespace: String, organization: String?) async throws(StoreError) -> Bool {
         try outage.check()
-        return await inner.deleteAPI(id: id, namespace: namespace)
+        return await inner.deleteAPI(id: id, namespace: namespace, organization: organization)
     }
     func applyResource(_ resource: K8sResource, namespace: String) async throws(StoreError) -> Int64 {
         try outage.check()

@@ -103,6 +103,8 @@ extension BundleContext {
         return ParsedURL(scheme: scheme, host: host.lowercased(), port: port, path: path)
     }
 
+    /// Named `sha1("<org>-<name><version><environment>")`: the reference hashes only name, version and environment, so
+    /// two organizations' APIs with the same name and version would share (and delete) one policy.
     mutating func addAIRateLimitPolicy(_ ai: EndpointConfiguration.AIRatelimit, backend: String,
                                        environment: DeploymentEnvironment) throws(APKError) {
         let spec = AIRateLimitPolicySpec(
@@ -113,6 +115,6 @@ extension BundleContext {
                 requestCount: .init(requestsPerUnit: ai.request.requestLimit, unit: ai.request.unit)),
             targetRef: TargetRef(group: CRKind.apkGroup, kind: "Backend", name: backend))
         try add(.aiRateLimitPolicy, kind: .aiRateLimitPolicy,
-                name: Hashing.sha1(conf.name + conf.version + environment.rawValue), spec: spec)
+                name: Hashing.sha1("\(organization)-" + conf.name + conf.version + environment.rawValue), spec: spec)
     }
 }

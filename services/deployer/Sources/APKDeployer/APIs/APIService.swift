@@ -6,7 +6,8 @@ package import APKConversion
 
 /// Deploy, undeploy and lookup of APIs against the stores; organization-scoped throughout.
 ///
-/// Holds no lock: concurrent deploys are serialised only by the store's transaction (one per bundle).
+/// Holds no lock: concurrent deploys are serialised only by the store's transaction (one per bundle), which is also
+/// where ownership is checked — an API id of another organization, or a child name another API owns, is refused there.
 package struct APIService: Sendable {
     package let resources: any ResourceStore
     package let controlPlane: any ControlPlaneStore
@@ -32,7 +33,6 @@ package struct APIService: Sendable {
         let conf = try ApkConfLoader().load(confData)
         let apiID = CRBundleBuilder.apiID(for: conf, organization: caller.organization)
         do throws(APKError) {
-            try await checkOwnership(apiID: apiID, organization: caller.organization)
             var options = bundleOptions
             options.namespace = namespace
             let bundle = try CRBundleBuilder(options: options).build(
@@ -64,7 +64,7 @@ package struct APIService: Sendable {
         _ = try await api(id: id, organization: caller.organization)
         let deleted: Bool
         do {
-            deleted = try await resources.deleteAPI(id: id, namespace: namespace)
+            deleted = try await resources.deleteAPI(id: id, namespace: namespace, organization: caller.organization)
         } catch {
             throw .store(error)
         }
@@ -97,19 +97,6 @@ package struct APIService: Sendable {
             throw .apiNotFound(id)
         }
         return summary
-    }
-
-    /// An apk-conf `id` may not take over another organization's API.
-    private func checkOwnership(apiID: String, organization: String) async throws(APKError) {
-        let existing: StoredResource?
-        do {
-            existing = try await resources.get(ResourceKey(kind: CRKind.api.rawValue, namespace: namespace, name: apiID))
-        } catch {
-            throw .store(error)
-        }
-        if let existing, let owner = APISummary(existing)?.organization, owner != organization {
-            throw .invalidAPIRequest("the API id \(apiID) is not available to this organization")
-        }
     }
 
     /// Best effort: history is an audit aid, so a failure to write it is logged, never returned.
