@@ -83,30 +83,29 @@ import APKConversion
         #expect(conf.endpointConfigurations == nil)
     }
 
-    @Test func scopesComeFromOperationThenDocumentRequirements() throws {
+    /// The reference reads scopes only from an operation's own requirement on the scheme `default` (or `x-scope`, or
+    /// `OAuth2Security`): this fixture's schemes have other names, and its document-level requirement is not read.
+    @Test func scopesOfOtherSchemesAndDocumentLevelAreNotRead() throws {
         let conf = try OpenAPIConverter().apkConf(
             fromDefinition: try Fixtures.data("openapi/params-servers-scopes-3.0.yaml"))
-        let scopes = Dictionary(uniqueKeysWithValues: conf.operations.map { ("\($0.verb) \($0.target)", $0.scopes) })
-        #expect(scopes["GET /orders"] == ["orders:read"])  // document level
-        #expect(scopes["POST /orders"] == ["orders:write", "orders:read"])
-        #expect(scopes["DELETE /orders/{orderId}"] == ["orders:admin"])  // authorizationCode flow
-        #expect(scopes["PATCH /orders/{orderId}/items/{itemId}"] == ["items:write"])  // password flow
-        #expect(scopes["HEAD /health"] == .some([]))  // security: [] → no scopes (written `scopes: []`)
-        #expect(scopes["OPTIONS /health"] == ["orders:read", "items:read"])  // alternatives; basic has none
+        #expect(conf.operations.count == 7)
+        #expect(conf.operations.allSatisfy { $0.scopes == [] })
     }
 
-    @Test func anyOAuth2SchemeNameAndFlowIsAccepted() throws {
+    @Test func onlyTheDefaultAndOAuth2SecuritySchemesCount() throws {
         let conf = try Self.convert(
             """
             {"openapi": "3.0.0", "info": {"title": "t", "version": "1"},
              "security": [{"OAuth2Security": ["a"]}],
              "paths": {"/x": {"get": {"responses": {"200": {"description": "OK"}}}},
-                       "/y": {"get": {"security": [{"default": ["b"]}], "responses": {"200": {"description": "OK"}}}}},
+                       "/y": {"get": {"security": [{"default": ["b"]}], "responses": {"200": {"description": "OK"}}}},
+                       "/z": {"get": {"security": [{"OAuth2Security": ["b"]}], "responses": {"200": {"description": "OK"}}}}},
              "components": {"securitySchemes": {
                "OAuth2Security": {"type": "oauth2", "flows": {"password": {"tokenUrl": "https://t", "scopes": {"a": ""}}}},
                "default": {"type": "oauth2", "flows": {"implicit": {"authorizationUrl": "https://t", "scopes": {"b": ""}}}}}}}
             """)
-        #expect(conf.operations.map(\.scopes) == [["a"], ["b"]])
+        // /x: the document-level requirement is not read; /z: the declared set is `default`'s implicit flow.
+        #expect(conf.operations.map(\.scopes) == [[], ["b"], ["b"]])
     }
 
     @Test func undeclaredScopeIsAnInvalidDefinition() throws {
@@ -118,11 +117,11 @@ import APKConversion
                 paths:
                   /pets:
                     get:
-                      security: [{auth: [pets:read, pets:fly]}]
+                      security: [{default: [pets:read, pets:fly]}]
                       responses: {"200": {description: OK}}
                 components:
                   securitySchemes:
-                    auth: {type: oauth2, flows: {implicit: {authorizationUrl: "https://a", scopes: {pets:read: r}}}}
+                    default: {type: oauth2, flows: {implicit: {authorizationUrl: "https://a", scopes: {pets:read: r}}}}
                 """)
         }
         #expect(error?.code == 90091)
@@ -136,11 +135,11 @@ import APKConversion
         #expect(conf.name == "Library")
         #expect(conf.version == "2.1")
         #expect(conf.endpointConfigurations?.production?.first?.endpoint == .url("https://library.example.com:8443/library/v2"))
+        // Scopes follow the OpenAPI 3 rules (the scheme `library_auth` is not `default`: none).
         #expect(
             conf.operations.map { "\($0.verb) \($0.target) \($0.scopes ?? [])" } == [
-                "GET /books [\"books:read\"]", "POST /books [\"books:write\"]", "GET /books/{bookId} [\"books:read\"]",
-                "DELETE /books/{bookId} [\"books:write\"]", "PUT /books/{bookId}/cover []",
-                "POST /loans [\"loans:manage\", \"books:read\"]",
+                "GET /books []", "POST /books []", "GET /books/{bookId} []", "DELETE /books/{bookId} []",
+                "PUT /books/{bookId}/cover []", "POST /loans []",
             ])
     }
 
@@ -156,19 +155,14 @@ import APKConversion
         #expect(try server("basePath: /v1") == nil)  // relative: not an endpoint
     }
 
-    @Test func serversBecomeEndpoints() throws {
+    /// Only the first document-level server becomes the endpoint; path- and operation-level servers are ignored
+    /// (the reference deletes them before parsing).
+    @Test func onlyTheFirstDocumentServerBecomesTheEndpoint() throws {
         let conf = try OpenAPIConverter().apkConf(
             fromDefinition: try Fixtures.data("openapi/params-servers-scopes-3.0.yaml"))
         #expect(conf.endpointConfigurations?.production?.first?.endpoint == .url("https://orders.example.com:8443/orders/v2"))
-        let endpoints = Dictionary(
-            uniqueKeysWithValues: conf.operations.map {
-                ("\($0.verb) \($0.target)", $0.endpointConfigurations?.production?.first?.endpoint)
-            })
-        #expect(endpoints["GET /orders"] == .some(nil))
-        #expect(endpoints["POST /orders"] == .url("https://write.orders.example.com/v2"))
-        #expect(endpoints["GET /orders/{orderId}"] == .url("http://legacy-orders.internal:8080"))  // path level
-        #expect(endpoints["DELETE /orders/{orderId}"] == .url("https://admin.orders.example.com"))
-        #expect(endpoints["PATCH /orders/{orderId}/items/{itemId}"] == .some(nil))  // relative server
+        #expect(conf.endpointConfigurations?.production?.count == 1)
+        #expect(conf.operations.allSatisfy { $0.endpointConfigurations == nil })
     }
 
     @Test func relativeOrUnsupportedServerIsNotAnEndpoint() throws {
@@ -180,6 +174,19 @@ import APKConversion
                 """)
             #expect(conf.endpointConfigurations == nil, "\(url)")
         }
+    }
+
+    /// As the reference: a document without a usable operation gives `operations: []` (deploying it is refused).
+    @Test(arguments: [
+        #"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}}"#,
+        #"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}}"#,
+        #"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"trace": {"responses": {"200": {"description": "OK"}}}}}}"#,
+        "swagger: '2.0'\ninfo: {title: t, version: '1'}\n",
+    ])
+    func noOperationsGivesAnEmptyList(_ text: String) throws {
+        let conf = try Self.convert(text)
+        #expect(conf.operations.isEmpty)
+        #expect(conf.yaml().hasSuffix("operations: []\n"))
     }
 
     @Test func graphQLAndGRPCAreNotSupportedYet() throws {

@@ -15,7 +15,7 @@ import APKConversion
     static func document(paths: Int) -> Data {
         let items = (0..<paths).map { i in
             let op = #"{"responses": {"200": {"description": "OK"}}}"#
-            let secured = #"{"security": [{"auth": ["s\#(i % 7)"]}], "responses": {"200": {"description": "OK"}}}"#
+            let secured = #"{"security": [{"default": ["s\#(i % 7)"]}], "responses": {"200": {"description": "OK"}}}"#
             return #""/r\#(i)/{id}": {"get": \#(op), "put": \#(secured), "post": \#(op), "delete": \#(secured)}"#
         }
         let scopes = (0..<7).map { #""s\#($0)": """# }.joined(separator: ",")
@@ -24,7 +24,7 @@ import APKConversion
             {"openapi": "3.0.3", "info": {"title": "Scale", "version": "1"},
              "servers": [{"url": "https://scale.example.com"}],
              "paths": {\(items.joined(separator: ",\n"))},
-             "components": {"securitySchemes": {"auth": {"type": "oauth2",
+             "components": {"securitySchemes": {"default": {"type": "oauth2",
                "flows": {"implicit": {"authorizationUrl": "https://a", "scopes": {\(scopes)}}}}}}}
             """.utf8)
     }

@@ -47,6 +47,17 @@ package enum Golden {
         guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
             return "golden file \(relativePath) is missing; run with APK_UPDATE_GOLDEN=1 to create it"
         }
+        return compare(actual, expected: expected, name: relativePath)
+            .map { $0 + "\n(rerun with APK_UPDATE_GOLDEN=1 to accept, then review the diff)" }
+    }
+
+    /// Compares `actual` with a hand-written expectation of the reference's behaviour (`test/fixtures/reference/…`),
+    /// which `APK_UPDATE_GOLDEN` never rewrites; returns a readable difference, or nil when equal.
+    package static func difference(_ actual: String, referenceFile relativePath: String) throws -> String? {
+        compare(actual, expected: try Fixtures.text(relativePath), name: relativePath)
+    }
+
+    private static func compare(_ actual: String, expected: String, name relativePath: String) -> String? {
         guard expected != actual else { return nil }
         let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
         let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
@@ -54,8 +65,7 @@ package enum Golden {
             let el = i < e.count ? String(e[i]) : "<end of file>"
             let al = i < a.count ? String(a[i]) : "<end of file>"
             if el != al {
-                return "\(relativePath) differs at line \(i + 1):\n  expected: \(el)\n  actual:   \(al)\n"
-                    + "(rerun with APK_UPDATE_GOLDEN=1 to accept, then review the diff)"
+                return "\(relativePath) differs at line \(i + 1):\n  expected: \(el)\n  actual:   \(al)"
             }
         }
         return "\(relativePath) differs"

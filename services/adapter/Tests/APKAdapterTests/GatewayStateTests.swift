@@ -51,7 +51,7 @@ struct InMemoryResourceStoreFixture {
         let deployed = try #require(update.snapshot)
         #expect(try Self.routeNames(deployed).filter { $0.hasPrefix(Self.employee) }.count == 4)
         #expect(deployed.resources(ofType: TypeURL.cluster).resources.keys.contains(
-            "default/backend-992105828b17e558b92fcb825d8574c194ffe49b-api"))
+            "default/backend-401a7cf64434de40da9efad5305ef7c03252c774-api"))
         #expect(deployed.version(ofType: TypeURL.cluster) != empty.version(ofType: TypeURL.cluster))
         #expect(deployed.version(ofType: TypeURL.listener) == empty.version(ofType: TypeURL.listener))
         let status = try #require(update.statuses[Self.employee])

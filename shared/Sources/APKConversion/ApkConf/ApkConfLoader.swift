@@ -53,6 +53,14 @@ package struct ApkConfLoader: Sendable {
                     ValidationIssue(
                         pointer: "\(pointer)/endpointConfigurations",
                         message: "production/sandbox endpoint not available for \(operation.target)"))
+            } else if operation.endpointConfigurations != nil, !opHasEndpoint {
+                // Own endpointConfigurations replace the API's (as in the reference), so this operation would get
+                // no route at all; the reference accepts it and drops the operation silently.
+                issues.append(
+                    ValidationIssue(
+                        pointer: "\(pointer)/endpointConfigurations",
+                        message: "the operation's own endpointConfigurations has no endpoint, so \(operation.target) "
+                            + "would not be served; remove it to use the API's endpoints"))
             }
             switch conf.type {
             case .rest:
@@ -97,6 +105,7 @@ extension ApkConf {
         (try? JSONValueCoding.encode(self)) ?? .null
     }
 
-    /// YAML as the config and deployer services return it: starts with `---`, stable field order.
-    package func yaml() -> String { DocumentWriter.yaml(jsonValue, explicitStart: true) }
+    /// YAML as the config and deployer services return it, in the reference's text form: starts with `---`, fields
+    /// in declaration order, every string double-quoted.
+    package func yaml() -> String { DocumentWriter.yaml(jsonValue, explicitStart: true, quoteStrings: true) }
 }

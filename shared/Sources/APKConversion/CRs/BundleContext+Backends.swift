@@ -5,22 +5,42 @@ extension BundleContext {
     /// Where an endpoint is defined: names get `-api` or `-resource` (§5.2).
     enum EndpointLevel: String { case api, resource }
 
-    /// The endpoints an operation uses in one environment: its own for that environment, else the API's.
+    /// The endpoints an operation uses in one environment: the API's, unless the operation has its own
+    /// `endpointConfigurations` — then only those, as the reference builds rules (an operation with only a production
+    /// endpoint of its own gets no sandbox rule, even when the API has a sandbox endpoint).
     func endpoints(of operation: ApkConf.Operation, in environment: DeploymentEnvironment) -> (EndpointLevel, [EndpointConfiguration]) {
-        let own = operation.endpointConfigurations?.endpoints(for: environment) ?? []
-        if !own.isEmpty { return (.resource, own) }
+        if let own = operation.endpointConfigurations { return (.resource, own.endpoints(for: environment)) }
         return (.api, conf.endpointConfigurations?.endpoints(for: environment) ?? [])
     }
 
     /// Adds (once) the Backend for an endpoint and returns its name.
     ///
-    /// The name hashes the organization, API, environment and the endpoint's whole configuration, so identical
-    /// endpoints share one Backend and a redeploy of the same apk-conf yields the same names.
+    /// API level: the reference's name, `backend-sha1("<org>-<name>-<version>-<environment>-<host>-<path>")-api`
+    /// with host and path as written in the URL (its `getHost`/`getPath`), so tooling keyed on those names keeps
+    /// working; two endpoints of one environment that differ only in what the name leaves out (port, scheme,
+    /// security, TLS, resiliency) would share it, so they are refused (the reference silently keeps the last one).
+    /// Operation level (ours; the reference uses a random UUID): a hash of the endpoint's whole configuration, so a
+    /// redeploy of the same apk-conf yields the same names.
     mutating func addBackend(_ endpoint: EndpointConfiguration, level: EndpointLevel, environment: DeploymentEnvironment)
         throws(APKError) -> String
     {
         let canonical = DocumentWriter.json((try? JSONValueCoding.encode(endpoint)) ?? .null)
-        let name = "backend-\(Hashing.sha1("\(organization)-\(conf.name)-\(conf.version)-\(environment.rawValue)-\(canonical)"))-\(level.rawValue)"
+        let name: String
+        switch level {
+        case .api:
+            let url = endpointURL(endpoint.endpoint)
+            let stem = [organization, conf.name, conf.version, environment.rawValue, Self.referenceHost(url), Self.referencePath(url)]
+            name = "backend-\(Hashing.sha1(stem.joined(separator: "-")))-api"
+            if let previous = apiBackendConfigurations[name], previous != canonical {
+                throw .invalidApkConf([ValidationIssue(
+                    pointer: "#/endpointConfigurations/\(environment.rawValue)",
+                    message: "two \(environment.rawValue) endpoints have the same host and path but different settings; "
+                        + "APK names their Backend by host and path, so only one of them could be used")])
+            }
+            apiBackendConfigurations[name] = canonical
+        case .resource:
+            name = "backend-\(Hashing.sha1("\(organization)-\(conf.name)-\(conf.version)-\(environment.rawValue)-\(canonical)"))-resource"
+        }
         let spec = try backendSpec(for: endpoint)
         try add(.backend, kind: .backend, name: name, spec: spec)
         if let ai = endpoint.aiRatelimit, ai.enabled ?? true {
@@ -38,13 +58,46 @@ extension BundleContext {
         return name
     }
 
+    /// The URL of an endpoint; a Kubernetes Service as the reference spells it (`<protocol>://<name>.<namespace>
+    /// .svc.cluster.local:<port>`).
+    func endpointURL(_ endpoint: EndpointConfiguration.Endpoint) -> String {
+        switch endpoint {
+        case .url(let url): url
+        case .service(let service):
+            "\(service.protocol ?? "http")://\(service.name).\(service.namespace ?? options.namespace ?? "default").svc.cluster.local:\(service.port)"
+        }
+    }
+
+    /// The reference's `getHost`: after `http://` or `https://`, the text up to the first `:`, else up to the first
+    /// `/`; "" for other schemes. Case kept.
+    static func referenceHost(_ url: String) -> String {
+        guard let rest = afterScheme(url) else { return "" }
+        if let colon = rest.firstIndex(of: ":") { return String(rest[..<colon]) }
+        if let slash = rest.firstIndex(of: "/") { return String(rest[..<slash]) }
+        return String(rest)
+    }
+
+    /// The reference's `getPath`: after `http://` or `https://`, everything from the first `/` (trailing slash and
+    /// query kept); "" when there is none or for other schemes.
+    static func referencePath(_ url: String) -> String {
+        guard let rest = afterScheme(url), let slash = rest.firstIndex(of: "/") else { return "" }
+        return String(rest[slash...])
+    }
+
+    private static func afterScheme(_ url: String) -> Substring? {
+        for prefix in ["https://", "http://"] where url.hasPrefix(prefix) { return url.dropFirst(prefix.count) }
+        return nil
+    }
+
     func backendSpec(for endpoint: EndpointConfiguration) throws(APKError) -> BackendSpec {
         var spec: BackendSpec
         switch endpoint.endpoint {
         case .url(let url):
             let parsed = try Self.parse(url: url)
+            // basePath as written, trailing slash kept and "" when there is none, as the reference (its test
+            // expects `/v1/` for `https://backend-prod-test/v1/`); the adapter joins it without doubling a slash.
             spec = BackendSpec(services: [.init(host: parsed.host, port: parsed.port)], protocol: parsed.scheme,
-                               basePath: parsed.path.isEmpty ? nil : parsed.path)
+                               basePath: parsed.path)
         case .service(let service):
             let namespace = service.namespace ?? options.namespace ?? "default"
             spec = BackendSpec(services: [.init(host: "\(service.name).\(namespace).svc.cluster.local", port: service.port)],
@@ -98,9 +151,7 @@ extension BundleContext {
         else { throw .generationFailed("endpoint [\(url.prefix(200))] is not an http(s) URL") }
         let port = components.port ?? (scheme == "https" || scheme == "wss" ? 443 : 80)
         guard (1...65535).contains(port) else { throw .generationFailed("endpoint [\(url.prefix(200))] has an invalid port") }
-        var path = components.percentEncodedPath
-        while path.hasSuffix("/") { path.removeLast() }
-        return ParsedURL(scheme: scheme, host: host.lowercased(), port: port, path: path)
+        return ParsedURL(scheme: scheme, host: host, port: port, path: components.percentEncodedPath)
     }
 
     /// Named `sha1("<org>-<name><version><environment>")`: the reference hashes only name, version and environment, so

@@ -4,12 +4,18 @@ import Foundation
 extension BundleContext {
     // MARK: scopes
 
-    /// One Scope CR per distinct scope name, named after the first operation that uses it (§5.2).
+    /// One Scope CR per distinct scope name, as the reference numbers them: operations are visited as their rules
+    /// are built (every operation with a production rule, then those with a sandbox rule), and a scope not seen
+    /// before becomes `sha1(apiID + target + verb)-scope-<n>`, n counting from 1 the Scopes this operation creates.
     mutating func addScopes() throws(APKError) {
-        for operation in conf.operations {
-            for (k, scope) in (operation.scopes ?? []).enumerated() where scopeResources[scope] == nil {
-                let name = "\(Hashing.sha1(apiID + operation.target + operation.verb))-scope-\(k)"
-                scopeResources[scope] = try add(.scope, kind: .scope, name: name, spec: ScopeSpec(names: [scope]))
+        for environment in DeploymentEnvironment.allCases {
+            for operation in conf.operations where !endpoints(of: operation, in: environment).1.isEmpty {
+                var created = 0
+                for scope in operation.scopes ?? [] where scopeResources[scope] == nil {
+                    created += 1
+                    let name = "\(Hashing.sha1(apiID + operation.target + operation.verb))-scope-\(created)"
+                    scopeResources[scope] = try add(.scope, kind: .scope, name: name, spec: ScopeSpec(names: [scope]))
+                }
             }
         }
     }
@@ -34,8 +40,10 @@ extension BundleContext {
         if conf.subscriptionValidation { details.subscriptionValidation = true }
         if let provider = conf.aiProvider { details.aiProvider = NameRef(Self.aiProviderResource(provider.name)) }
         if details != APIPolicySpec.Details() {
+            // The reference's APIPolicy targets the API in group dp.wso2.com (its other policies use
+            // gateway.networking.k8s.io).
             try add(.apiPolicy, kind: .apiPolicy, name: "\(apiID)-api-policy",
-                    spec: APIPolicySpec(default: details, targetRef: .api(apiID)))
+                    spec: APIPolicySpec(default: details, targetRef: TargetRef(group: CRKind.apkGroup, kind: "API", name: apiID)))
         }
     }
 
@@ -102,7 +110,8 @@ extension BundleContext {
         let url = policy.string("backendUrl") ?? ""
         var tls: BackendSpec.TLS?
         if let secret = policy.string("tlsSecretName"), let key = policy.string("tlsSecretKey") {
-            tls = .init(secretRef: KeyRef(name: secret, key: key))
+            // As for endpoint certificates, the reference reads the certificate from a ConfigMap despite the names.
+            tls = .init(configMapRef: KeyRef(name: secret, key: key))
         }
         let backend = try addPolicyBackend(url: url, purpose: "interceptor", tls: tls)
         var includes: [String] = []
@@ -111,7 +120,7 @@ extension BundleContext {
         if policy.bool("trailersEnabled") == true { includes.append("\(direction)_trailers") }
         if policy.bool("contextEnabled") == true { includes.append("invocation_context") }
         let name = "\(direction)-interceptor-service-0-\(stem)-\(level)"
-        let spec = InterceptorServiceSpec(backendRef: NameRef(backend), includes: includes.isEmpty ? nil : includes)
+        let spec = InterceptorServiceSpec(backendRef: NameRef(backend), includes: includes)
         return try add(.interceptorService, kind: .interceptorService, name: name, spec: spec)
     }
 

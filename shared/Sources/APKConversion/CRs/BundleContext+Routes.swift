@@ -52,7 +52,7 @@ extension BundleContext {
             var refs: [HTTPRouteSpec.BackendRef] = []
             for endpoint in endpoints {
                 let name = try addBackend(endpoint, level: level, environment: environment)
-                refs.append(.backend(name, weight: endpoints.count > 1 ? endpoint.weight : nil))
+                refs.append(.backend(name, weight: endpoint.weight))
             }
             backendRefs = refs
         }

@@ -21,6 +21,8 @@ struct BundleContext {
     private var names: Set<String> = []
     /// Scope name → Scope CR name, first operation wins (§5.2: reused across operations).
     var scopeResources: [String: String] = [:]
+    /// API-level Backend name → the canonical JSON of the endpoint it was made for (names leave settings out).
+    var apiBackendConfigurations: [String: String] = [:]
 
     init(conf: ApkConf, organization: String, options: CRBundleBuilder.Options) {
         self.conf = conf

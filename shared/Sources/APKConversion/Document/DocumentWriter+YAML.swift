@@ -5,11 +5,15 @@ package import Yams
 /// YAML text for ``JSONValue`` trees (kept out of APKModel so that the data plane never links Yams).
 extension DocumentWriter {
     /// Block-style YAML, two-space indent, keys in the object's own order; starts with `---` when `explicitStart`.
-    package static func yaml(_ value: JSONValue, explicitStart: Bool = false) -> String {
-        let node = yamlNode(value)
+    ///
+    /// `quoteStrings` writes every string value double-quoted and folds long ones at 80 columns, as the reference's
+    /// writer (Jackson's YAML defaults) does for the apk-confs it returns; otherwise strings are plain unless a
+    /// reader would take them for another type, and lines are never folded.
+    package static func yaml(_ value: JSONValue, explicitStart: Bool = false, quoteStrings: Bool = false) -> String {
+        let node = yamlNode(value, quoteStrings: quoteStrings)
         do {
             return try Yams.serialize(
-                node: node, indent: 2, width: -1, allowUnicode: true, lineBreak: .ln,
+                node: node, indent: 2, width: quoteStrings ? 80 : -1, allowUnicode: true, lineBreak: .ln,
                 explicitStart: explicitStart, sortKeys: false)
         } catch {
             // libyaml's emitter only fails on invalid events, which `yamlNode` never produces.
@@ -23,19 +27,21 @@ extension DocumentWriter {
     }
 
     /// The Yams node for a value; strings that a YAML reader would take for another type are quoted.
-    package static func yamlNode(_ value: JSONValue) -> Node {
+    package static func yamlNode(_ value: JSONValue, quoteStrings: Bool = false) -> Node {
         switch value {
         case .null: return Node.scalar(.init("null", Tag(.null), .plain))
         case .bool(let b): return Node.scalar(.init(b ? "true" : "false", Tag(.bool), .plain))
         case .int(let i): return Node.scalar(.init(String(i), Tag(.int), .plain))
         case .double(let d): return Node.scalar(.init(formatDouble(d), Tag(.float), .plain))
         case .string(let s):
-            let style: Node.Scalar.Style = needsQuotes(s) ? .doubleQuoted : .any
+            let style: Node.Scalar.Style = quoteStrings || needsQuotes(s) ? .doubleQuoted : .any
             return Node.scalar(.init(s, Tag(.str), style))
         case .array(let elements):
-            return Node.sequence(.init(elements.map(yamlNode), Tag(.seq), .block))
+            return Node.sequence(.init(elements.map { yamlNode($0, quoteStrings: quoteStrings) }, Tag(.seq), .block))
         case .object(let object):
-            let pairs = object.entries.map { (Node.scalar(.init($0.key, Tag(.str), keyStyle($0.key))), yamlNode($0.value)) }
+            let pairs = object.entries.map {
+                (Node.scalar(.init($0.key, Tag(.str), keyStyle($0.key))), yamlNode($0.value, quoteStrings: quoteStrings))
+            }
             return Node.mapping(.init(pairs, Tag(.map), .block))
         }
     }

@@ -23,6 +23,13 @@ extension OpenAPIConverter {
         return candidates.compactMap { verb, operation in operation.map { (verb: verb, operation: $0) } }
     }
 
+    /// The reference's generation (wso2/apk config-deployer-service `ConfigGeneratorClient` → `OAS3Parser` →
+    /// `APIClient.fromAPIModelToAPKConf`), with the differences of docs/decisions.md "Reference parity":
+    /// - only the first document-level server becomes the production endpoint; path- and operation-level `servers`
+    ///   are ignored (the reference deletes them before parsing);
+    /// - when a `servers` key appears anywhere under `paths`, the reference re-serialises the document with map
+    ///   keys sorted, so its operations come in path-key order (Java string order, UTF-16 code units);
+    /// - a document without operations gives `operations: []` (deploying it is then refused with 909021).
     static func apkConf(from model: OpenAPIModel, apiType: ApkConf.APIType) throws(APKError) -> ApkConf {
         var conf = ApkConf(
             name: model.title, basePath: basePath(title: model.title, version: model.version),
@@ -30,76 +37,82 @@ extension OpenAPIConverter {
         if let url = model.servers.first.flatMap(endpointURL) {
             conf.endpointConfigurations = EndpointConfigurations(production: [EndpointConfiguration(endpoint: .url(url))])
         }
+        let declared = declaredScopes(model)
+        var paths = model.paths
+        if model.rawPathItems.values.contains(where: mentionsServers) {
+            paths.sort { $0.key.utf16.lexicographicallyPrecedes($1.key.utf16) }
+        }
         var problems = ProblemCollector()
         var operations: [ApkConf.Operation] = []
-        for (key, item) in model.paths {
+        for (key, item) in paths {
             for (verb, operation) in Self.operations(of: item) {
                 let location = OpenAPIProblems.member("paths", key) + "." + verb.lowercased()
+                let raw = model.rawPathItems[key]?[verb.lowercased()]
                 let scopes = problems.attempt { () throws(APKError) in
-                    try Self.scopes(of: operation, in: model, at: location)
+                    try Self.scopes(of: operation, xScope: raw?["x-scope"]?.stringValue, declared: declared, at: location)
                 }
-                var converted = ApkConf.Operation(target: key, verb: verb, secured: true, scopes: scopes ?? nil)
-                if let server = operation.servers?.first ?? item.servers?.first, let url = endpointURL(server) {
-                    converted.endpointConfigurations = EndpointConfigurations(
-                        production: [EndpointConfiguration(endpoint: .url(url))])
-                }
-                operations.append(converted)
+                operations.append(ApkConf.Operation(target: key, verb: verb, secured: true, scopes: scopes ?? []))
             }
         }
         try problems.throwIfAny()
-        guard !operations.isEmpty else {
-            throw OpenAPIProblems.invalid(at: "paths", "the definition has no operations (get, put, post, delete, "
-                + "patch, head or options)")
-        }
         conf.operations = operations
         return conf
     }
 
-    /// The OAuth2 scopes the operation's security requirements (else the document's) name, in order, without
-    /// repeats; empty when there are none — the reference writes `scopes: []` on every generated operation (its
-    /// config-deployer-service test `expectedAPK.apk-conf`). A scope its OAuth2 scheme does not declare is an error.
+    /// The operation's scopes as the reference reads them (`OAS3Parser.getScopeOfOperations`): only the operation's
+    /// own `security` counts (document- and path-level requirements are ignored); the first requirement naming the
+    /// scheme `default`, else the `x-scope` extension (comma-separated), else the first requirement naming
+    /// `OAuth2Security`. Order and repeats are kept, blank names skipped. A scope outside the API's declared set is an
+    /// error — 400 / 90091 here, where the reference answers 500 / 909022.
     static func scopes(
-        of operation: OpenAPI.Operation, in model: OpenAPIModel, at location: String
-    ) throws(APKError) -> [String]? {
-        var scopes: [String] = []
-        for requirement in operation.security ?? model.security {
-            for (schemeName, names) in ordered(requirement, schemes: model.securitySchemes) {
-                guard let scheme = model.securitySchemes.first(where: { $0.name == schemeName })?.scheme,
-                    case .oauth2(let flows, _) = scheme.type
-                else { continue }
-                let declared = declaredScopes(flows)
-                for scope in names where !scopes.contains(scope) {
-                    guard declared.contains(scope) else {
-                        throw OpenAPIProblems.invalid(
-                            at: "\(location).security",
-                            "the scope \(OpenAPIProblems.shorten(scope, to: 80)) is not declared in the flows of the "
-                                + "security scheme \(OpenAPIProblems.shorten(schemeName, to: 80))")
-                    }
-                    scopes.append(scope)
-                }
-            }
+        of operation: OpenAPI.Operation, xScope: String?, declared: Set<String>, at location: String
+    ) throws(APKError) -> [String] {
+        let requirements = operation.security ?? []
+        func scopes(of scheme: String) -> [String]? {
+            requirements.lazy.compactMap { requirement in
+                requirement.first { $0.key.name == scheme }?.value
+            }.first
         }
-        return scopes
+        let named: [String]
+        if let fromDefault = scopes(of: "default") {
+            named = fromDefault
+        } else if let xScope, !xScope.isEmpty {
+            named = xScope.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        } else {
+            named = scopes(of: "OAuth2Security") ?? []
+        }
+        let result = named.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        for scope in result where !declared.contains(scope) {
+            throw OpenAPIProblems.invalid(
+                at: "\(location).security",
+                "the scope \(OpenAPIProblems.shorten(scope, to: 80)) is not declared (the scopes of the security "
+                    + "scheme default's implicit flow, else of OAuth2Security's password flow)")
+        }
+        return result
     }
 
-    /// A requirement's entries (a Swift dictionary) in the order of `components.securitySchemes`, then by name.
-    private static func ordered(
-        _ requirement: OpenAPI.SecurityRequirement, schemes: [(name: String, scheme: OpenAPI.SecurityScheme)]
-    ) -> [(name: String, scopes: [String])] {
-        let entries = requirement.compactMap { reference, scopes in reference.name.map { (name: $0, scopes: scopes) } }
-        func rank(_ name: String) -> Int { schemes.firstIndex { $0.name == name } ?? schemes.count }
-        return entries.sorted { (rank($0.name), $0.name) < (rank($1.name), $1.name) }
+    /// The API-wide declared scopes (`OAS3Parser.getScopes`): `components.securitySchemes.default` implicit flow,
+    /// else `OAuth2Security` password flow, else none.
+    static func declaredScopes(_ model: OpenAPIModel) -> Set<String> {
+        func flows(_ name: String) -> OpenAPI.OAuthFlows? {
+            guard let scheme = model.securitySchemes.first(where: { $0.name == name })?.scheme,
+                case .oauth2(let flows, _) = scheme.type
+            else { return nil }
+            return flows
+        }
+        if let implicit = flows("default")?.implicit { return Set(implicit.scopes.keys) }
+        if let password = flows("OAuth2Security")?.password { return Set(password.scopes.keys) }
+        return []
     }
 
-    private static func declaredScopes(_ flows: OpenAPI.OAuthFlows) -> Set<String> {
-        var declared: Set<String> = []
-        for scopes in [
-            flows.implicit?.scopes, flows.password?.scopes, flows.clientCredentials?.scopes,
-            flows.authorizationCode?.scopes, flows.deviceAuthorization?.scopes,
-        ] {
-            declared.formUnion(scopes?.keys ?? [])
+    /// True when a `servers` key appears in this value at any depth (the reference strips each one, which re-sorts
+    /// the whole document).
+    static func mentionsServers(_ value: JSONValue) -> Bool {
+        switch value {
+        case .object(let object): object.entries.contains { $0.key == "servers" || mentionsServers($0.value) }
+        case .array(let elements): elements.contains(where: mentionsServers)
+        default: false
         }
-        return declared
     }
 
     /// The server's URL with variables replaced by their defaults, when it can be an endpoint: an absolute

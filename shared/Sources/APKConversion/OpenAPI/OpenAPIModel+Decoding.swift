@@ -42,7 +42,9 @@ extension OpenAPIModel {
         document30.paths = paths
         let document31 = document30.convert(to: .v3_1_1)
         let entries = zip(parts.paths, document31.paths.values).map { (key: $0.key, entry: $1) }
-        return try OpenAPIModel(document: document31, paths: entries, pathItemComponents: [:])
+        var model = try OpenAPIModel(document: document31, paths: entries, pathItemComponents: [:])
+        model.rawPathItems = parts.rawPathItems
+        return model
     }
 
     static func decode31(_ document: JSONObject) throws(APKError) -> OpenAPIModel {
@@ -82,7 +84,9 @@ extension OpenAPIModel {
         }
         try problems.throwIfAny()
         guard let skeleton else { throw OpenAPIProblems.invalid(at: "document", "unreadable") }
-        return try OpenAPIModel(document: skeleton, paths: entries, pathItemComponents: pathItemComponents)
+        var model = try OpenAPIModel(document: skeleton, paths: entries, pathItemComponents: pathItemComponents)
+        model.rawPathItems = parts.rawPathItems
+        return model
     }
 
     /// Validates one 3.0 component entry by decoding it.

@@ -13,6 +13,9 @@ struct OpenAPIModel {
     var securitySchemes: [(name: String, scheme: OpenAPI.SecurityScheme)]
     /// Path keys as written (`/pets/`, not normalised) with their items, in document order.
     var paths: [(key: String, item: OpenAPI.PathItem)]
+    /// The path items as written, by path key: what the reference reads from the raw document (`x-scope`, whether
+    /// a `servers` key appears under `paths`).
+    var rawPathItems: [String: JSONValue] = [:]
 
     /// Decodes an OpenAPI 3.0 or 3.1 document (in ``OpenAPISource`` form), collecting every problem found.
     static func decode(_ source: OpenAPISource) throws(APKError) -> OpenAPIModel {
@@ -108,6 +111,9 @@ struct DocumentParts {
     var paths: [(key: String, value: JSONValue)] = []
     var components: [(section: String, name: String, value: JSONValue)] = []
     var webhooks: [(key: String, value: JSONValue)] = []
+
+    /// The path items by key (a duplicate key keeps its first item).
+    var rawPathItems: [String: JSONValue] { Dictionary(paths.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }) }
 
     /// Splits `document`; `sections` names the component sections decoded entry by entry.
     init(_ document: JSONObject, sections: Set<String>) {

@@ -123,4 +123,14 @@ extension APKError {
             code: 909060, status: 413, message: "Payload too large",
             detail: "The request is larger than the limit of \(limit) bytes")
     }
+
+    /// 909066 / 406: the apk-conf is valid but asks for something the gateway does not serve yet; each issue names
+    /// one feature and where it is (deploy refuses rather than serve the API other than as configured).
+    package static func notServedYet(_ issues: [ValidationIssue]) -> APKError {
+        APKError(
+            code: 909066, status: 406, message: "Not supported by the gateway yet",
+            detail: "The gateway cannot serve this apk-conf as configured: "
+                + issues.map(\.message).joined(separator: "; "),
+            moreInfo: issues.map { ($0.pointer, $0.message) }, issues: issues)
+    }
 }

@@ -33,6 +33,8 @@ package struct APIService: Sendable {
         let conf = try ApkConfLoader().load(confData)
         let apiID = CRBundleBuilder.apiID(for: conf, organization: caller.organization)
         do throws(APKError) {
+            let unsupported = GatewaySupport.unsupported(conf)
+            guard unsupported.isEmpty else { throw .notServedYet(unsupported) }
             var options = bundleOptions
             options.namespace = namespace
             let bundle = try CRBundleBuilder(options: options).build(
