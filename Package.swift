@@ -226,7 +226,7 @@ let package = Package(
         .target(
             name: "APKDeployer",
             dependencies: [
-                "APKModel", "APKConversion", "APKAuth", "APKHTTPClient", "APKRuntime", "APKStore", "APKSupport",
+                "APKModel", "APKConversion", "APKAuth", "APKAuthPlan", "APKHTTPClient", "APKRuntime", "APKStore", "APKSupport",
                 .hummingbird, .crypto, .cryptoExtras, .asyncHTTPClient, .serviceLifecycle, .logging, .metrics,
                 .nIOCore,
             ],

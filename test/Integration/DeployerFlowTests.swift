@@ -32,7 +32,7 @@ struct DeployerFlowTests {
     func deployedID(_ deployer: ServiceProcess, token: String, conf: String, definition: String) async throws -> String {
         let response = try await deploy(deployer, token: token, conf: Data(conf.utf8), definition: Data(definition.utf8))
         #expect(response.status == 200, "\(response.text)")
-        return try #require(response.text.split(separator: "\n").first { $0.hasPrefix("id: ") }?.dropFirst(4)).description
+        return try #require(response.text.split(separator: "\n").first { $0.hasPrefix("id: ") }?.dropFirst(4)).description.replacingOccurrences(of: "\"", with: "")
     }
 
     /// An internal key for `api` from `generate-key`.
@@ -66,7 +66,7 @@ struct DeployerFlowTests {
         let token = try await token(deployer)
         let deployed = try await deploy(deployer, token: token, conf: generated.body, definition: definition)
         #expect(deployed.status == 200, "\(deployed.text)")
-        let id = try #require(deployed.text.split(separator: "\n").first { $0.hasPrefix("id: ") }?.dropFirst(4)).description
+        let id = try #require(deployed.text.split(separator: "\n").first { $0.hasPrefix("id: ") }?.dropFirst(4)).description.replacingOccurrences(of: "\"", with: "")
         #expect(!id.isEmpty)
 
         let auth = ["Authorization": "Bearer \(token)"]

@@ -48,7 +48,7 @@ struct GatewayFlowTests {
         let files = Self.apkConf(name: name, echo: stack.echo, extra: extra)
         let response = try await Self.flow.deploy(stack.deployer, token: token, conf: files.conf, definition: files.definition)
         #expect(response.status == 200, "\(response.text)")
-        return try #require(response.text.split(separator: "\n").first { $0.hasPrefix("id: ") }?.dropFirst(4)).description
+        return try #require(response.text.split(separator: "\n").first { $0.hasPrefix("id: ") }?.dropFirst(4)).description.replacingOccurrences(of: "\"", with: "")
     }
 
     @Test func deployRouteUpdateAndUndeployThroughEnvoy() async throws {

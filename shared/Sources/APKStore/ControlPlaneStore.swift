@@ -7,6 +7,18 @@ package protocol ControlPlaneStore: Sendable {
     func client(id: String) async throws(StoreError) -> OAuthClient?
     /// Inserts or replaces a client.
     func upsertClient(_ client: OAuthClient) async throws(StoreError)
+    /// The clients of one organization, ordered by name, then id (byte order).
+    func clients(organization: String) async throws(StoreError) -> [OAuthClient]
+    /// Inserts a new client; false, and nothing written, when a client with its id exists.
+    func createClient(_ client: OAuthClient) async throws(StoreError) -> Bool
+    /// Replaces name, grant types, redirect URIs and allowed scopes of the client `client.id` of `client.organization`
+    /// (its secret hash is kept), atomically; the stored client afterwards, nil when that organization has no such client.
+    func updateClient(_ client: OAuthClient) async throws(StoreError) -> OAuthClient?
+    /// Replaces the secret hash of a client of `organization` (the old secret stops working at once); the stored
+    /// client afterwards, nil when that organization has no such client.
+    func replaceClientSecret(id: String, organization: String, secretHash: String) async throws(StoreError) -> OAuthClient?
+    /// Deletes a client of `organization`; false when that organization has no such client.
+    func deleteClient(id: String, organization: String) async throws(StoreError) -> Bool
 
     // MARK: signing keys
     /// Keys not yet expired from the JWKS, newest first (the first is the active signing key).
@@ -36,14 +48,20 @@ package struct OAuthClient: Sendable, Hashable, Codable {
     package var organization: String
     package var allowedScopes: [String]
     package var grantTypes: [String]
+    /// Registered redirect URIs (client registration; unused by `client_credentials`).
+    package var redirectURIs: [String]
 
-    package init(id: String, secretHash: String, name: String, organization: String, allowedScopes: [String], grantTypes: [String]) {
+    package init(
+        id: String, secretHash: String, name: String, organization: String, allowedScopes: [String], grantTypes: [String],
+        redirectURIs: [String] = []
+    ) {
         self.id = id
         self.secretHash = secretHash
         self.name = name
         self.organization = organization
         self.allowedScopes = allowedScopes
         self.grantTypes = grantTypes
+        self.redirectURIs = redirectURIs
     }
 }
 

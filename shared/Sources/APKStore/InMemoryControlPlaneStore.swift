@@ -13,6 +13,41 @@ package actor InMemoryControlPlaneStore: ControlPlaneStore {
 
     package func upsertClient(_ client: OAuthClient) { clients[client.id] = client }
 
+    package func clients(organization: String) -> [OAuthClient] {
+        clients.values.filter { $0.organization == organization }.sorted { a, b in
+            a.name != b.name ? Array(a.name.utf8).lexicographicallyPrecedes(b.name.utf8)
+                : Array(a.id.utf8).lexicographicallyPrecedes(b.id.utf8)
+        }
+    }
+
+    package func createClient(_ client: OAuthClient) -> Bool {
+        guard clients[client.id] == nil else { return false }
+        clients[client.id] = client
+        return true
+    }
+
+    package func updateClient(_ client: OAuthClient) -> OAuthClient? {
+        guard var stored = clients[client.id], stored.organization == client.organization else { return nil }
+        stored.name = client.name
+        stored.grantTypes = client.grantTypes
+        stored.redirectURIs = client.redirectURIs
+        stored.allowedScopes = client.allowedScopes
+        clients[client.id] = stored
+        return stored
+    }
+
+    package func replaceClientSecret(id: String, organization: String, secretHash: String) -> OAuthClient? {
+        guard clients[id]?.organization == organization else { return nil }
+        clients[id]?.secretHash = secretHash
+        return clients[id]
+    }
+
+    package func deleteClient(id: String, organization: String) -> Bool {
+        guard clients[id]?.organization == organization else { return false }
+        clients[id] = nil
+        return true
+    }
+
     package func signingKeys(now: Date) -> [SigningKey] {
         keys.filter { $0.retireAfter.map { $0 > now } ?? true }.sorted(by: SigningKey.newestFirst)
     }

@@ -3,7 +3,8 @@ import Logging
 import PostgresNIO
 
 /// ``ControlPlaneStore`` on PostgreSQL (tables `oauth_clients`, `signing_keys`, `internal_keys`, `deploy_history`).
-/// Timestamps are stored with microsecond precision.
+/// Timestamps are stored with microsecond precision. Every write is one statement (atomic); client changes match
+/// on id and organization in the same statement, so a client of another organization is never touched.
 package struct PostgresControlPlaneStore: ControlPlaneStore {
     let store: PostgresStore
     var logger: Logger { store.driverLogger }
@@ -12,29 +13,89 @@ package struct PostgresControlPlaneStore: ControlPlaneStore {
 
     // MARK: OAuth clients
 
+    private static let clientColumns = "id, secret_hash, name, organization, allowed_scopes, grant_types, redirect_uris"
+
     package func client(id: String) async throws(StoreError) -> OAuthClient? {
         let rows = try await fetch("read OAuth client") {
-            "SELECT id, secret_hash, name, organization, allowed_scopes, grant_types FROM oauth_clients WHERE id = \(id)"
+            "SELECT \(unescaped: Self.clientColumns) FROM oauth_clients WHERE id = \(id)"
         }
-        guard let row = rows.first else { return nil }
-        return try decode("read OAuth client") {
-            let (id, hash, name, organization, scopes, grants) = try row.decode(
-                (String, String, String, String, [String], [String]).self)
-            return OAuthClient(id: id, secretHash: hash, name: name, organization: organization, allowedScopes: scopes,
-                               grantTypes: grants)
-        }
+        return try rows.first.map { row throws(StoreError) in try Self.client(row, operation: "read OAuth client") }
     }
 
     package func upsertClient(_ client: OAuthClient) async throws(StoreError) {
         _ = try await fetch("write OAuth client") {
             """
-            INSERT INTO oauth_clients (id, secret_hash, name, organization, allowed_scopes, grant_types)
+            INSERT INTO oauth_clients (\(unescaped: Self.clientColumns))
             VALUES (\(client.id), \(client.secretHash), \(client.name), \(client.organization), \(client.allowedScopes),
-                \(client.grantTypes))
+                \(client.grantTypes), \(client.redirectURIs))
             ON CONFLICT (id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash, name = EXCLUDED.name,
                 organization = EXCLUDED.organization, allowed_scopes = EXCLUDED.allowed_scopes,
-                grant_types = EXCLUDED.grant_types, updated_at = now()
+                grant_types = EXCLUDED.grant_types, redirect_uris = EXCLUDED.redirect_uris, updated_at = now()
             """
+        }
+    }
+
+    package func clients(organization: String) async throws(StoreError) -> [OAuthClient] {
+        let rows = try await fetch("list OAuth clients") {
+            """
+            SELECT \(unescaped: Self.clientColumns) FROM oauth_clients WHERE organization = \(organization)
+            ORDER BY name COLLATE "C", id COLLATE "C"
+            """
+        }
+        var clients: [OAuthClient] = []
+        for row in rows { clients.append(try Self.client(row, operation: "list OAuth clients")) }
+        return clients
+    }
+
+    package func createClient(_ client: OAuthClient) async throws(StoreError) -> Bool {
+        let rows = try await fetch("create OAuth client") {
+            """
+            INSERT INTO oauth_clients (\(unescaped: Self.clientColumns))
+            VALUES (\(client.id), \(client.secretHash), \(client.name), \(client.organization), \(client.allowedScopes),
+                \(client.grantTypes), \(client.redirectURIs))
+            ON CONFLICT (id) DO NOTHING RETURNING id
+            """
+        }
+        return !rows.isEmpty
+    }
+
+    package func updateClient(_ client: OAuthClient) async throws(StoreError) -> OAuthClient? {
+        let rows = try await fetch("update OAuth client") {
+            """
+            UPDATE oauth_clients SET name = \(client.name), allowed_scopes = \(client.allowedScopes),
+                grant_types = \(client.grantTypes), redirect_uris = \(client.redirectURIs), updated_at = now()
+            WHERE id = \(client.id) AND organization = \(client.organization)
+            RETURNING \(unescaped: Self.clientColumns)
+            """
+        }
+        return try rows.first.map { row throws(StoreError) in try Self.client(row, operation: "update OAuth client") }
+    }
+
+    package func replaceClientSecret(id: String, organization: String, secretHash: String) async throws(StoreError) -> OAuthClient? {
+        let rows = try await fetch("replace OAuth client secret") {
+            """
+            UPDATE oauth_clients SET secret_hash = \(secretHash), updated_at = now()
+            WHERE id = \(id) AND organization = \(organization) RETURNING \(unescaped: Self.clientColumns)
+            """
+        }
+        return try rows.first.map { row throws(StoreError) in try Self.client(row, operation: "replace OAuth client secret") }
+    }
+
+    package func deleteClient(id: String, organization: String) async throws(StoreError) -> Bool {
+        let rows = try await fetch("delete OAuth client") {
+            "DELETE FROM oauth_clients WHERE id = \(id) AND organization = \(organization) RETURNING id"
+        }
+        return !rows.isEmpty
+    }
+
+    private static func client(_ row: PostgresRow, operation: String) throws(StoreError) -> OAuthClient {
+        do {
+            let (id, hash, name, organization, scopes, grants, redirects) = try row.decode(
+                (String, String, String, String, [String], [String], [String]).self)
+            return OAuthClient(id: id, secretHash: hash, name: name, organization: organization, allowedScopes: scopes,
+                               grantTypes: grants, redirectURIs: redirects)
+        } catch {
+            throw PostgresStore.storeError(error, operation: operation, timeout: .zero)
         }
     }
 

@@ -17,7 +17,7 @@ enum PostgresMigrations {
     /// `pg_advisory_lock` key of the migration runner ("APKMIGR").
     static let lockKey: Int64 = 0x41_504B_4D49_4752
 
-    static let all: [PostgresMigration] = [initial, apiBasePathIndex]
+    static let all: [PostgresMigration] = [initial, apiBasePathIndex, clientRegistration]
 
     static func migrate(_ store: PostgresStore) async throws(StoreError) -> [Int] {
         let logger = store.driverLogger
@@ -171,5 +171,13 @@ enum PostgresMigrations {
         version: 2, name: "api-base-path-index",
         statements: [
             "CREATE INDEX resources_api_base_path ON resources (namespace, (spec->'spec'->>'basePath')) WHERE kind = 'API'"
+        ])
+
+    /// Client registration (`/dcr/register`): redirect URIs, and the per-organization client listing.
+    static let clientRegistration = PostgresMigration(
+        version: 3, name: "oauth-client-registration",
+        statements: [
+            "ALTER TABLE oauth_clients ADD COLUMN redirect_uris text[] NOT NULL DEFAULT '{}'",
+            "CREATE INDEX oauth_clients_organization ON oauth_clients (organization)",
         ])
 }

@@ -28,6 +28,19 @@ struct DocumentWriterTests {
         #expect(try readBack(DocumentWriter.yaml(value)) == value)
     }
 
+    /// The reference's apk-conf form (Jackson's YAML writer): every string value double-quoted, keys plain — and
+    /// still the same value when read back. Long values stay on one line (see ``DocumentWriter/yaml(_:explicitStart:quoteStrings:)``).
+    @Test func quotedStringsReadBack() throws {
+        let long = (0..<30).map { "word\($0)" }.joined(separator: " ")
+        let value: JSONValue = [
+            "name": "EmployeeServiceAPI", "count": 3, "flag": false, "scopes": ["a:b", "Ünïcødé 😀"], "long": .string(long),
+        ]
+        let yaml = DocumentWriter.yaml(value, quoteStrings: true)
+        #expect(yaml.hasPrefix("name: \"EmployeeServiceAPI\"\ncount: 3\nflag: false\nscopes:\n- \"a:b\"\n"))
+        #expect(yaml.contains("\nlong: \"\(long)\"\n"))
+        #expect(try readBack(yaml) == value)
+    }
+
     @Test func plainStringsStayPlain() {
         #expect(DocumentWriter.yaml(["name": "EmployeeServiceAPI", "target": "/employee/{id}"])
             == "name: EmployeeServiceAPI\ntarget: /employee/{id}\n")

@@ -9,6 +9,7 @@ struct ControlPlaneConformance {
 
     func run() async throws {
         try await clients()
+        try await clientManagement()
         try await signingKeys()
         try await internalKeys()
         try await deployHistory()
@@ -24,6 +25,63 @@ struct ControlPlaneConformance {
         client.name = "CLI 2"
         try await store.upsertClient(client)
         #expect(try await store.client(id: "c1") == client, "upsert replaces")
+    }
+
+    /// Registration: create (never over an existing id), list per organization, update and secret replacement
+    /// keep what they do not change, and nothing of another organization is reachable.
+    func clientManagement() async throws {
+        #expect(try await store.clients(organization: "reg").isEmpty)
+        let beta = OAuthClient(id: "r-2", secretHash: "sha256$01$aa", name: "beta", organization: "reg",
+                               allowedScopes: ["apk:api_view"], grantTypes: ["client_credentials"],
+                               redirectURIs: ["https://app.example/cb"])
+        let alpha = OAuthClient(id: "r-3", secretHash: "sha256$02$bb", name: "alpha", organization: "reg",
+                                allowedScopes: [], grantTypes: ["client_credentials", "refresh_token"])
+        let sameName = OAuthClient(id: "r-1", secretHash: "sha256$03$cc", name: "beta", organization: "reg",
+                                   allowedScopes: [], grantTypes: ["client_credentials"])
+        let foreign = OAuthClient(id: "x-1", secretHash: "sha256$04$dd", name: "aaa", organization: "other",
+                                  allowedScopes: [], grantTypes: ["client_credentials"])
+        for client in [beta, alpha, sameName, foreign] { #expect(try await store.createClient(client)) }
+        var taken = foreign
+        taken.organization = "reg"
+        #expect(try await store.createClient(taken) == false, "an existing id is never overwritten")
+        #expect(try await store.client(id: "x-1") == foreign)
+        #expect(try await store.client(id: "r-2") == beta, "redirect URIs round-trip")
+        #expect(try await store.clients(organization: "reg") == [alpha, sameName, beta], "by name, then id")
+        #expect(try await store.clients(organization: "other") == [foreign])
+
+        var changed = beta
+        changed.name = "beta 2"
+        changed.allowedScopes = ["apk:api_view", "apk:subscribe"]
+        changed.grantTypes = ["authorization_code"]
+        changed.redirectURIs = []
+        changed.secretHash = "sha256$ff$ff"  // ignored: update never changes the secret
+        var expected = changed
+        expected.secretHash = beta.secretHash
+        #expect(try await store.updateClient(changed) == expected)
+        #expect(try await store.client(id: "r-2") == expected)
+        var hijack = foreign
+        hijack.organization = "reg"
+        hijack.name = "hijacked"
+        #expect(try await store.updateClient(hijack) == nil, "another organization's client is not found")
+        #expect(try await store.client(id: "x-1") == foreign)
+        var missing = beta
+        missing.id = "nobody"
+        #expect(try await store.updateClient(missing) == nil)
+
+        var rotated = expected
+        rotated.secretHash = "sha256$0a$0b"
+        #expect(try await store.replaceClientSecret(id: "r-2", organization: "reg", secretHash: "sha256$0a$0b") == rotated,
+                "only the secret changes")
+        #expect(try await store.client(id: "r-2") == rotated)
+        #expect(try await store.replaceClientSecret(id: "x-1", organization: "reg", secretHash: "sha256$0a$0b") == nil)
+        #expect(try await store.client(id: "x-1")?.secretHash == foreign.secretHash)
+
+        #expect(try await store.deleteClient(id: "x-1", organization: "reg") == false)
+        #expect(try await store.client(id: "x-1") == foreign)
+        #expect(try await store.deleteClient(id: "r-2", organization: "reg"))
+        #expect(try await store.client(id: "r-2") == nil)
+        #expect(try await store.deleteClient(id: "r-2", organization: "reg") == false)
+        #expect(try await store.clients(organization: "reg") == [alpha, sameName])
     }
 
     func signingKeys() async throws {

@@ -56,6 +56,8 @@ struct InMemoryResourceStoreFixture {
         #expect(deployed.version(ofType: TypeURL.listener) == empty.version(ofType: TypeURL.listener))
         let status = try #require(update.statuses[Self.employee])
         #expect(status.accepted && status.status == "Deployed")
+        #expect(status.observedGeneration == 1, "a status says which generation of the API it describes")
+        #expect(status.document(at: Date())["deploymentStatus"]?["observedGeneration"] == 1)
 
         // The status write comes back as an event: nothing to translate, nothing to publish, no status to write.
         _ = await fixture.store.updateStatus(
@@ -123,6 +125,7 @@ struct InMemoryResourceStoreFixture {
         #expect(recovered.version(ofType: TypeURL.scopedRoute) == good.version(ofType: TypeURL.scopedRoute))
         #expect(update.statuses["edge"]?.accepted == false)
         #expect(update.statuses["edge"]?.message.contains("invalid regex") == true)
+        #expect(update.statuses["edge"]?.observedGeneration != nil, "a quarantine status is stamped too")
         #expect(update.statuses[Self.employee] == nil)
         #expect(state.quarantined.keys.sorted() == ["edge"])
 

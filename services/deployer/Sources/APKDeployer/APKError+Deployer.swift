@@ -26,18 +26,6 @@ extension APKError {
         code: 909063, status: 503, message: "Control plane unavailable",
         detail: "The control-plane database is unavailable; retry later")
 
-    /// 900903 / 401: missing, malformed, forged, expired or untrusted bearer token (§7.6).
-    package static let invalidCredentials = APKError(
-        code: 900903, status: 401, message: "Invalid Credentials",
-        detail: "Make sure you have provided the correct security credentials")
-
-    /// 900910 / 403: the token lacks every scope the resource accepts (§7.6).
-    package static func scopeValidationFailed(resource: String) -> APKError {
-        APKError(
-            code: 900910, status: 403, message: "The access token does not allow you to access the requested resource",
-            detail: "User is NOT authorized to access the Resource: \(resource). Scope validation failed.")
-    }
-
     /// 400 (ours, 909064): a required query parameter is missing or empty.
     package static func missingParameter(_ name: String) -> APKError {
         APKError(

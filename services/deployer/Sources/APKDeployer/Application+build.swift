@@ -1,3 +1,4 @@
+import APKAuthPlan
 import APKHTTPClient
 import APKModel
 import APKRuntime
@@ -9,7 +10,7 @@ package import ServiceLifecycle
 import APKAuth
 
 /// Builds the deployer's HTTP application exactly as production runs it (tests call this too): the router with
-/// the challenge and error middleware and every route of ``Deployer``. `services` (store pools, HTTP client,
+/// the error and denial middleware and every route of ``Deployer``. `services` (store pools, HTTP client,
 /// bootstrap) start before the server and stop after it.
 ///
 /// Throws only on unusable TLS settings.
@@ -25,8 +26,8 @@ package func buildHTTPApplication(
 /// The deployer's router (middleware first: Hummingbird binds middleware to routes as they are added).
 package func buildRouter(deployer: Deployer) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: BearerChallengeMiddleware())
     router.add(middleware: APKErrorMiddleware())
+    router.add(middleware: DenialMiddleware())
     deployer.addRoutes(to: router)
     return router
 }
@@ -65,20 +66,22 @@ package func buildApplication(
         ])
 }
 
-/// Adds the RFC 6750 challenge to bearer-token failures: `WWW-Authenticate: Bearer` on 401 and
-/// `Bearer error="insufficient_scope"` on 403, unless the handler set its own (the token endpoint's `Basic`).
-/// Outermost, so it sees the responses ``APKErrorMiddleware`` renders.
-struct BearerChallengeMiddleware<Context: RequestContext>: RouterMiddleware {
+/// Answers ``CallerDenied`` (refused bearer tokens) with the §7.6 denial the router sends for the same refusal.
+/// Inside ``APKErrorMiddleware``, which renders every other error (§2.4) and adds the request id to both.
+struct DenialMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        var response = try await next(request, context)
-        guard response.headers[.wwwAuthenticate] == nil else { return response }
-        switch response.status {
-        case .unauthorized: response.headers[.wwwAuthenticate] = "Bearer"
-        case .forbidden: response.headers[.wwwAuthenticate] = #"Bearer error="insufficient_scope""#
-        default: break
+        do {
+            return try await next(request, context)
+        } catch let denied as CallerDenied {
+            context.logger.info(
+                "request denied",
+                metadata: [
+                    "error.code": .stringConvertible(denied.denial.code), "http.status": .stringConvertible(denied.denial.status),
+                    "http.method": .string(request.method.rawValue),
+                ])
+            return denied.response()
         }
-        return response
     }
 }

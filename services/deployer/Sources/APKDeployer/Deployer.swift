@@ -44,7 +44,8 @@ package struct Deployer: Sendable {
             bundleOptions: configuration.bundle, now: now)
     }
 
-    /// Adds every route: ops (`/health`, `/ready`, `/metrics`), the deployer API, the runtime API and OAuth2.
+    /// Adds every route: ops (`/health`, `/ready`, `/metrics`), the deployer API, the runtime API, OAuth2 and client
+    /// management (`/dcr/register`).
     package func addRoutes<Context: RequestContext>(to router: Router<Context>) {
         OpsRoutes(registry: APKMetrics.bootstrap(), readiness: { await isReady() }).add(to: router)
         let authenticator = CallerAuthenticator(verifier: verifier)
@@ -56,6 +57,7 @@ package struct Deployer: Sendable {
         ).addRoutes(to: router)
         OAuthController<Context>(issuer: issuer, keys: keys, maxBodyBytes: configuration.tokenMaxBodyBytes)
             .addRoutes(to: router)
+        ClientRegistrationController<Context>(store: stores.controlPlane, authenticator: authenticator).addRoutes(to: router)
     }
 
     /// Ready once ``bootstrap(logger:)`` has succeeded and while both stores answer (the database is reachable);

@@ -31,4 +31,10 @@ enum DeployerMetrics {
     static func countAuthFailure(reason: String) {
         Counter(label: "apk_deployer_auth_failures_total", dimensions: [("reason", reason)]).increment()
     }
+
+    /// `apk_deployer_client_changes_total{action}`: client-management changes (`register`, `update`,
+    /// `regenerate_secret`, `delete`).
+    static func countClientChange(action: String) {
+        Counter(label: "apk_deployer_client_changes_total", dimensions: [("action", action)]).increment()
+    }
 }

@@ -6,15 +6,44 @@ import HummingbirdTesting
 import JWTKit
 import Testing
 
-/// Bearer-token checks of the deployer endpoints: 401 900903 for every bad token, 403 900910 for a missing scope.
+/// Bearer-token checks of the deployer endpoints: 401 900903 for every bad token, 403 900910 for a missing scope,
+/// both with the enforcer's body of contract §7.6 (the bytes the router sends for user APIs).
 @Suite struct CallerAuthenticationTests {
-    static let invalidCredentials =
-        #"{"code":900903,"message":"Invalid Credentials","description":"Make sure you have provided the correct security credentials","moreInfo":{}}"#
+    /// §7.6: pretty-printed, two spaces, `code` a number.
+    static let invalidCredentials = """
+        {
+          "error_message": "Invalid Credentials",
+          "code": 900903,
+          "error_description": "Make sure you have provided the correct security credentials"
+        }
+        """
 
-    private func expectUnauthorized(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func scopeDenied(_ resource: String) -> String {
+        """
+        {
+          "error_message": "The access token does not allow you to access the requested resource",
+          "code": 900910,
+          "error_description": "User is NOT authorized to access the Resource: \(resource). Scope validation failed."
+        }
+        """
+    }
+
+    static func expectUnauthorized(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(response.status == .unauthorized, sourceLocation: sourceLocation)
         #expect(String(buffer: response.body) == Self.invalidCredentials, sourceLocation: sourceLocation)
-        #expect(response.headers[.wwwAuthenticate] == "Bearer", sourceLocation: sourceLocation)
+        #expect(response.headers[.contentType] == "Application/json", sourceLocation: sourceLocation)
+        #expect(response.headers[.wwwAuthenticate] == #"Bearer realm="APK""#, sourceLocation: sourceLocation)
+    }
+
+    static func expectForbidden(_ response: TestResponse, resource: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(response.status == .forbidden, sourceLocation: sourceLocation)
+        #expect(String(buffer: response.body) == Self.scopeDenied(resource), sourceLocation: sourceLocation)
+        #expect(response.headers[.contentType] == "Application/json", sourceLocation: sourceLocation)
+        #expect(response.headers[.wwwAuthenticate] == nil, "the router sends no challenge with 403", sourceLocation: sourceLocation)
+    }
+
+    private func expectUnauthorized(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) {
+        Self.expectUnauthorized(response, sourceLocation: sourceLocation)
     }
 
     @Test(arguments: [Paths.list, Paths.runtimeList])
@@ -89,16 +118,24 @@ import Testing
     @Test func tokenWithoutTheScopeIs403() async throws {
         try await TestDeployer().test { client in
             let token = try await Tokens.fetch(client, scope: "apk:api_view")
-            let response = try await client.deploy(token: token)
-            #expect(response.status == .forbidden)
-            #expect(
-                String(buffer: response.body)
-                    == #"{"code":900910,"message":"The access token does not allow you to access the requested resource","description":"User is NOT authorized to access the Resource: /apis/deploy. Scope validation failed.","moreInfo":{}}"#
-            )
-            #expect(response.headers[.wwwAuthenticate] == #"Bearer error="insufficient_scope""#)
+            Self.expectForbidden(try await client.deploy(token: token), resource: "/apis/deploy")
+            Self.expectForbidden(try await client.post(Paths.undeploy("x"), token: token), resource: "/apis/undeploy")
             let defaultOnly = try await Tokens.fetch(client, scope: nil)
-            #expect(try await client.get(Paths.list, token: defaultOnly).status == .forbidden)
-            #expect(try await client.get(Paths.runtimeList, token: defaultOnly).status == .ok)
+            Self.expectForbidden(try await client.get(Paths.list, token: defaultOnly), resource: "/apis")
+            Self.expectForbidden(try await client.get(Paths.runtimeList, token: defaultOnly), resource: "/apis")
+            Self.expectForbidden(
+                try await client.post(Paths.generateKey("x"), token: defaultOnly), resource: "/apis/{apiId}/generate-key")
+        }
+    }
+
+    /// The other errors of these endpoints keep the §2.4 body (only refused credentials take the §7.6 one).
+    @Test func otherErrorsKeepTheAPKBody() async throws {
+        try await TestDeployer().test { client in
+            let token = try await Tokens.fetch(client)
+            let response = try await client.post(Paths.generateKey("nope"), token: token)
+            #expect(response.status == .notFound)
+            #expect(String(buffer: response.body) == #"{"code":909001,"message":"nope not found","description":"nope not found","moreInfo":{}}"#)
+            #expect(response.headers[.contentType] == "application/json")
         }
     }
 }

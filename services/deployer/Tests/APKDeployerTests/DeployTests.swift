@@ -19,7 +19,7 @@ import Testing
             let yaml = String(buffer: response.body)
             #expect(yaml.hasPrefix("---\n"))
             let id = Hashing.sha1("default-EmployeeServiceAPI-3.14")
-            #expect(yaml.contains("id: \(id)"))
+            #expect(yaml.contains("id: \"\(id)\""))  // strings double-quoted, as the reference writes them
             #expect(yaml.contains("defaultVersion: false"))
             let stored = await test.resources.get(ResourceKey(kind: "API", namespace: "default", name: id))
             #expect(stored?.resource.spec?["organization"] == "default")

@@ -93,6 +93,26 @@ struct FlakyControlPlaneStore: ControlPlaneStore {
         try outage.check()
         await inner.upsertClient(client)
     }
+    func clients(organization: String) async throws(StoreError) -> [OAuthClient] {
+        try outage.check()
+        return await inner.clients(organization: organization)
+    }
+    func createClient(_ client: OAuthClient) async throws(StoreError) -> Bool {
+        try outage.check()
+        return await inner.createClient(client)
+    }
+    func updateClient(_ client: OAuthClient) async throws(StoreError) -> OAuthClient? {
+        try outage.check()
+        return await inner.updateClient(client)
+    }
+    func replaceClientSecret(id: String, organization: String, secretHash: String) async throws(StoreError) -> OAuthClient? {
+        try outage.check()
+        return await inner.replaceClientSecret(id: id, organization: organization, secretHash: secretHash)
+    }
+    func deleteClient(id: String, organization: String) async throws(StoreError) -> Bool {
+        try outage.check()
+        return await inner.deleteClient(id: id, organization: organization)
+    }
     func signingKeys(now: Date) async throws(StoreError) -> [SigningKey] {
         try outage.check()
         return await inner.signingKeys(now: now)

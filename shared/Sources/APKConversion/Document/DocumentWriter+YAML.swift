@@ -6,14 +6,15 @@ package import Yams
 extension DocumentWriter {
     /// Block-style YAML, two-space indent, keys in the object's own order; starts with `---` when `explicitStart`.
     ///
-    /// `quoteStrings` writes every string value double-quoted and folds long ones at 80 columns, as the reference's
-    /// writer (Jackson's YAML defaults) does for the apk-confs it returns; otherwise strings are plain unless a
-    /// reader would take them for another type, and lines are never folded.
+    /// `quoteStrings` writes every string value double-quoted, as the reference's writer (Jackson's YAML defaults)
+    /// does for the apk-confs it returns; otherwise strings are plain unless a reader would take them for another
+    /// type. Lines are never folded (Jackson folds double-quoted values past 80 columns with escaped line breaks,
+    /// which libyaml's emitter cannot reproduce; both read back as the same string).
     package static func yaml(_ value: JSONValue, explicitStart: Bool = false, quoteStrings: Bool = false) -> String {
         let node = yamlNode(value, quoteStrings: quoteStrings)
         do {
             return try Yams.serialize(
-                node: node, indent: 2, width: quoteStrings ? 80 : -1, allowUnicode: true, lineBreak: .ln,
+                node: node, indent: 2, width: -1, allowUnicode: true, lineBreak: .ln,
                 explicitStart: explicitStart, sortKeys: false)
         } catch {
             // libyaml's emitter only fails on invalid events, which `yamlNode` never produces.

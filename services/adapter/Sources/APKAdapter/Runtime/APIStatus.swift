@@ -6,11 +6,15 @@ package struct APIStatus: Sendable, Hashable {
     package var accepted: Bool
     package var status: String
     package var message: String
+    /// The API CR's `metadata.generation` this status describes (Kubernetes' `observedGeneration`): a reader whose
+    /// API has a newer generation knows the status is not about its last deploy yet.
+    package var observedGeneration: Int64?
 
-    package init(accepted: Bool, status: String, message: String) {
+    package init(accepted: Bool, status: String, message: String, observedGeneration: Int64? = nil) {
         self.accepted = accepted
         self.status = status
         self.message = message
+        self.observedGeneration = observedGeneration
     }
 
     package static func failed(_ message: String) -> APIStatus {
@@ -37,14 +41,14 @@ package struct APIStatus: Sendable, Hashable {
     /// The status document, with the transition time.
     package func document(at time: Date) -> JSONValue {
         let formatter = ISO8601DateFormatter()
-        return .object(JSONObject([
-            ("deploymentStatus", .object(JSONObject([
-                ("status", .string(status)),
-                ("accepted", .bool(accepted)),
-                ("message", .string(message)),
-                ("transitionTime", .string(formatter.string(from: time))),
-            ]))),
-        ]))
+        var deployment = JSONObject([
+            ("status", .string(status)),
+            ("accepted", .bool(accepted)),
+            ("message", .string(message)),
+            ("transitionTime", .string(formatter.string(from: time))),
+        ])
+        if let observedGeneration { deployment["observedGeneration"] = .int(Int(observedGeneration)) }
+        return .object(JSONObject([("deploymentStatus", .object(deployment))]))
     }
 
     /// True when `stored` (an API CR's status) already says the same (ignoring the transition time).
@@ -52,5 +56,6 @@ package struct APIStatus: Sendable, Hashable {
         guard let deployment = stored?["deploymentStatus"] else { return false }
         return deployment["accepted"]?.boolValue == accepted && deployment["status"]?.stringValue == status
             && deployment["message"]?.stringValue == message
+            && deployment["observedGeneration"]?.intValue.map(Int64.init) == observedGeneration
     }
 }

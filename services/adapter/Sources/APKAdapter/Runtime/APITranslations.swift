@@ -108,6 +108,7 @@ struct APITranslations {
             output = .empty
             status = .failed("could not encode the API's router configuration: \(error)")
         }
+        status.observedGeneration = stored.generation
         entries[api] = Entry(translation: translation, inputs: index.inputs(of: translation.references), output: output)
         return Change(
             api: api, oldReferences: previous?.translation.references ?? [], newReferences: translation.references,

@@ -81,7 +81,7 @@ package struct GatewayState {
             statuses[api] = .failed(message)
         }
         let published = envoy.publish()
-        return Update(snapshot: published.snapshot, statuses: published.statuses.merging(statuses) { $1 })
+        return Update(snapshot: published.snapshot, statuses: stamped(published.statuses.merging(statuses) { $1 }))
     }
 
     private mutating func retranslate(_ apis: Set<String>, force: Bool) -> Update {
@@ -105,7 +105,16 @@ package struct GatewayState {
         }
         let published = envoy.publish()
         return Update(
-            snapshot: published.snapshot, statuses: published.statuses.merging(statuses) { published, _ in published },
+            snapshot: published.snapshot, statuses: stamped(published.statuses.merging(statuses) { published, _ in published }),
             services: servicesSnapshot)
+    }
+
+    /// Statuses with the generation of the API they describe (those from translation already carry it).
+    private func stamped(_ statuses: [String: APIStatus]) -> [String: APIStatus] {
+        var stamped = statuses
+        for (api, status) in statuses where status.observedGeneration == nil {
+            stamped[api]?.observedGeneration = index.api(named: api)?.generation
+        }
+        return stamped
     }
 }

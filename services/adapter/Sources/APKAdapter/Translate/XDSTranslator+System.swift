@@ -4,7 +4,8 @@ import SwiftProtobuf
 
 // Gateway-wide: the control plane's own routes and clusters (deployer, config, token endpoint).
 extension XDSTranslator {
-    /// System clusters (deployer, config service) and their routes per system hostname (contract §10, issue 4).
+    /// System clusters (deployer, config service) and their routes per system hostname (contract §10, issue 4):
+    /// `idp.am.wso2.com` `/oauth2/` and `/dcr/` (the issuer and client management), `api.am.wso2.com` `/api/…`.
     package static func systemResources(
         settings: XDSSettings, encoder: ProtoEncoder = .deterministic
     ) throws -> APIResources {
@@ -27,6 +28,8 @@ extension XDSTranslator {
             let name = systemDeployerCluster
             result.clusters.append(try systemCluster(name: name, upstream: deployer, settings: settings, encoder: encoder))
             routes[key("idp.am.wso2.com", "/oauth2/"), default: []].append(prefixRoute("oauth2", "/oauth2/", cluster: name))
+            // Client management on the reference IdP's DCR paths (`/dcr/register…`), on the issuer's host.
+            routes[key("idp.am.wso2.com", "/dcr/"), default: []].append(prefixRoute("dcr", "/dcr/", cluster: name))
             routes[key("api.am.wso2.com", "/api/"), default: []] += [
                 prefixRoute("deployer", "/api/deployer/", cluster: name),
                 prefixRoute("runtime", "/api/runtime/", cluster: name),

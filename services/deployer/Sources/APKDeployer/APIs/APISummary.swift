@@ -15,6 +15,9 @@ package struct APISummary: Sendable, Hashable {
     package var environment: String?
     package var createdAt: Date
     package var updatedAt: Date
+    /// The API CR's generation and the status the adapter wrote (`status.deploymentStatus`), if any.
+    package var generation: Int64
+    package var deploymentStatus: JSONValue?
 
     /// The summary of a stored `API` resource; nil for other kinds or a spec without name and organization.
     package init?(_ stored: StoredResource) {
@@ -30,6 +33,22 @@ package struct APISummary: Sendable, Hashable {
         environment = spec["environment"]?.stringValue
         createdAt = stored.createdAt
         updatedAt = stored.updatedAt
+        generation = stored.generation
+        deploymentStatus = stored.status?["deploymentStatus"]
+    }
+
+    /// What the gateway made of this version of the API: the adapter's status when it describes this generation,
+    /// else `Pending` (the router has not applied this deploy yet). Statuses are `Deployed`, `PartiallyDeployed`
+    /// (served; `message` lists what is not) and `Failed` (not served; `message` says why).
+    package var gatewayStatus: JSONValue {
+        if let status = deploymentStatus, let observed = status["observedGeneration"]?.intValue, Int64(observed) >= generation {
+            return [
+                "status": status["status"] ?? "Unknown", "accepted": status["accepted"] ?? false,
+                "message": status["message"] ?? "", "transitionTime": status["transitionTime"] ?? .null,
+            ]
+        }
+        return ["status": "Pending", "accepted": false, "message": "the gateway has not applied this version yet",
+                "transitionTime": .null]
     }
 
     /// The apk-conf base path: the context without its trailing `/<version>` (§5.2 appends the version).
@@ -55,6 +74,13 @@ package struct APISummary: Sendable, Hashable {
             "type": .string(type), "organization": .string(organization),
             "createdTime": .string(Self.timestamp(createdAt)), "updatedTime": .string(Self.timestamp(updatedAt)),
         ]
+    }
+
+    /// `GET /api/runtime/apis/{id}`: the list entry plus the gateway's status of this version.
+    package var runtimeDetailJSON: JSONValue {
+        guard case .object(var object) = runtimeJSON else { return runtimeJSON }
+        object["deploymentStatus"] = gatewayStatus
+        return .object(object)
     }
 
     /// `{"count":N,"list":[…]}`.

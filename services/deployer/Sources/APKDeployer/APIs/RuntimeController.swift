@@ -14,8 +14,10 @@ import APKSupport
 /// `apk-internal-key`, `iat`, `exp`, `jti`, `apiId`, `organization`, `keytype: PRODUCTION`; it is recorded (by
 /// `jti`) so that it can be listed and revoked.
 package struct RuntimeController<Context: RequestContext>: Sendable {
-    /// Any one of these scopes gives access (view-level: the endpoints only read APIs and mint keys for them).
-    package static var scopes: Set<String> { ["apk:api_create", "apk:api_view", "apk:subscribe", "default"] }
+    /// Scopes that may list APIs (any one of them).
+    package static var viewScopes: Set<String> { ["apk:api_view", "apk:api_create"] }
+    /// Scopes that may mint internal keys (any one of them): subscribing is what a key stands for.
+    package static var keyScopes: Set<String> { ["apk:subscribe", "apk:api_create"] }
 
     package let service: APIService
     package let authenticator: CallerAuthenticator
@@ -41,19 +43,28 @@ package struct RuntimeController<Context: RequestContext>: Sendable {
     package func addRoutes(to router: Router<Context>) {
         let group = router.group("api/runtime/apis")
         group.get { request, context in try await list(request, context: context) }
+        group.get(":id") { request, context in try await api(request, context: context) }
         group.post(":id/generate-key") { request, context in try await generateKey(request, context: context) }
     }
 
     func list(_ request: Request, context: Context) async throws -> Response {
         let caller = try await authenticator.authenticate(
-            request, anyOf: Self.scopes, resource: "/apis", logger: context.logger)
+            request, anyOf: Self.viewScopes, resource: "/apis", logger: context.logger)
         let apis = try await service.list(organization: caller.organization)
         return Response.json(APISummary.listBody(apis.map(\.runtimeJSON)))
     }
 
+    /// One API of the caller's organization with the gateway's status of its last deploy (404 909001 otherwise).
+    func api(_ request: Request, context: Context) async throws -> Response {
+        let caller = try await authenticator.authenticate(
+            request, anyOf: Self.viewScopes, resource: "/apis/{apiId}", logger: context.logger)
+        let api = try await service.api(id: context.parameters.get("id") ?? "", organization: caller.organization)
+        return Response.json(api.runtimeDetailJSON)
+    }
+
     func generateKey(_ request: Request, context: Context) async throws -> Response {
         let caller = try await authenticator.authenticate(
-            request, anyOf: Self.scopes, resource: "/apis/{apiId}/generate-key", logger: context.logger)
+            request, anyOf: Self.keyScopes, resource: "/apis/{apiId}/generate-key", logger: context.logger)
         let id = context.parameters.get("id") ?? ""
         let api = try await service.api(id: id, organization: caller.organization)
         let issuedAt = now()

@@ -1,3 +1,4 @@
+import APKAuthPlan
 package import APKModel
 import APKStore
 package import Hummingbird
@@ -17,8 +18,10 @@ package struct Caller: Sendable, Hashable {
 
 /// Authenticates `Authorization: Bearer <JWT>` callers and checks their scopes.
 ///
-/// Every token problem is 401 900903 (the reason is logged at debug and counted, the token never is); a valid token
-/// without any of the accepted scopes is 403 900910; keys that cannot be read (database down) are 503 909063.
+/// Every token problem — missing, malformed, forged, expired, untrusted — is 401 900903 "Invalid Credentials" (the
+/// reason is logged at debug and counted, the token never is); a valid token without any of the accepted scopes is
+/// 403 900910. Both are thrown as ``CallerDenied`` (the §7.6 body). Keys that cannot be read (database down) are 503
+/// 909063 (an ``APKError``).
 package struct CallerAuthenticator: Sendable {
     package let verifier: TokenVerifier
 
@@ -26,9 +29,10 @@ package struct CallerAuthenticator: Sendable {
 
     /// The caller, when the token is valid and carries at least one of `scopes`.
     /// `resource` names the endpoint in the 403 description (a route template, never a raw path).
+    /// Throws ``CallerDenied`` (401, 403) or ``APKError`` (503 when the keys cannot be read).
     package func authenticate(
         _ request: Request, anyOf scopes: Set<String>, resource: String, logger: Logger
-    ) async throws(APKError) -> Caller {
+    ) async throws -> Caller {
         let caller: Caller
         do {
             let token = try Self.bearerToken(request.headers[.authorization])
@@ -39,15 +43,15 @@ package struct CallerAuthenticator: Sendable {
         } catch let rejection as TokenRejection {
             DeployerMetrics.countAuthFailure(reason: rejection.reason)
             logger.debug("bearer token rejected", metadata: ["auth.reason": .string(rejection.description)])
-            throw .invalidCredentials
+            throw CallerDenied(.invalidCredentials)
         } catch let error as StoreError {
-            throw .store(error)
+            throw APKError.store(error)
         } catch {
-            throw .invalidCredentials
+            throw CallerDenied(.invalidCredentials)
         }
         guard caller.scopes.contains(where: scopes.contains) else {
             DeployerMetrics.countAuthFailure(reason: "scope")
-            throw .scopeValidationFailed(resource: resource)
+            throw CallerDenied(.missingScope(target: resource))
         }
         return caller
     }

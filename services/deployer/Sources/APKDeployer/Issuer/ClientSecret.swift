@@ -10,6 +10,13 @@ package enum ClientSecret {
         return "sha256$\(hex(salt))$\(hex(digest(salt: salt, secret: secret)))"
     }
 
+    /// A new client secret: 32 random bytes (system CSPRNG), base64url without padding (43 characters, never `:`).
+    package static func generate() -> String {
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
     /// True when `secret` matches `stored`; false for any stored value that is not a well-formed hash.
     package static func verify(_ secret: String, against stored: String) -> Bool {
         let fields = stored.split(separator: "$", omittingEmptySubsequences: false)

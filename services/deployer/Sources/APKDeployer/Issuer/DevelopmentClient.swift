@@ -10,8 +10,11 @@ package enum DevelopmentClient {
     /// Public by design (the reference's documented quick-start secret).
     package static let clientSecret = "4fbd62ec-a92e-11ed-afa1-0242ac120002"
     package static let organization = "default"
-    /// Any scope, as the reference's issuer grants what is asked (quick-start APIs may name their own scopes).
-    package static let allowedScopes = [TokenIssuer.anyScope]
+    /// Any scope, as the reference's issuer grants what is asked (quick-start APIs may name their own scopes), and
+    /// the client-management scope, which the wildcard never covers (so that the local stack can manage clients).
+    package static let allowedScopes = [TokenIssuer.anyScope, DeployerScope.admin]
+    /// The fixture's list before client management existed: a seed finding exactly this list upgrades it.
+    static let previousAllowedScopes = [TokenIssuer.anyScope]
 
     /// The fixture client, secret hashed.
     package static func client() -> OAuthClient {
@@ -21,11 +24,18 @@ package enum DevelopmentClient {
             grantTypes: ["client_credentials", "refresh_token", "authorization_code"])
     }
 
-    /// Inserts the fixture unless a client with its id exists (an operator's edits are kept). True when inserted.
+    /// Inserts the fixture unless a client with its id exists (an operator's edits are kept, except that a fixture
+    /// still holding the previous fixture's exact scope list gets the current one). True when inserted.
     @discardableResult
     package static func seed(into store: any ControlPlaneStore) async throws(StoreError) -> Bool {
-        guard try await store.client(id: clientID) == nil else { return false }
-        try await store.upsertClient(client())
-        return true
+        guard var existing = try await store.client(id: clientID) else {
+            try await store.upsertClient(client())
+            return true
+        }
+        if existing.allowedScopes == previousAllowedScopes {
+            existing.allowedScopes = allowedScopes
+            _ = try await store.updateClient(existing)
+        }
+        return false
     }
 }

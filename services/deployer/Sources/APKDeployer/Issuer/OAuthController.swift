@@ -58,6 +58,7 @@ package struct OAuthController<Context: RequestContext>: Sendable {
         }
     }
 
+    /// The request's fields: form data or a JSON object (``TokenRequestBody``), at most ``maxBodyBytes``.
     private func readForm(_ request: Request) async throws(OAuthError) -> [(name: String, value: String)] {
         let mediaType = request.headers[.contentType]?.split(separator: ";").first
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -69,15 +70,7 @@ package struct OAuthController<Context: RequestContext>: Sendable {
         } catch {
             throw .invalidRequest("the request body could not be read")
         }
-        guard body.readableBytes > 0 else { return [] }
-        guard mediaType == "application/x-www-form-urlencoded" else {
-            throw .invalidRequest("the body must be application/x-www-form-urlencoded")
-        }
-        do {
-            return try FormURLEncoded.parse(body.readableBytesView)
-        } catch {
-            throw .invalidRequest(error.description)
-        }
+        return try TokenRequestBody.fields(Array(body.readableBytesView), mediaType: mediaType)
     }
 
     private static func noStore(_ response: Response) -> Response {

@@ -30,7 +30,8 @@ package struct TokenIssuer: Sendable {
         }
     }
 
-    /// Grant types known to the system; only `client_credentials` is implemented.
+    /// Grant types known to the system (the ones a client may be registered with); only `client_credentials` is
+    /// implemented.
     package static let knownGrants: Set<String> = ["client_credentials", "authorization_code", "refresh_token"]
 
     package let settings: Settings
@@ -48,10 +49,14 @@ package struct TokenIssuer: Sendable {
         self.now = now
     }
 
-    /// Handles one token request: `authorization` is the `Authorization` header, `form` the decoded body.
+    /// Handles one token request: `authorization` is the `Authorization` header, `form` the decoded body (form or
+    /// JSON fields). Checks in the reference's order: `grant_type` present (else 400 `server_error`, before any
+    /// client authentication), the client's credentials, the grant in the client's list ("not supported by
+    /// application."), then the grants this issuer implements ("not supported by system.").
     package func issue(
         authorization: String?, form: [(name: String, value: String)], logger: Logger
     ) async throws(OAuthError) -> Grant {
+        guard let grantType = try Self.single("grant_type", in: form) else { throw .serverError() }
         let (clientID, secret) = try Self.basicCredentials(authorization)
         let client: OAuthClient
         do {
@@ -63,9 +68,6 @@ package struct TokenIssuer: Sendable {
             throw Self.failure(error, logger: logger)
         }
         guard ClientSecret.verify(secret, against: client.secretHash) else { throw .wrongSecret }
-        let grantType = try Self.single("grant_type", in: form)
-        guard let grantType else { throw .invalidRequest("grant_type is required") }
-        guard Self.knownGrants.contains(grantType) else { throw .grantNotSupported(grantType) }
         guard client.grantTypes.contains(grantType) else { throw .grantNotAllowed(grantType) }
         guard grantType == "client_credentials" else { throw .grantNotSupported(grantType) }
         let scope = Self.grantedScopes(requested: try Self.single("scope", in: form), allowed: client.allowedScopes)
@@ -84,7 +86,7 @@ package struct TokenIssuer: Sendable {
         let issuedAt = Int(now().timeIntervalSince1970)
         return JSONObject([
             ("iss", .string(settings.issuer)), ("sub", .string(client.id)), ("aud", .string(settings.audience)),
-            ("exp", .int(issuedAt + Int(settings.tokenTTL.seconds))), ("iat", .int(issuedAt)),
+            ("exp", .int(issuedAt + Int(settings.tokenTTL.seconds))), ("nbf", .int(issuedAt)), ("iat", .int(issuedAt)),
             ("jti", .string(UUID().uuidString.lowercased())), ("clientId", .string(client.id)),
             ("azp", .string(client.id)),  // the consumer key subscription validation reads (TokenIssuer default claim)
             ("scope", .string(scope)), ("organization", .string(client.organization)),
@@ -93,13 +95,15 @@ package struct TokenIssuer: Sendable {
 
     /// Requested scopes (space-separated) that the client may have, in request order without repeats; `default`
     /// when none was requested or none remains. A client whose list holds ``anyScope`` may have every well-formed
-    /// scope (RFC 6749 §3.3 scope-token, at most ``maxScopeLength`` characters), at most ``maxScopes`` of them: the
-    /// reference's issuer grants what is asked, and the local stack's development client does the same.
+    /// scope (RFC 6749 §3.3 scope-token, at most ``maxScopeLength`` characters) except ``DeployerScope/admin``
+    /// (granted only when listed), at most ``maxScopes`` of them: the reference's issuer grants what is asked, and
+    /// the local stack's development client does the same.
     package static func grantedScopes(requested: String?, allowed: [String]) -> String {
         let any = allowed.contains(anyScope)
         var granted: [String] = []
         for scope in (requested ?? "").split(separator: " ").map(String.init)
-        where (any ? isScopeToken(scope) : allowed.contains(scope)) && !granted.contains(scope) && granted.count < maxScopes {
+        where (allowed.contains(scope) || (any && isScopeToken(scope) && scope != DeployerScope.admin))
+            && scope != anyScope && !granted.contains(scope) && granted.count < maxScopes {
             granted.append(scope)
         }
         return granted.isEmpty ? "default" : granted.joined(separator: " ")
@@ -116,14 +120,17 @@ package struct TokenIssuer: Sendable {
             && scope.utf8.allSatisfy { $0 == 0x21 || (0x23...0x5B).contains($0) || (0x5D...0x7E).contains($0) }
     }
 
-    /// `Authorization: Basic base64(id:secret)`: exactly one `:`, neither side empty.
+    /// `Authorization: Basic base64(id:secret)` (scheme case-insensitive): exactly one `:`, neither side empty, else
+    /// 401 `access_denied`; a value that is not base64 or not UTF-8 is 400 `server_error`, as the reference answers.
     static func basicCredentials(_ header: String?) throws(OAuthError) -> (String, String) {
         guard let header else { throw .unauthorized }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "basic",
-            let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
-            let text = String(data: decoded, encoding: .utf8)
-        else { throw .unauthorized }
+        guard parts.count == 2, parts[0].lowercased() == "basic" else { throw .unauthorized }
+        let encoded = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        guard !encoded.isEmpty else { throw .unauthorized }
+        guard let decoded = Data(base64Encoded: encoded), let text = String(validating: Array(decoded), as: UTF8.self) else {
+            throw .serverError()
+        }
         let fields = text.split(separator: ":", omittingEmptySubsequences: false)
         guard fields.count == 2, !fields[0].isEmpty, !fields[1].isEmpty else { throw .unauthorized }
         return (String(fields[0]), String(fields[1]))
