@@ -133,6 +133,50 @@ struct GatewayFlowTests {
         #expect(try gone.response.json()["description"] as? String == "The requested resource is not available.")
     }
 
+    /// Issue 13 item 5: what the router cannot serve as configured is visible through the runtime API — here an
+    /// endpoint certificate whose ConfigMap does not exist (the reference accepts such an apk-conf too). The status
+    /// is `Pending` until the adapter reports on this generation, then names the missing ConfigMap.
+    @Test func runtimeAPIShowsWhatTheGatewayCouldNotServe() async throws {
+        let stack = try await GatewayStack(label: "status")
+        defer { stack.stop() }
+        let token = try await Self.flow.token(stack.deployer)
+        let name = "gw-status-\(UUID().uuidString.prefix(6).lowercased())"
+        let conf = """
+            name: \(name)
+            basePath: /\(name)
+            version: "1"
+            type: REST
+            endpointConfigurations:
+              production:
+                - endpoint: \(stack.echo.baseURL)
+              sandbox:
+                - endpoint: https://sandbox.example.com
+                  certificate:
+                    secretName: missing-ca-\(name)
+                    secretKey: ca.crt
+            operations:
+              - {verb: GET, target: /get}
+            """
+        let definition = "openapi: 3.0.3\ninfo: {title: \(name), version: \"1\"}\npaths: {/get: {get: {responses: {\"200\": {description: ok}}}}}\n"
+        let response = try await Self.flow.deploy(stack.deployer, token: token, conf: Data(conf.utf8), definition: Data(definition.utf8))
+        #expect(response.status == 200, "\(response.text)")
+        let id = try #require(response.text.split(separator: "\n").first { $0.hasPrefix("id: ") }?.dropFirst(4))
+            .description.replacingOccurrences(of: "\"", with: "")
+        var status: [String: Any] = [:]
+        let reported = try await Poll.until {
+            let answer = try await HTTP.get(
+                "\(stack.deployer.baseURL)/api/runtime/apis/\(id)", headers: ["Authorization": "Bearer \(token)"])
+            status = (try answer.json()["deploymentStatus"] as? [String: Any]) ?? [:]
+            return status["status"] as? String != "Pending"
+        }
+        #expect(reported, "the adapter never reported on the deploy")
+        #expect(status["status"] as? String == "PartiallyDeployed", "\(status)")
+        #expect((status["message"] as? String ?? "").contains("missing-ca-\(name)"), "\(status)")
+        // The production environment is served meanwhile.
+        stack.credentials = ["Authorization": "Bearer \(token)"]
+        _ = try await stack.waitFor("/\(name)/1/get", host: "gw.wso2.com", status: 200)
+    }
+
     @Test func adapterRestartAndRejectedAPI() async throws {
         let stack = try await GatewayStack(label: "faults")
         defer { stack.stop() }
