@@ -1,5 +1,5 @@
 import APKAuthPlan
-package import APKModel
+import APKModel
 import APKStore
 package import Hummingbird
 package import Logging

@@ -1,4 +1,4 @@
-package import APKModel
+import APKModel
 import Foundation
 
 /// The client metadata of a registration or update body (`POST`/`PUT /dcr/register…`), validated: the reference's

@@ -1,9 +1,9 @@
-package import APKModel
+import APKModel
 import APKRuntime
 package import APKStore
 import Foundation
 package import Hummingbird
-package import Logging
+import Logging
 import NIOCore
 
 /// Client management on the reference IdP's DCR paths (contract §10.2), but protected: every call needs a bearer
