@@ -88,6 +88,31 @@ import APKConversion
         #expect(response.spec?["includes"] == [])
     }
 
+    /// Routes hold operations 8(n−1)+1 … 8n of the apk-conf whatever the environment: here the first eight have only
+    /// a sandbox endpoint of their own, so the production route of the ninth is `-production-httproute-2`.
+    @Test func routeNumbersFollowTheOperationsChunkEvenWhenAChunkIsEmpty() throws {
+        let sandboxOnly = (1...8).map {
+            "  - target: /s\($0)\n    verb: GET\n    endpointConfigurations:\n      sandbox:\n        - endpoint: http://s.example.com"
+        }
+        let conf = try ApkConfLoader().load(Data("""
+            name: Chunks
+            basePath: /chunks
+            version: "1"
+            type: REST
+            endpointConfigurations:
+              production:
+                - endpoint: http://p.example.com
+            operations:
+            \(sandboxOnly.joined(separator: "\n"))
+              - target: /p
+                verb: GET
+            """.utf8))
+        let bundle = try CRBundleBuilder().build(conf: conf, definition: nil, organization: "default")
+        let id = try #require(bundle.resources.first?.name)
+        let routes = bundle.resources.filter { $0.kind == "HTTPRoute" }.map(\.name)
+        #expect(routes == ["\(id)-production-httproute-2", "\(id)-sandbox-httproute-1"])
+    }
+
     /// Two endpoints of one environment that the reference would give the same Backend name are refused.
     @Test func endpointsThatWouldShareABackendNameAreRefused() throws {
         let conf = try ApkConfLoader().load(Data("""

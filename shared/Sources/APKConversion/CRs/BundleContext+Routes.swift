@@ -2,24 +2,31 @@ import APKModel
 import Foundation
 
 extension BundleContext {
-    /// Builds the HTTPRoutes of one environment (8 operations each) and their Backends and policies; returns the
-    /// route names for the API CR, empty when no operation has an endpoint in this environment.
+    /// Builds the HTTPRoutes of one environment and their Backends and policies; returns the route names for the
+    /// API CR, empty when no operation has an endpoint in this environment.
+    ///
+    /// As the reference: all operations are cut into chunks of 8 in apk-conf order, then each chunk keeps the
+    /// operations with an endpoint in this environment; a chunk left empty gives no route but keeps its number, so
+    /// route `-<n>` always holds operations `8(n−1)+1 … 8n` whatever the environment.
     mutating func addRoutes(for environment: DeploymentEnvironment) throws(APKError) -> [String] {
-        var rules: [HTTPRouteSpec.Rule] = []
-        for operation in conf.operations {
-            let (level, endpoints) = endpoints(of: operation, in: environment)
-            guard !endpoints.isEmpty else { continue }
-            rules.append(try rule(for: operation, level: level, endpoints: endpoints, environment: environment))
+        let chunkSize = CRBundleBuilder.operationsPerRoute
+        var chunks: [(number: Int, rules: [HTTPRouteSpec.Rule])] = []
+        for (index, start) in stride(from: 0, to: conf.operations.count, by: chunkSize).enumerated() {
+            var rules: [HTTPRouteSpec.Rule] = []
+            for operation in conf.operations[start..<min(start + chunkSize, conf.operations.count)] {
+                let (level, endpoints) = endpoints(of: operation, in: environment)
+                guard !endpoints.isEmpty else { continue }
+                rules.append(try rule(for: operation, level: level, endpoints: endpoints, environment: environment))
+            }
+            if !rules.isEmpty { chunks.append((index + 1, rules)) }
         }
-        guard !rules.isEmpty else { return [] }
+        guard !chunks.isEmpty else { return [] }
         try addAuthentication(for: environment)
         let category: Category = environment == .production ? .productionRoute : .sandboxRoute
         var names: [String] = []
-        let chunkSize = CRBundleBuilder.operationsPerRoute
-        for (index, start) in stride(from: 0, to: rules.count, by: chunkSize).enumerated() {
-            let chunk = rules[start..<min(start + chunkSize, rules.count)]
+        for chunk in chunks {
             // Stable sort, longest (most specific) path value first, as the reference orders rules.
-            let sorted = chunk.enumerated().sorted { lhs, rhs in
+            let sorted = chunk.rules.enumerated().sorted { lhs, rhs in
                 let l = lhs.element.matches.first?.path.value ?? ""
                 let r = rhs.element.matches.first?.path.value ?? ""
                 return l != r ? l > r : lhs.offset < rhs.offset
@@ -28,7 +35,7 @@ extension BundleContext {
                 hostnames: hostnames(for: environment),
                 parentRefs: [.init(group: CRKind.gatewayGroup, kind: "Gateway", name: options.gatewayName, sectionName: options.listenerSection)],
                 rules: sorted)
-            let name = "\(apiID)-\(environment.rawValue)-httproute-\(index + 1)"
+            let name = "\(apiID)-\(environment.rawValue)-httproute-\(chunk.number)"
             names.append(try add(category, kind: .httpRoute, name: name, spec: spec))
         }
         return names
