@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-http2.git", exact: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", exact: "6.4.0", traits: []),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
@@ -152,7 +153,7 @@ let package = Package(
             name: "APKRuntime",
             dependencies: [
                 "APKModel", "APKSupport", .hummingbird, .hummingbirdCore, .hummingbirdTLS, .logging, .metrics,
-                .prometheus, .serviceLifecycle, .unixSignals, .nIOCore, .nIOSSL,
+                .prometheus, .serviceLifecycle, .unixSignals, .nIOCore, .nIOSSL, .nIOHTTPTypes,
             ],
             path: "shared/Sources/APKRuntime",
             swiftSettings: swiftSettings
@@ -160,8 +161,8 @@ let package = Package(
         .testTarget(
             name: "APKRuntimeTests",
             dependencies: [
-                "APKRuntime", "APKModel", "APKSupport", .hummingbird, .hummingbirdTesting, .logging, .prometheus,
-                .nIOCore,
+                "APKRuntime", "APKModel", "APKSupport", "APKTestSupport", .hummingbird, .hummingbirdTesting, .logging,
+                .prometheus, .nIOCore,
             ],
             path: "shared/Tests/APKRuntimeTests",
             swiftSettings: swiftSettings
@@ -436,6 +437,7 @@ extension Target.Dependency {
     static let nIOHPACK: Self = .product(name: "NIOHPACK", package: "swift-nio-http2")
     static let nIOHTTP1: Self = .product(name: "NIOHTTP1", package: "swift-nio")
     static let nIOHTTP2: Self = .product(name: "NIOHTTP2", package: "swift-nio-http2")
+    static let nIOHTTPTypes: Self = .product(name: "NIOHTTPTypes", package: "swift-nio-extras")
     static let nIOPosix: Self = .product(name: "NIOPosix", package: "swift-nio")
     static let nIOSSL: Self = .product(name: "NIOSSL", package: "swift-nio-ssl")
     static let openAPIKit: Self = .product(name: "OpenAPIKit", package: "OpenAPIKit")

@@ -14,12 +14,18 @@ package enum APKServer {
         package var description: String
     }
 
-    /// Plain HTTP/1.1, or HTTP/1.1 over TLS when `settings.tls` is set (loading the PEM files now).
-    package static func serverBuilder(for settings: HTTPServerSettings) throws(SetupFailure) -> HTTPServerBuilder {
-        guard let tls = settings.tls else { return .http1() }
+    /// Plain HTTP/1.1, or HTTP/1.1 over TLS when `settings.tls` is set (loading the PEM files now), every connection
+    /// guarded by ``ConnectionGuard`` with `settings.limits` (`counters` shows what the guards hold).
+    package static func serverBuilder(
+        for settings: HTTPServerSettings, counters: ConnectionCounters = ConnectionCounters()
+    ) throws(SetupFailure) -> HTTPServerBuilder {
+        let limits = settings.limits
+        let http1 = HTTPServerBuilder.http1(
+            configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: limits, counters: counters)]))
+        guard let tls = settings.tls else { return http1 }
         let configuration = try tlsConfiguration(tls)
         do {
-            return try .tls(.http1(), tlsConfiguration: configuration)
+            return try .tls(http1, tlsConfiguration: configuration)
         } catch {
             throw SetupFailure(description: "cannot set up TLS: \(error)")
         }

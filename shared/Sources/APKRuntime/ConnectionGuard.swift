@@ -1,0 +1,185 @@
+import HTTPTypes
+package import NIOCore
+package import NIOHTTPTypes
+import Synchronization
+
+/// Limits that keep one client from tying up a service's HTTP server (issue 14 item 3).
+package struct ConnectionLimits: Sendable, Hashable {
+    /// Time for a request's headers to arrive in full, from the connection's start or the end of the previous
+    /// response; also how long a kept-alive connection may wait for its next request. A slowloris client that
+    /// dribbles header bytes is closed when it passes.
+    package var headerTimeout: Duration = .seconds(30)
+    /// Time for a request's body to arrive in full after its headers.
+    package var bodyTimeout: Duration = .seconds(60)
+    /// Open connections at once; a connection beyond it is closed as soon as it is accepted.
+    package var maxConnections = 1024
+    /// Requests being received or handled at once, over all connections; one beyond it is answered 503 with
+    /// `Connection: close` (its body is not read).
+    package var maxConcurrentRequests = 512
+
+    package init() {}
+}
+
+/// Counts what ``ConnectionGuard``s hold, for one server; shared by all its connections.
+package final class ConnectionCounters: Sendable {
+    let connections = Atomic<Int>(0)
+    let requests = Atomic<Int>(0)
+    private let closedForTime = Atomic<Int>(0)
+    private let refused = Atomic<Int>(0)
+
+    package init() {}
+
+    /// Open connections and requests in progress now.
+    package var openConnections: Int { connections.load(ordering: .relaxed) }
+    package var requestsInProgress: Int { requests.load(ordering: .relaxed) }
+    /// Connections closed because headers or a body did not arrive in time.
+    package var timedOut: Int { closedForTime.load(ordering: .relaxed) }
+    /// Connections closed or requests answered 503 because a cap was reached.
+    package var overCapacity: Int { refused.load(ordering: .relaxed) }
+
+    func countTimeout() { closedForTime.add(1, ordering: .relaxed) }
+    func countRefusal() { refused.add(1, ordering: .relaxed) }
+}
+
+/// One per connection, after HTTP decoding: closes a connection whose request headers or body do not arrive in
+/// time, refuses connections and requests beyond the caps, and keeps the counters.
+///
+/// Runs on the connection's event loop; timers are the loop's scheduled tasks (no thread per connection).
+package final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    package typealias InboundIn = HTTPRequestPart
+    package typealias InboundOut = HTTPRequestPart
+    package typealias OutboundIn = HTTPResponsePart
+    package typealias OutboundOut = HTTPResponsePart
+
+    private enum State {
+        /// Waiting for a request's headers (a new or kept-alive connection).
+        case awaitingHead
+        /// Headers in; the body is arriving.
+        case receivingBody
+        /// The request is in; the service is answering.
+        case answering
+        /// Refused (over a cap): inbound parts are dropped until the connection closes.
+        case refusing
+    }
+
+    private let limits: ConnectionLimits
+    private let counters: ConnectionCounters
+    private var state = State.awaitingHead
+    private var timer: Scheduled<Void>?
+    private var holdsConnection = false
+    private var holdsRequest = false
+
+    package init(limits: ConnectionLimits, counters: ConnectionCounters) {
+        self.limits = limits
+        self.counters = counters
+    }
+
+    package func handlerAdded(context: ChannelHandlerContext) {
+        let open = counters.connections.wrappingAdd(1, ordering: .relaxed).newValue
+        holdsConnection = true
+        guard open <= limits.maxConnections else {
+            counters.countRefusal()
+            state = .refusing
+            context.close(promise: nil)
+            return
+        }
+        arm(limits.headerTimeout, context: context)
+    }
+
+    package func handlerRemoved(context: ChannelHandlerContext) { releaseAll() }
+
+    package func channelInactive(context: ChannelHandlerContext) {
+        releaseAll()
+        context.fireChannelInactive()
+    }
+
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch (state, part) {
+        case (.refusing, _):
+            return
+        case (.awaitingHead, .head(let head)):
+            let inFlight = counters.requests.wrappingAdd(1, ordering: .relaxed).newValue
+            holdsRequest = true
+            guard inFlight <= limits.maxConcurrentRequests else {
+                counters.countRefusal()
+                refuse(head, context: context)
+                return
+            }
+            state = .receivingBody
+            arm(limits.bodyTimeout, context: context)
+        case (.receivingBody, .end):
+            state = .answering
+            disarm()
+        default:
+            break
+        }
+        context.fireChannelRead(data)
+    }
+
+    package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data), state != .refusing {
+            // The response is complete: the connection may carry the next request, whose headers must come in time.
+            releaseRequest()
+            state = .awaitingHead
+            arm(limits.headerTimeout, context: context)
+        }
+        context.write(data, promise: promise)
+    }
+
+    /// 503 with `Connection: close`, then the connection closes; the request never reaches the service.
+    private func refuse(_ head: HTTPRequest, context: ChannelHandlerContext) {
+        state = .refusing
+        disarm()
+        var response = HTTPResponse(status: .serviceUnavailable)
+        response.headerFields[.connection] = "close"
+        response.headerFields[.retryAfter] = "1"
+        let body = #"{"code":909067,"message":"Server busy","description":"Too many requests in progress; retry later","moreInfo":{}}"#
+        response.headerFields[.contentType] = "application/json"
+        response.headerFields[.contentLength] = String(body.utf8.count)
+        context.write(wrapOutboundOut(.head(response)), promise: nil)
+        context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(string: body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+    }
+
+    private func arm(_ duration: Duration, context: ChannelHandlerContext) {
+        disarm()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: .nanoseconds(duration.nanoseconds)) {
+            let (handler, context) = loopBound.value
+            handler.counters.countTimeout()
+            handler.state = .refusing
+            context.close(promise: nil)
+        }
+    }
+
+    private func disarm() {
+        timer?.cancel()
+        timer = nil
+    }
+
+    private func releaseRequest() {
+        if holdsRequest {
+            holdsRequest = false
+            counters.requests.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    private func releaseAll() {
+        disarm()
+        releaseRequest()
+        if holdsConnection {
+            holdsConnection = false
+            counters.connections.subtract(1, ordering: .relaxed)
+        }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds (saturating).
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : product.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+    }
+}
