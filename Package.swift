@@ -273,7 +273,7 @@ let package = Package(
         .testTarget(
             name: "APKAdapterTests",
             dependencies: [
-                "APKAdapter", "APKAuth", "APKAuthPlan", "APKModel", "APKConversion", "APKProtos", "APKStore",
+                "APKAdapter", "APKAuth", "APKRuntime", "APKAuthPlan", "APKModel", "APKConversion", "APKProtos", "APKStore",
                 "APKSupport", "APKXDS", "EnvoyProtos", "APKTestSupport", "APKTestTokens", .swiftProtobuf, .logging,
                 .serviceLifecycle,
             ],

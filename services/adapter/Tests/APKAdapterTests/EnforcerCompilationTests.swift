@@ -1,3 +1,4 @@
+import APKRuntime
 import APKAdapter
 import APKAuthPlan
 import APKModel
@@ -84,6 +85,21 @@ import Testing
             #expect(first.filter.andFilter.filters.map(\.statusCodeFilter.comparison.value.defaultValue).contains(503))
             #expect(first.filter.andFilter.filters.flatMap(\.responseFlagFilter.flags) == ["UAEX"])
             #expect(first.bodyFormatOverride.jsonFormat.fields["code"]?.stringValue == "102517")
+        }
+    }
+
+    /// Issue 14 item 3: the router lets an idle connection to one of our HTTP services go before the service's
+    /// header timeout (30 s by default) closes it, so no request is ever sent on a connection being closed.
+    @Test func systemHTTPClustersCloseIdleConnectionsBeforeTheServicesDo() throws {
+        let system = try XDSTranslator.systemResources(settings: Self.settings)
+        let deployer = try #require(system.clusters.first { $0.name == "apk-system/deployer" })
+        let options = try Envoy_Extensions_Upstreams_Http_V3_HttpProtocolOptions(
+            unpackingAny: try #require(deployer.typedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]))
+        let idle = options.commonHTTPProtocolOptions.idleTimeout.seconds
+        #expect(idle > 0 && Duration.seconds(idle) < ConnectionLimits().headerTimeout)
+        guard case .httpProtocolOptions? = options.explicitHTTPConfig.protocolConfig else {
+            Issue.record("the deployer cluster is not HTTP/1.1: \(options)")
+            return
         }
     }
 

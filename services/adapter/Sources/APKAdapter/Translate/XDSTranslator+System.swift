@@ -85,6 +85,10 @@ extension XDSTranslator {
         return result
     }
 
+    /// Idle time after which the router closes a connection to one of the gateway's own HTTP services: below their
+    /// smallest header timeout (`HTTP_HEADER_TIMEOUT_SECONDS`, 30 s by default).
+    static let systemIdleTimeoutSeconds: Int64 = 20
+
     /// The deployer's cluster (also the built-in issuer's JWKS source of `jwt_authn`).
     static let systemDeployerCluster = "apk-system/deployer"
 
@@ -92,6 +96,13 @@ extension XDSTranslator {
         name: String, upstream: XDSSettings.Upstream, settings: XDSSettings, encoder: ProtoEncoder
     ) throws -> Envoy_Config_Cluster_V3_Cluster {
         var cluster = upstreamCluster(name: name, host: upstream.host, port: upstream.port, settings: settings)
+        // Our services close a kept-alive connection that brings no request within 30 s (`HTTP_HEADER_TIMEOUT_SECONDS`,
+        // ConnectionGuard); the router lets it go first, so it never sends a request on a connection being closed.
+        var options = Envoy_Extensions_Upstreams_Http_V3_HttpProtocolOptions()
+        options.commonHTTPProtocolOptions.idleTimeout = Google_Protobuf_Duration(seconds: systemIdleTimeoutSeconds)
+        options.explicitHTTPConfig.httpProtocolOptions = Envoy_Config_Core_V3_Http1ProtocolOptions()  // HTTP/1.1 servers
+        cluster.typedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] =
+            try AnyPacking.pack(options, encoder: encoder)
         if upstream.tls {
             var context = Envoy_Extensions_TransportSockets_Tls_V3_UpstreamTlsContext()
             context.sni = upstream.host
