@@ -329,7 +329,7 @@ let package = Package(
         .target(
             name: "APKConfig",
             dependencies: [
-                "APKModel", "APKConversion", "APKHTTPClient", "APKRuntime", "APKSupport", "CZlib", .hummingbird,
+                "APKModel", "APKConversion", "APKRuntime", "APKSupport", "CZlib", .hummingbird,
                 .asyncHTTPClient, .serviceLifecycle, .logging, .metrics, .nIOCore, .nIOHTTP1,
             ],
             path: "services/config/Sources/APKConfig",

@@ -50,6 +50,9 @@ package struct HTTPServerSettings: Sendable, Hashable {
         }
     }
 
+    /// The largest request body a service may be configured to accept (`LIMITS_MAX_BODY_BYTES`): 256 MiB.
+    package static let maxBodyBytesCeiling = 256 << 20
+
     /// `http://host:port` or `https://host:port`.
     package var baseURL: String { "\(tls == nil ? "http" : "https")://\(host):\(port)" }
 }

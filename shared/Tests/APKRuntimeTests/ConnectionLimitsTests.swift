@@ -197,4 +197,8 @@ import Testing
                 reader: ConfigReader(environment: ["HTTP_HEADER_TIMEOUT_SECONDS": "61"]), defaultHost: "h", defaultPort: 1)
         }
     }
+
+    @Test func theBodyLimitHasACeiling() {
+        #expect(HTTPServerSettings.maxBodyBytesCeiling == 256 << 20)
+    }
 }

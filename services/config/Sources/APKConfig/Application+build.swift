@@ -1,14 +1,12 @@
-import APKHTTPClient
 import APKModel
 import APKRuntime
-import AsyncHTTPClient
 package import Hummingbird
 package import Logging
 package import ServiceLifecycle
 
 extension ConfigServiceConfiguration: ServiceConfiguration {}
 
-/// The config service as its main runs it: one HTTP application (which owns the HTTP client's service).
+/// The config service as its main runs it: one HTTP application.
 package struct ConfigApplication: ServiceApplication {
     /// The HTTP application (tests drive it with HummingbirdTesting).
     package let http: Application<RouterResponder<BasicRequestContext>>
@@ -19,12 +17,13 @@ package struct ConfigApplication: ServiceApplication {
         [
             "http.address": .string(configuration.server.baseURL),
             "limits.max_body_bytes": .stringConvertible(configuration.maxBodyBytes),
+            "url.fetch.allow": .string(configuration.urlFetchPolicy.summary),
         ]
     }
 }
 
 /// Builds the config service exactly as production runs it (tests call this too): the router with the error and
-/// metrics middleware, the ops endpoints and the configurator routes; the shared HTTP client as a service.
+/// metrics middleware, the ops endpoints and the configurator routes.
 ///
 /// Throws only on unusable TLS settings.
 package func buildApplication(
@@ -36,15 +35,15 @@ package func buildApplication(
         return logger
     }()
     let server = try APKServer.serverBuilder(for: configuration.server)
-    let client = HTTPClient(
-        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-        configuration: DefinitionFetcher.clientConfiguration(timeout: configuration.urlFetchTimeout))
+    // One short-lived HTTP client per fetched URL hop (pinned to the checked address: DefinitionFetcher), so there
+    // is no shared client to shut down.
     let fetcher = DefinitionFetcher(
-        client: client, timeout: configuration.urlFetchTimeout, maxBytes: configuration.urlFetchMaxBytes)
+        policy: configuration.urlFetchPolicy, timeout: configuration.urlFetchTimeout,
+        maxBytes: configuration.urlFetchMaxBytes)
     let router = buildRouter(configuration: configuration, fetcher: fetcher)
     let http = APKServer.application(
         router: router, settings: configuration.server, server: server, serverName: "apk-config",
-        services: [HTTPClientService(client: client, logger: logger)], logger: logger)
+        logger: logger)
     return ConfigApplication(http: http, configuration: configuration)
 }
 

@@ -15,6 +15,9 @@ package struct ConfigServiceConfiguration: Sendable {
     package var urlFetchTimeout: Duration = .seconds(10)
     /// Largest accepted definition fetched from a `url`, in bytes.
     package var urlFetchMaxBytes = 10 << 20
+    /// Which addresses a `url` may reach: by default no loopback, private, link-local, multicast or reserved
+    /// address (no SSRF); the operator's allow-list (`url.fetch.allow`) opens host names and ranges.
+    package var urlFetchPolicy = AddressPolicy()
     /// Limits of the multipart parser.
     package var multipart = MultipartParser.Limits()
     /// Gateway name and virtual hosts written into generated CRs.

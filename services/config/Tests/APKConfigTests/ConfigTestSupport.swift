@@ -73,6 +73,10 @@ enum TestConfig {
         try buildApplication(configuration: configuration, logger: logger).http
     }
 
+    /// The fetch policy of tests that fetch from local servers: 127.0.0.1 allowed explicitly (the production
+    /// default refuses loopback). Safe: a literal the tests know to be valid.
+    static let loopbackAllowed = try! AddressPolicy(allowList: ["127.0.0.1"])
+
     static let paths = [
         "/api/configurator/apis", "/api/configurator/1.3.0/apis",
     ]

@@ -1,6 +1,5 @@
 import APKConfig
 import APKModel
-import AsyncHTTPClient
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -17,7 +16,9 @@ import APKConversion
         var body = MultipartBody()
         body.text("url", url)
         let (headers, buffer) = (body.headers, body.buffer)
-        return try await TestConfig.app(TestConfig.configuration(fetchTimeout: timeout)).test(.router) { client in
+        var configuration = TestConfig.configuration(fetchTimeout: timeout)
+        configuration.urlFetchPolicy = TestConfig.loopbackAllowed  // the test servers listen on 127.0.0.1
+        return try await TestConfig.app(configuration).test(.router) { client in
             try await client.execute(
                 uri: "/api/configurator/apis/generate-configuration", method: .post, headers: headers, body: buffer)
         }
@@ -67,22 +68,14 @@ import APKConversion
 
     // MARK: the fetcher alone (no model involved)
 
+    /// A fetcher as production builds it (system resolver, pinned HTTP connections), with the allow-list opened for
+    /// 127.0.0.1 (the test servers' address; the default policy refuses loopback).
     private func withFetcher<T: Sendable>(
         maxBytes: Int = 1 << 20, _ body: @Sendable (DefinitionFetcher) async throws -> T
     ) async throws -> T {
-        let client = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-            // Generous: these tests are about bytes and redirects; a loaded CI machine once took over 3 s for one fetch.
-            configuration: DefinitionFetcher.clientConfiguration(timeout: .seconds(60)))
-        let fetcher = DefinitionFetcher(client: client, timeout: .seconds(60), maxBytes: maxBytes)
-        do {
-            let value = try await body(fetcher)
-            try await client.shutdown()
-            return value
-        } catch {
-            try await client.shutdown()
-            throw error
-        }
+        // Generous: these tests are about bytes and redirects; a loaded CI machine once took over 3 s for one fetch.
+        let fetcher = DefinitionFetcher(policy: TestConfig.loopbackAllowed, timeout: .seconds(60), maxBytes: maxBytes)
+        return try await body(fetcher)
     }
 
     @Test func fetchesExactBytesAndFollowsUpToThreeRedirects() async throws {
