@@ -51,23 +51,17 @@ package final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandl
     package typealias OutboundIn = HTTPResponsePart
     package typealias OutboundOut = HTTPResponsePart
 
-    private enum State {
-        /// Waiting for a request's headers (a new or kept-alive connection).
-        case awaitingHead
-        /// Headers in; the body is arriving.
-        case receivingBody
-        /// The request is in; the service is answering.
-        case answering
-        /// Refused (over a cap): inbound parts are dropped until the connection closes.
-        case refusing
-    }
-
     private let limits: ConnectionLimits
     private let counters: ConnectionCounters
-    private var state = State.awaitingHead
     private var timer: Scheduled<Void>?
     private var holdsConnection = false
-    private var holdsRequest = false
+    /// Requests received (headers in) and not yet answered in full; each holds one request slot. More than one when
+    /// a client pipelines.
+    private var unanswered = 0
+    /// A request's body is arriving (its headers are in, its end is not).
+    private var receivingBody = false
+    /// Refused or timed out: inbound parts are dropped until the connection closes.
+    private var refusing = false
 
     package init(limits: ConnectionLimits, counters: ConnectionCounters) {
         self.limits = limits
@@ -79,7 +73,7 @@ package final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandl
         holdsConnection = true
         guard open <= limits.maxConnections else {
             counters.countRefusal()
-            state = .refusing
+            refusing = true
             context.close(promise: nil)
             return
         }
@@ -94,42 +88,41 @@ package final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        switch (state, part) {
-        case (.refusing, _):
-            return
-        case (.awaitingHead, .head(let head)):
+        guard !refusing else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
             let inFlight = counters.requests.wrappingAdd(1, ordering: .relaxed).newValue
-            holdsRequest = true
+            unanswered += 1
             guard inFlight <= limits.maxConcurrentRequests else {
                 counters.countRefusal()
                 refuse(head, context: context)
                 return
             }
-            state = .receivingBody
+            receivingBody = true
             arm(limits.bodyTimeout, context: context)
-        case (.receivingBody, .end):
-            state = .answering
-            disarm()
-        default:
+        case .body:
             break
+        case .end:
+            receivingBody = false
+            disarm()
         }
         context.fireChannelRead(data)
     }
 
     package func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), state != .refusing {
-            // The response is complete: the connection may carry the next request, whose headers must come in time.
-            releaseRequest()
-            state = .awaitingHead
-            arm(limits.headerTimeout, context: context)
+        if case .end = unwrapOutboundIn(data), !refusing, unanswered > 0 {
+            // A response is complete; once every received request is answered, the next request's headers must
+            // come in time (this also bounds how long a kept-alive connection may idle).
+            unanswered -= 1
+            counters.requests.subtract(1, ordering: .relaxed)
+            if unanswered == 0, !receivingBody { arm(limits.headerTimeout, context: context) }
         }
         context.write(data, promise: promise)
     }
 
     /// 503 with `Connection: close`, then the connection closes; the request never reaches the service.
     private func refuse(_ head: HTTPRequest, context: ChannelHandlerContext) {
-        state = .refusing
+        refusing = true
         disarm()
         var response = HTTPResponse(status: .serviceUnavailable)
         response.headerFields[.connection] = "close"
@@ -148,7 +141,7 @@ package final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandl
         timer = context.eventLoop.scheduleTask(in: .nanoseconds(duration.nanoseconds)) {
             let (handler, context) = loopBound.value
             handler.counters.countTimeout()
-            handler.state = .refusing
+            handler.refusing = true
             context.close(promise: nil)
         }
     }
@@ -158,16 +151,12 @@ package final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandl
         timer = nil
     }
 
-    private func releaseRequest() {
-        if holdsRequest {
-            holdsRequest = false
-            counters.requests.subtract(1, ordering: .relaxed)
-        }
-    }
-
     private func releaseAll() {
         disarm()
-        releaseRequest()
+        if unanswered > 0 {
+            counters.requests.subtract(unanswered, ordering: .relaxed)
+            unanswered = 0
+        }
         if holdsConnection {
             holdsConnection = false
             counters.connections.subtract(1, ordering: .relaxed)

@@ -145,6 +145,23 @@ import Testing
         }
     }
 
+    /// A pipelined request that waits behind a slow one is not taken for an idle connection.
+    @Test func pipelinedRequestsWaitingBehindASlowOneAreServed() async throws {
+        let counters = ConnectionCounters()
+        try await Self.withServer(Self.settings { $0.headerTimeout = .seconds(1) }, counters: counters) { port, release in
+            let connection = try RawConnection(port: port)
+            // The first is answered at once; the second (slow) is then still unanswered on a connection with
+            // nothing more to read.
+            connection.send("GET /ok HTTP/1.1\r\nHost: a\r\n\r\nGET /slow HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+            #expect(try await Poll.until { counters.requestsInProgress == 1 })
+            try await Task.sleep(for: .milliseconds(1500))  // the scenario: longer than the header timeout passes
+            release()
+            let (closed, text) = await connection.readUntilClosed()
+            #expect(closed)
+            #expect(text.components(separatedBy: "HTTP/1.1 200").count == 3, "both answered: \(text)")
+        }
+    }
+
     @Test func connectionsBeyondTheCapAreClosed() async throws {
         let counters = ConnectionCounters()
         // Three: the test framework's client and two of ours.
