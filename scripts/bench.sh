@@ -65,7 +65,8 @@ bench_propagation() {
     local deployer_url="http://127.0.0.1:$DEPLOYER_PORT" echo_url="http://127.0.0.1:$ECHO_PORT"
     local adapter_url="http://127.0.0.1:$ADAPTER_PORT" admin_url="http://127.0.0.1:$ROUTER_ADMIN_PORT"
     start_service deployer "$bin/apk-deployer" HTTP_HOST=127.0.0.1 HTTP_PORT="$DEPLOYER_PORT" SEED_DEV_CLIENT=true \
-        GATEWAY_NAME="$GATEWAY_NAME" DATABASE_URL="$APK_TEST_DATABASE_URL" LOG_LEVEL=warning
+        GATEWAY_NAME="$GATEWAY_NAME" DATABASE_URL="$APK_TEST_DATABASE_URL" LOG_LEVEL=warning \
+        SIGNING_KEY_KEK_FILE="$(dev_kek)"
     start_service echo "$bin/apk-echo" HTTP_HOST=127.0.0.1 HTTP_PORT="$ECHO_PORT" LOG_LEVEL=warning
     wait_for_health deployer "$deployer_url/ready"
     wait_for_health echo "$echo_url/health"
@@ -177,7 +178,7 @@ bench_auth() {
     on_exit bench_auth_stop
     local d="http://127.0.0.1:$deployer_port" echo_url="http://127.0.0.1:$echo_port"
     start_service deployer "$bin/apk-deployer" HTTP_HOST=127.0.0.1 HTTP_PORT="$deployer_port" SEED_DEV_CLIENT=true \
-        DATABASE_URL="$APK_TEST_DATABASE_URL" LOG_LEVEL=warning
+        DATABASE_URL="$APK_TEST_DATABASE_URL" LOG_LEVEL=warning SIGNING_KEY_KEK_FILE="$(dev_kek)"
     start_service echo "$bin/apk-echo" HTTP_HOST=127.0.0.1 HTTP_PORT="$echo_port" LOG_LEVEL=warning
     wait_for_health deployer "$d/ready"
     wait_for_health echo "$echo_url/health"

@@ -77,6 +77,23 @@ wait_for_sample() {
     [ "$code" = 401 ] || die "the sample API answered $code without a credential (expected 401): it is not secured"
 }
 
+# dev_kek: the local stack's key-encryption key for the deployer's signing keys (SIGNING_KEY_KEK_FILE), created once
+# in .apk/secrets/ (mode 0600, folder 0700; git-ignored with .apk/) as base64 of 32 random bytes. DEVELOPMENT ONLY:
+# production KEKs come from a secret store. Kept across `up`s: the database's keys only open with it. Prints its path.
+dev_kek() {
+    local dir="$APK_DIR/secrets" file="$APK_DIR/secrets/signing-key-kek"
+    (
+        umask 077
+        mkdir -p "$dir"
+        chmod 700 "$dir"
+        if [ ! -s "$file" ]; then
+            openssl rand -base64 32 >"$file.tmp" && mv "$file.tmp" "$file"
+        fi
+        chmod 600 "$file"
+    ) || return 1
+    echo "$file"
+}
+
 cmd_up() {
     ensure_deps
     command -v curl >/dev/null 2>&1 || die "curl is needed to wait for the services"
@@ -90,6 +107,8 @@ cmd_up() {
     bin="$(swift build -c "$UP_CONFIGURATION" --show-bin-path)"
     mkdir -p "$RUN_DIR" "$LOG_DIR"
     scripts/dev-certs.sh >&2 || die "could not create the development certificates"
+    local kek_file
+    kek_file="$(dev_kek)" || die "could not create the development signing-key KEK in $APK_DIR/secrets"
     if [ -n "${DATABASE_URL:-}" ] || [ -n "${POSTGRES_HOST:-}" ]; then
         database_url="${DATABASE_URL:-}"
         log "using the PostgreSQL server given by DATABASE_URL/POSTGRES_*"
@@ -113,7 +132,8 @@ cmd_up() {
     echo "$config_url/health" >"$RUN_DIR/config.health"
     # The reference quick-start client is a development fixture; the local stack seeds it (never in production).
     start_service deployer "$bin/apk-deployer" HTTP_HOST="$DEPLOYER_HOST" HTTP_PORT="$DEPLOYER_PORT" \
-        SEED_DEV_CLIENT=true GATEWAY_NAME="$GATEWAY_NAME" ${database_url:+DATABASE_URL="$database_url"}
+        SEED_DEV_CLIENT=true GATEWAY_NAME="$GATEWAY_NAME" SIGNING_KEY_KEK_FILE="$kek_file" \
+        ${database_url:+DATABASE_URL="$database_url"}
     echo "$deployer_url/ready" >"$RUN_DIR/deployer.health"
     start_service echo "$bin/apk-echo" HTTP_HOST="$ECHO_HOST" HTTP_PORT="$ECHO_PORT"
     echo "$echo_url/health" >"$RUN_DIR/echo.health"

@@ -132,7 +132,8 @@ package final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandl
         response.headerFields[.contentLength] = String(body.utf8.count)
         context.write(wrapOutboundOut(.head(response)), promise: nil)
         context.write(wrapOutboundOut(.body(context.channel.allocator.buffer(string: body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 
     private func arm(_ duration: Duration, context: ChannelHandlerContext) {

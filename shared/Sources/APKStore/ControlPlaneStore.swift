@@ -17,12 +17,21 @@ package protocol ControlPlaneStore: Sendable {
     /// Replaces the secret hash of a client of `organization` (the old secret stops working at once); the stored
     /// client afterwards, nil when that organization has no such client.
     func replaceClientSecret(id: String, organization: String, secretHash: String) async throws(StoreError) -> OAuthClient?
+    /// Replaces the secret hash of client `id` by `replacement` only if it is still `current`, in one atomic write
+    /// (the upgrade of an old hash format after a successful verification: a secret regenerated meanwhile is never
+    /// overwritten); false when nothing was written.
+    func upgradeClientSecretHash(id: String, from current: String, to replacement: String) async throws(StoreError) -> Bool
     /// Deletes a client of `organization`; false when that organization has no such client.
     func deleteClient(id: String, organization: String) async throws(StoreError) -> Bool
 
     // MARK: signing keys
     /// Keys not yet expired from the JWKS, newest first (the first is the active signing key).
     func signingKeys(now: Date) async throws(StoreError) -> [SigningKey]
+    /// Every stored key, retired ones included, in JWKS order (start-up re-encryption of private keys).
+    func allSigningKeys() async throws(StoreError) -> [SigningKey]
+    /// Replaces the stored private key of `kid` by `replacement` only if it is still `current` (atomic compare-and-set:
+    /// replicas re-encrypting at the same time never overwrite each other); false when nothing was written.
+    func replaceSigningKeyPrivateKey(kid: String, from current: String, to replacement: String) async throws(StoreError) -> Bool
     /// Adds a key and makes it the active one; earlier keys stay published until their `retireAfter` date.
     /// `retireAfter` of the previous active key is set by the caller (token lifetime after rotation).
     func addSigningKey(_ key: SigningKey, retiringPreviousAfter: Date) async throws(StoreError)
@@ -42,7 +51,8 @@ package protocol ControlPlaneStore: Sendable {
 /// An OAuth2 client of the built-in token issuer.
 package struct OAuthClient: Sendable, Hashable, Codable {
     package var id: String
-    /// `sha256$<salt-hex>$<hex(sha256(salt || secret))>`; never the secret itself.
+    /// The secret's hash, never the secret itself: `pbkdf2-sha256$<iterations>$<salt-b64>$<hash-b64>` (the deployer's
+    /// `ClientSecret`), or the legacy `sha256$<salt-hex>$<hex>` of older databases until its next successful use.
     package var secretHash: String
     package var name: String
     package var organization: String
@@ -65,7 +75,8 @@ package struct OAuthClient: Sendable, Hashable, Codable {
     }
 }
 
-/// A token-signing key pair. The private key is PEM (PKCS#8); it never leaves the control plane.
+/// A token-signing key pair. The private key is PEM (PKCS#8) sealed by the deployer (AES-256-GCM under a key-encryption
+/// key; plaintext PEM only in older databases or development); it never leaves the control plane.
 package struct SigningKey: Sendable, Hashable {
     package var kid: String
     package var algorithm: String

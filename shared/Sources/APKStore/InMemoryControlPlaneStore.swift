@@ -42,6 +42,12 @@ package actor InMemoryControlPlaneStore: ControlPlaneStore {
         return clients[id]
     }
 
+    package func upgradeClientSecretHash(id: String, from current: String, to replacement: String) -> Bool {
+        guard clients[id]?.secretHash == current else { return false }
+        clients[id]?.secretHash = replacement
+        return true
+    }
+
     package func deleteClient(id: String, organization: String) -> Bool {
         guard clients[id]?.organization == organization else { return false }
         clients[id] = nil
@@ -56,6 +62,14 @@ package actor InMemoryControlPlaneStore: ControlPlaneStore {
         for index in keys.indices where keys[index].retireAfter == nil { keys[index].retireAfter = retiringPreviousAfter }
         keys.removeAll { $0.kid == key.kid }
         keys.append(key)
+    }
+
+    package func allSigningKeys() -> [SigningKey] { keys.sorted(by: SigningKey.newestFirst) }
+
+    package func replaceSigningKeyPrivateKey(kid: String, from current: String, to replacement: String) -> Bool {
+        guard let index = keys.firstIndex(where: { $0.kid == kid }), keys[index].privateKeyPEM == current else { return false }
+        keys[index].privateKeyPEM = replacement
+        return true
     }
 
     package func recordInternalKey(_ key: InternalKeyRecord) { internalKeys[key.jti] = key }

@@ -81,6 +81,16 @@ package struct PostgresControlPlaneStore: ControlPlaneStore {
         return try rows.first.map { row throws(StoreError) in try Self.client(row, operation: "replace OAuth client secret") }
     }
 
+    package func upgradeClientSecretHash(id: String, from current: String, to replacement: String) async throws(StoreError) -> Bool {
+        let rows = try await fetch("upgrade OAuth client secret hash") {
+            """
+            UPDATE oauth_clients SET secret_hash = \(replacement), updated_at = now()
+            WHERE id = \(id) AND secret_hash = \(current) RETURNING id
+            """
+        }
+        return !rows.isEmpty
+    }
+
     package func deleteClient(id: String, organization: String) async throws(StoreError) -> Bool {
         let rows = try await fetch("delete OAuth client") {
             "DELETE FROM oauth_clients WHERE id = \(id) AND organization = \(organization) RETURNING id"
@@ -109,13 +119,39 @@ package struct PostgresControlPlaneStore: ControlPlaneStore {
             ORDER BY retire_after IS NULL DESC, created_at DESC, kid COLLATE "C" DESC
             """
         }
-        return try decode("read signing keys") {
-            try rows.map { row in
+        return try Self.signingKeys(rows)
+    }
+
+    package func allSigningKeys() async throws(StoreError) -> [SigningKey] {
+        let rows = try await fetch("read signing keys") {
+            """
+            SELECT kid, algorithm, private_key_pem, public_key_pem, created_at, retire_after FROM signing_keys
+            ORDER BY retire_after IS NULL DESC, created_at DESC, kid COLLATE "C" DESC
+            """
+        }
+        return try Self.signingKeys(rows)
+    }
+
+    package func replaceSigningKeyPrivateKey(kid: String, from current: String, to replacement: String) async throws(StoreError) -> Bool {
+        let rows = try await fetch("re-encrypt signing key") {
+            """
+            UPDATE signing_keys SET private_key_pem = \(replacement)
+            WHERE kid = \(kid) AND private_key_pem = \(current) RETURNING kid
+            """
+        }
+        return !rows.isEmpty
+    }
+
+    private static func signingKeys(_ rows: [PostgresRow]) throws(StoreError) -> [SigningKey] {
+        do {
+            return try rows.map { row in
                 let (kid, algorithm, privateKey, publicKey, created, retire) = try row.decode(
                     (String, String, String, String, Date, Date?).self)
                 return SigningKey(kid: kid, algorithm: algorithm, privateKeyPEM: privateKey, publicKeyPEM: publicKey,
                                   createdAt: created, retireAfter: retire)
             }
+        } catch {
+            throw PostgresStore.storeError(error, operation: "read signing keys", timeout: .zero)
         }
     }
 

@@ -76,6 +76,13 @@ struct ControlPlaneConformance {
         #expect(try await store.replaceClientSecret(id: "x-1", organization: "reg", secretHash: "sha256$0a$0b") == nil)
         #expect(try await store.client(id: "x-1")?.secretHash == foreign.secretHash)
 
+        // Hash upgrades are compare-and-set: only from the hash read, whatever the organization.
+        #expect(try await store.upgradeClientSecretHash(id: "r-2", from: "sha256$00$00", to: "pbkdf2-sha256$1$AA==$BB==") == false)
+        #expect(try await store.client(id: "r-2") == rotated, "a stale upgrade never overwrites a newer secret")
+        #expect(try await store.upgradeClientSecretHash(id: "r-2", from: "sha256$0a$0b", to: "pbkdf2-sha256$1$AA==$BB=="))
+        #expect(try await store.client(id: "r-2")?.secretHash == "pbkdf2-sha256$1$AA==$BB==")
+        #expect(try await store.upgradeClientSecretHash(id: "nobody", from: "", to: "x") == false)
+
         #expect(try await store.deleteClient(id: "x-1", organization: "reg") == false)
         #expect(try await store.client(id: "x-1") == foreign)
         #expect(try await store.deleteClient(id: "r-2", organization: "reg"))
@@ -98,6 +105,15 @@ struct ControlPlaneConformance {
         retired.retireAfter = t0 + 3_600
         #expect(try await store.signingKeys(now: t0 + 120) == [second, retired], "active key first, the old one still published")
         #expect(try await store.signingKeys(now: t0 + 7_200) == [second], "retired keys leave the JWKS")
+        #expect(try await store.allSigningKeys() == [second, retired], "every row, retired ones too")
+
+        // Re-encryption is compare-and-set on the stored value.
+        #expect(try await store.replaceSigningKeyPrivateKey(kid: "k1", from: "PRIVATE-2", to: "SEALED-1") == false)
+        #expect(try await store.replaceSigningKeyPrivateKey(kid: "k1", from: "PRIVATE-1", to: "SEALED-1"))
+        #expect(try await store.replaceSigningKeyPrivateKey(kid: "k1", from: "PRIVATE-1", to: "SEALED-X") == false)
+        #expect(try await store.replaceSigningKeyPrivateKey(kid: "nope", from: "PRIVATE-1", to: "SEALED-X") == false)
+        retired.privateKeyPEM = "SEALED-1"
+        #expect(try await store.allSigningKeys() == [second, retired], "only the private key changed")
     }
 
     func internalKeys() async throws {

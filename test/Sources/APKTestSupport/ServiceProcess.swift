@@ -30,6 +30,11 @@ package final class ServiceProcess: @unchecked Sendable {  // `Process` is used 
         env["HTTP_HOST"] = "127.0.0.1"
         env["HTTP_PORT"] = String(self.port)
         env["LOG_LEVEL"] = env["LOG_LEVEL"] ?? "warning"
+        if executable == "apk-deployer", env["SIGNING_KEY_KEK"] == nil, env["SIGNING_KEY_KEK_FILE"] == nil,
+            env["SIGNING_KEY_ALLOW_PLAINTEXT"] == nil
+        {
+            env["SIGNING_KEY_KEK"] = Self.testKEK
+        }
         process.environment = env
         process.standardOutput = log
         process.standardError = log
@@ -66,6 +71,14 @@ package final class ServiceProcess: @unchecked Sendable {  // `Process` is used 
         process.waitUntilExit()
         return graceful
     }
+
+    /// TEST FIXTURE, not a secret: the key-encryption key of every deployer the tests start without one of their own
+    /// (`SIGNING_KEY_KEK`). One fixed value, because deployers of one run — and of reruns against the same
+    /// `APK_TEST_DATABASE_URL` — share the database's signing keys, which only the KEK that sealed them opens.
+    package static let testKEK = "wOHHjKI74+iVfXMqIb2KIRumZzvqDQybXqJzfW0EgKs="
+
+    /// Everything the process has written to stdout and stderr so far.
+    package var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
     package func logTail() -> String {
         let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""

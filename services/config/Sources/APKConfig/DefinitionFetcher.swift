@@ -1,5 +1,5 @@
 package import APKModel
-package import AsyncHTTPClient
+import AsyncHTTPClient
 package import Foundation
 package import Logging
 import NIOCore

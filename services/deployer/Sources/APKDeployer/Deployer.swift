@@ -1,6 +1,6 @@
 import APKModel
 import APKRuntime
-package import APKStore
+import APKStore
 package import Foundation
 package import Hummingbird
 package import Logging
@@ -15,6 +15,8 @@ package struct Deployer: Sendable {
     package let stores: DeployerStores
     package let keys: SigningKeyManager
     package let issuer: TokenIssuer
+    /// Client-secret hashing and verification (PBKDF2, bounded and cached).
+    package let secrets: ClientSecretVerifier
     package let verifier: TokenVerifier
     package let apis: APIService
     private let now: @Sendable () -> Date
@@ -30,8 +32,12 @@ package struct Deployer: Sendable {
         self.now = now
         var keySettings = configuration.signingKeys
         keySettings.retireWindow = configuration.retireWindow
-        keys = SigningKeyManager(store: stores.controlPlane, settings: keySettings, now: now, logger: logger)
-        issuer = TokenIssuer(settings: configuration.token, store: stores.controlPlane, keys: keys, now: now)
+        keys = SigningKeyManager(
+            store: stores.controlPlane, settings: keySettings, sealer: configuration.keyEncryption.sealer, now: now,
+            logger: logger)
+        secrets = ClientSecretVerifier(settings: configuration.clientSecrets, now: now)
+        issuer = TokenIssuer(
+            settings: configuration.token, store: stores.controlPlane, keys: keys, secrets: secrets, now: now)
         var sources: [String: any IssuerKeySource] = [configuration.token.issuer: keys]
         for external in configuration.auth.externalIssuers {
             sources[external.issuer] = RemoteJWKS(
@@ -57,7 +63,7 @@ package struct Deployer: Sendable {
         ).addRoutes(to: router)
         OAuthController<Context>(issuer: issuer, keys: keys, maxBodyBytes: configuration.tokenMaxBodyBytes)
             .addRoutes(to: router)
-        ClientRegistrationController<Context>(store: stores.controlPlane, authenticator: authenticator).addRoutes(to: router)
+        ClientRegistrationController<Context>(store: stores.controlPlane, authenticator: authenticator, secrets: secrets).addRoutes(to: router)
     }
 
     /// Ready once ``bootstrap(logger:)`` has succeeded and while both stores answer (the database is reachable);
@@ -73,10 +79,17 @@ package struct Deployer: Sendable {
         }
     }
 
-    /// One-time control-plane setup, safe to repeat: seeds the development client when configured and makes sure
-    /// a signing key exists (so the JWKS is never empty once the service is ready).
-    package func bootstrap(logger: Logger) async throws(StoreError) {
-        if configuration.seedDevClient, try await DevelopmentClient.seed(into: stores.controlPlane) {
+    /// One-time control-plane setup, safe to repeat: encrypts stored signing keys with the current KEK
+    /// (``SigningKeyManager/sealStoredKeys()``; throws ``SigningKeySealer/Failure`` when one cannot be decrypted),
+    /// seeds the development client when configured and makes sure a signing key exists (so the JWKS is never empty
+    /// once the service is ready). Other failures are ``StoreError``s (retryable).
+    package func bootstrap(logger: Logger) async throws {
+        if configuration.keyEncryption.current == nil {
+            logger.warning(
+                "signing keys are stored UNENCRYPTED (no SIGNING_KEY_KEK); development only, never in production")
+        }
+        try await keys.sealStoredKeys()
+        if configuration.seedDevClient, try await DevelopmentClient.seed(into: stores.controlPlane, secrets: secrets) {
             logger.warning(
                 "seeded the DEVELOPMENT quick-start OAuth client (SEED_DEV_CLIENT=true); never enable this in production",
                 metadata: ["oauth.client.id": .string(DevelopmentClient.clientID)])

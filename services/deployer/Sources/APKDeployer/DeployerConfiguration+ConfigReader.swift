@@ -14,7 +14,7 @@ extension DeployerConfiguration {
     /// | `tls.certificate` | `TLS_CERTIFICATE` | PEM chain path | unset: plain HTTP |
     /// | `tls.key` | `TLS_KEY` | PEM key path | unset: plain HTTP |
     /// | `log.level` | `LOG_LEVEL` | swift-log level | `info` |
-    /// | `limits.max.body.bytes` | `LIMITS_MAX_BODY_BYTES` | int ≥ 1024 | `10485760` (10 MiB) |
+    /// | `limits.max.body.bytes` | `LIMITS_MAX_BODY_BYTES` | int 1024…268435456 (256 MiB) | `10485760` (10 MiB) |
     /// | `token.max.body.bytes` | `TOKEN_MAX_BODY_BYTES` | int ≥ 256 | `16384` |
     /// | `deploy.namespace` | `DEPLOY_NAMESPACE` | string | `default` |
     /// | `gateway.name` | `GATEWAY_NAME` | string | `wso2-apk-default` |
@@ -35,6 +35,19 @@ extension DeployerConfiguration {
     /// | `auth.jwks.fetch.timeout` | `AUTH_JWKS_FETCH_TIMEOUT` | duration | `5s` |
     /// | `auth.clock.leeway` | `AUTH_CLOCK_LEEWAY` | duration | `30s` |
     /// | `store.backend` | `STORE_BACKEND` | `postgres` or `memory` | `postgres` |
+    /// | `signing.key.kek` | `SIGNING_KEY_KEK` | base64 of 32 bytes (secret) | unset |
+    /// | `signing.key.kek.file` | `SIGNING_KEY_KEK_FILE` | path of a file holding that base64 (secret) | unset |
+    /// | `signing.key.kek.previous` | `SIGNING_KEY_KEK_PREVIOUS` | base64 of 32 bytes (secret; rotation) | unset |
+    /// | `signing.key.kek.previous.file` | `SIGNING_KEY_KEK_PREVIOUS_FILE` | path (secret; rotation) | unset |
+    /// | `signing.key.allow.plaintext` | `SIGNING_KEY_ALLOW_PLAINTEXT` | bool (development only) | `false` |
+    /// | `client.secret.pbkdf2.iterations` | `CLIENT_SECRET_PBKDF2_ITERATIONS` | int 600000–10000000 | `600000` |
+    /// | `client.secret.cache.ttl` | `CLIENT_SECRET_CACHE_TTL` | duration (`0s`: no cache) | `5m` |
+    /// | `client.secret.cache.size` | `CLIENT_SECRET_CACHE_SIZE` | int 0–1000000 | `1024` |
+    /// | `client.secret.kdf.concurrency` | `CLIENT_SECRET_KDF_CONCURRENCY` | int 1–16 | `1` |
+    /// | `client.secret.kdf.max.waiting` | `CLIENT_SECRET_KDF_MAX_WAITING` | int 0–10000 | `32` |
+    ///
+    /// A KEK (one of `SIGNING_KEY_KEK`, `SIGNING_KEY_KEK_FILE`) is required unless `STORE_BACKEND=memory` or
+    /// `SIGNING_KEY_ALLOW_PLAINTEXT=true` (development only); see `DeployerConfiguration+Secrets.swift`.
     ///
     /// With `postgres`, the database is configured by APKStore's own keys (`DATABASE_URL`, or `POSTGRES_HOST`,
     /// `POSTGRES_PORT`, `POSTGRES_USER`, `POSTGRES_PASSWORD`, `POSTGRES_DB`).
@@ -42,7 +55,7 @@ extension DeployerConfiguration {
         self.init()
         server = try HTTPServerSettings(reader: reader, defaultHost: server.host, defaultPort: server.port)
         logLevel = try APKLogging.level(from: reader)
-        maxBodyBytes = try reader.int("limits.max.body.bytes", default: maxBodyBytes, range: 1024...Int(Int32.max))
+        maxBodyBytes = try reader.int("limits.max.body.bytes", default: maxBodyBytes, range: 1024...HTTPServerSettings.maxBodyBytesCeiling)
         tokenMaxBodyBytes = try reader.int("token.max.body.bytes", default: tokenMaxBodyBytes, range: 256...(1 << 20))
         namespace = reader.string("deploy.namespace", default: namespace)
         bundle.gatewayName = reader.string("gateway.name", default: bundle.gatewayName)
@@ -77,6 +90,7 @@ extension DeployerConfiguration {
             throw InvalidConfiguration(key: "store.backend", reason: "expected postgres or memory, found \"\(backend)\"")
         }
         storeBackend = parsed
+        try readSecrets(reader)
     }
 }
 

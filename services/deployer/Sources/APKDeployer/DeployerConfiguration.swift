@@ -31,6 +31,22 @@ package struct DeployerConfiguration: Sendable {
         package init() {}
     }
 
+    /// Encryption at rest of the signing keys' private halves (``SigningKeySealer``).
+    package struct KeyEncryption: Sendable {
+        /// The KEK that seals new keys and re-seals old ones at start-up; nil only in development
+        /// (``allowPlaintext``) or with the in-memory store.
+        package var current: KeyEncryptionKey?
+        /// Earlier KEKs still accepted for decryption (rotation); values they sealed are re-sealed at start-up.
+        package var previous: [KeyEncryptionKey] = []
+        /// DEVELOPMENT ONLY: start without a KEK and store private keys as plaintext PEM.
+        package var allowPlaintext = false
+
+        package init() {}
+
+        /// The sealer of these settings.
+        package var sealer: SigningKeySealer { SigningKeySealer(current: current, previous: previous) }
+    }
+
     /// A trusted external token issuer.
     package struct ExternalIssuer: Sendable, Hashable {
         package var issuer: String
@@ -58,6 +74,10 @@ package struct DeployerConfiguration: Sendable {
     package var token = TokenIssuer.Settings()
     /// Signing-key rotation and caching (`retireWindow` is derived from the token and internal-key lifetimes).
     package var signingKeys = SigningKeyManager.Settings()
+    /// KEKs of the signing keys' encryption at rest.
+    package var keyEncryption = KeyEncryption()
+    /// Client-secret hashing (PBKDF2 iterations) and the token endpoint's verification cache and KDF bounds.
+    package var clientSecrets = ClientSecretVerifier.Settings()
     /// Lifetime of internal keys minted by generate-key.
     package var internalKeyTTL: Duration = .seconds(86_400)
     /// `iss` of internal keys: distinct from `token.issuer`, so that the router's access-token provider never accepts

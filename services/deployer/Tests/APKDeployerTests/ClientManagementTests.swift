@@ -49,7 +49,9 @@ import Testing
             let stored = try #require(await test.controlPlane.client(id: id))
             #expect(stored.organization == "default", "the caller's organization")
             #expect(stored.secretHash != secret && !stored.secretHash.contains(secret), "stored hashed")
-            #expect(ClientSecret.verify(secret, against: stored.secretHash))
+            #expect(ClientSecret.iterations(of: stored.secretHash) == TestDeployer.iterations, "PBKDF2 with the configured count")
+            #expect(ClientSecret.verify(secret, against: stored.secretHash, wantedIterations: TestDeployer.iterations)
+                == .match(needsUpgrade: false))
 
             let granted = try await Tokens.requestToken(
                 client, authorization: Tokens.basic(id, secret), scope: "apk:api_view apk:api_create apk:admin")
@@ -238,7 +240,7 @@ import Testing
             let admin = try await Self.adminToken(client)
             let (defaultID, defaultSecret) = try await Self.register(client, token: admin)
             await test.controlPlane.upsertClient(OAuthClient(
-                id: "acme-admin", secretHash: ClientSecret.hash("acme-admin-secret"), name: "acme admin", organization: "acme",
+                id: "acme-admin", secretHash: ClientSecret.hash("acme-admin-secret", iterations: TestDeployer.iterations), name: "acme admin", organization: "acme",
                 allowedScopes: [DeployerScope.admin], grantTypes: ["client_credentials"]))
             let acmeAdmin = try await Tokens.fetch(client, id: "acme-admin", secret: "acme-admin-secret", scope: "apk:admin")
 

@@ -109,6 +109,10 @@ struct FlakyControlPlaneStore: ControlPlaneStore {
         try outage.check()
         return await inner.replaceClientSecret(id: id, organization: organization, secretHash: secretHash)
     }
+    func upgradeClientSecretHash(id: String, from current: String, to replacement: String) async throws(StoreError) -> Bool {
+        try outage.check()
+        return await inner.upgradeClientSecretHash(id: id, from: current, to: replacement)
+    }
     func deleteClient(id: String, organization: String) async throws(StoreError) -> Bool {
         try outage.check()
         return await inner.deleteClient(id: id, organization: organization)
@@ -116,6 +120,14 @@ struct FlakyControlPlaneStore: ControlPlaneStore {
     func signingKeys(now: Date) async throws(StoreError) -> [SigningKey] {
         try outage.check()
         return await inner.signingKeys(now: now)
+    }
+    func allSigningKeys() async throws(StoreError) -> [SigningKey] {
+        try outage.check()
+        return await inner.allSigningKeys()
+    }
+    func replaceSigningKeyPrivateKey(kid: String, from current: String, to replacement: String) async throws(StoreError) -> Bool {
+        try outage.check()
+        return await inner.replaceSigningKeyPrivateKey(kid: kid, from: current, to: replacement)
     }
     func addSigningKey(_ key: SigningKey, retiringPreviousAfter: Date) async throws(StoreError) {
         try outage.check()
@@ -171,6 +183,10 @@ struct TestDeployer {
     /// A second organization's client (allowed scopes as the dev client).
     static let acmeClientID = "acme-client"
     static let acmeSecret = "acme-secret-for-tests"
+    /// PBKDF2 iterations of the unit tests: few, so that they stay fast (production never goes below 600,000).
+    static let iterations = 1_000
+    /// The KEK of the unit tests' signing keys (one per test run).
+    static let kek = KeyEncryptionKey.random()
     /// A client that may only use `authorization_code`.
     static let codeOnlyClientID = "code-only-client"
 
@@ -188,6 +204,8 @@ struct TestDeployer {
         configuration.server.port = 0
         configuration.seedDevClient = true
         configuration.storeBackend = .memory
+        configuration.clientSecrets.iterations = Self.iterations
+        configuration.keyEncryption.current = Self.kek
         configure(&configuration)
         let stores = DeployerStores(
             resources: FlakyResourceStore(inner: resources, outage: outage),
@@ -201,11 +219,11 @@ struct TestDeployer {
         try await deployer.bootstrap(logger: Self.logger)
         await controlPlane.upsertClient(
             OAuthClient(
-                id: Self.acmeClientID, secretHash: ClientSecret.hash(Self.acmeSecret), name: "acme", organization: "acme",
+                id: Self.acmeClientID, secretHash: ClientSecret.hash(Self.acmeSecret, iterations: Self.iterations), name: "acme", organization: "acme",
                 allowedScopes: ["apk:api_create", "apk:api_view"], grantTypes: ["client_credentials"]))
         await controlPlane.upsertClient(
             OAuthClient(
-                id: Self.codeOnlyClientID, secretHash: ClientSecret.hash(Self.acmeSecret), name: "code", organization: "acme",
+                id: Self.codeOnlyClientID, secretHash: ClientSecret.hash(Self.acmeSecret, iterations: Self.iterations), name: "code", organization: "acme",
                 allowedScopes: ["default"], grantTypes: ["authorization_code"]))
     }
 

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 import APKSupport
 
-/// The small pure pieces: form parsing, secret hashing, configuration.
+/// The small pure pieces: form parsing, configuration (secret hashing and key sealing: `SecretsAtRestTests`).
 @Suite struct PiecesTests {
     @Test func formURLEncodedDecodesPlusAndPercent() throws {
         let fields = try FormURLEncoded.parse(Array("grant_type=client_credentials&scope=a+b%3Ac&empty=&flag".utf8))
@@ -22,21 +22,11 @@ import APKSupport
         #expect(throws: FormURLEncoded.Failure.self) { try FormURLEncoded.parse(Array(body.utf8), maxFields: 32) }
     }
 
-    @Test func clientSecretHashVerifies() {
-        let hash = ClientSecret.hash("s3cret")
-        #expect(hash.hasPrefix("sha256$"))
-        #expect(hash.split(separator: "$").count == 3)
-        #expect(!hash.contains("s3cret"))
-        #expect(ClientSecret.verify("s3cret", against: hash))
-        #expect(!ClientSecret.verify("s3cret!", against: hash))
-        #expect(ClientSecret.hash("s3cret") != hash)  // salted
-        for malformed in ["", "s3cret", "md5$00$00", "sha256$zz$00", "sha256$00$abcd"] {
-            #expect(!ClientSecret.verify("s3cret", against: malformed))
-        }
-    }
-
     @Test func configurationDefaults() throws {
-        let configuration = try DeployerConfiguration(reader: ConfigReader(environment: [:]))
+        let kek = KeyEncryptionKey.random()
+        let configuration = try DeployerConfiguration(reader: ConfigReader(environment: ["SIGNING_KEY_KEK": kek.base64]))
+        #expect(configuration.keyEncryption.current?.id == kek.id)
+        #expect(configuration.clientSecrets.iterations == 600_000)
         #expect(configuration.server.host == "127.0.0.1")
         #expect(configuration.server.port == 9444)
         #expect(configuration.token.issuer == "https://idp.am.wso2.com/token")

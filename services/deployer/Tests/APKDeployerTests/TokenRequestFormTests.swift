@@ -189,7 +189,8 @@ import Testing
     /// next bootstrap; one an operator edited keeps its list.
     @Test func theSeedUpgradesOnlyThePreviousFixtureList() async throws {
         let old = TestDeployer()
-        var previous = DevelopmentClient.client()
+        var previous = DevelopmentClient.client(
+            secretHash: ClientSecret.hash(DevelopmentClient.clientSecret, iterations: TestDeployer.iterations))
         previous.allowedScopes = ["*"]
         await old.controlPlane.upsertClient(previous)
         try await old.deployer.bootstrap(logger: TestDeployer.logger)

@@ -30,10 +30,14 @@ package struct ClientRegistrationController<Context: RequestContext>: Sendable {
     /// Checks the bearer token and the admin scope.
     package let authenticator: CallerAuthenticator
 
+    /// Hashes new secrets (PBKDF2, off the event loops).
+    package let secrets: ClientSecretVerifier
+
     /// The controller over `store`.
-    package init(store: any ControlPlaneStore, authenticator: CallerAuthenticator) {
+    package init(store: any ControlPlaneStore, authenticator: CallerAuthenticator, secrets: ClientSecretVerifier) {
         self.store = store
         self.authenticator = authenticator
+        self.secrets = secrets
     }
 
     /// Adds the `/dcr/register…` routes.
@@ -53,7 +57,7 @@ package struct ClientRegistrationController<Context: RequestContext>: Sendable {
             let metadata = try ClientMetadata.parse(try await body(request))
             let secret = ClientSecret.generate()
             let client = OAuthClient(
-                id: UUID().uuidString.lowercased(), secretHash: ClientSecret.hash(secret), name: metadata.name,
+                id: UUID().uuidString.lowercased(), secretHash: try await hash(secret, context: context), name: metadata.name,
                 organization: caller.organization, allowedScopes: metadata.scopes, grantTypes: metadata.grantTypes,
                 redirectURIs: metadata.redirectURIs)
             guard try await storing(context, { () async throws(StoreError) in try await store.createClient(client) }) else {
@@ -104,13 +108,23 @@ package struct ClientRegistrationController<Context: RequestContext>: Sendable {
         return await answer(context) { () async throws(ClientRegistrationError) -> Response in
             let id = try clientID(context)
             let secret = ClientSecret.generate()
-            let hash = ClientSecret.hash(secret)
+            let hash = try await hash(secret, context: context)
             let rotated = try await storing(context) { () async throws(StoreError) in
                 try await store.replaceClientSecret(id: id, organization: caller.organization, secretHash: hash)
             }
             guard let rotated else { throw .notFound(id) }
             changed("regenerate_secret", client: rotated, caller: caller, context: context)
             return Self.noStore(.json(rotated.registrationJSON(secret: secret)))
+        }
+    }
+
+    /// A new secret's hash; 503 `100100` when too many hashings wait (the KDF is bounded).
+    private func hash(_ secret: String, context: Context) async throws(ClientRegistrationError) -> String {
+        do {
+            return try await secrets.hash(secret)
+        } catch {
+            context.logger.warning("client secret hashing refused: too many waiting")
+            throw .internalError(status: 503)
         }
     }
 

@@ -16,10 +16,10 @@ package enum DevelopmentClient {
     /// The fixture's list before client management existed: a seed finding exactly this list upgrades it.
     static let previousAllowedScopes = [TokenIssuer.anyScope]
 
-    /// The fixture client, secret hashed.
-    package static func client() -> OAuthClient {
+    /// The fixture client with `secretHash` (a hash of ``clientSecret``).
+    package static func client(secretHash: String) -> OAuthClient {
         OAuthClient(
-            id: clientID, secretHash: ClientSecret.hash(clientSecret), name: "apk-quick-start (development fixture)",
+            id: clientID, secretHash: secretHash, name: "apk-quick-start (development fixture)",
             organization: organization, allowedScopes: allowedScopes,
             grantTypes: ["client_credentials", "refresh_token", "authorization_code"])
     }
@@ -27,9 +27,9 @@ package enum DevelopmentClient {
     /// Inserts the fixture unless a client with its id exists (an operator's edits are kept, except that a fixture
     /// still holding the previous fixture's exact scope list gets the current one). True when inserted.
     @discardableResult
-    package static func seed(into store: any ControlPlaneStore) async throws(StoreError) -> Bool {
+    package static func seed(into store: any ControlPlaneStore, secrets: ClientSecretVerifier) async throws -> Bool {
         guard var existing = try await store.client(id: clientID) else {
-            try await store.upsertClient(client())
+            try await store.upsertClient(client(secretHash: try await secrets.hash(clientSecret)))
             return true
         }
         if existing.allowedScopes == previousAllowedScopes {

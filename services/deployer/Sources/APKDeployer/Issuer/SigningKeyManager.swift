@@ -21,6 +21,10 @@ import APKSupport
 /// ``Settings/cacheTTL``; a token naming an unknown `kid` re-reads the store (at most once per
 /// ``Settings/minRefreshInterval``), so keys rotated by another replica are picked up. Failures are never cached:
 /// the next call asks the store again.
+///
+/// **Encrypted at rest.** Private keys are stored sealed by ``SigningKeySealer`` (AES-256-GCM under the KEK) and
+/// opened only to build the signer; ``sealStoredKeys()`` (start-up) seals plaintext rows of older databases and
+/// re-seals rows of a previous KEK, and fails when a stored key cannot be opened.
 package actor SigningKeyManager: IssuerKeySource {
     package struct Settings: Sendable, Hashable {
         /// Rotate automatically when the active key is this old.
@@ -49,6 +53,7 @@ package actor SigningKeyManager: IssuerKeySource {
 
     private let store: any ControlPlaneStore
     private let settings: Settings
+    private let sealer: SigningKeySealer
     private let now: @Sendable () -> Date
     private let logger: Logger
     private var cache: (keys: [PublishedKey], privateKeyPEMs: [String: String], loadedAt: Date)?
@@ -56,11 +61,12 @@ package actor SigningKeyManager: IssuerKeySource {
     private var lastForcedRefresh: Date?
 
     package init(
-        store: any ControlPlaneStore, settings: Settings = Settings(), now: @escaping @Sendable () -> Date = Date.init,
-        logger: Logger
+        store: any ControlPlaneStore, settings: Settings = Settings(), sealer: SigningKeySealer,
+        now: @escaping @Sendable () -> Date = Date.init, logger: Logger
     ) {
         self.store = store
         self.settings = settings
+        self.sealer = sealer
         self.now = now
         self.logger = logger
     }
@@ -104,7 +110,8 @@ package actor SigningKeyManager: IssuerKeySource {
             active = keys.first { current.timeIntervalSince($0.createdAt) >= lead } ?? active
         }
         if let signer, signer.keyID == active.kid { return signer }
-        guard let pem = cache?.privateKeyPEMs[active.kid], let privateKey = try? _RSA.Signing.PrivateKey(pemRepresentation: pem)
+        guard let stored = cache?.privateKeyPEMs[active.kid], let pem = try? sealer.open(stored, kid: active.kid).pem,
+            let privateKey = try? _RSA.Signing.PrivateKey(pemRepresentation: pem)
         else {
             throw .corrupt("the private key of signing key \(active.kid) cannot be read")
         }
@@ -133,8 +140,14 @@ package actor SigningKeyManager: IssuerKeySource {
         // An immediately active key is dated back by the lead, so that it is "old enough" at once (its maximum age
         // is then reached a lead earlier).
         let created = activeAt.map { $0.addingTimeInterval(-settings.publishLead.seconds) } ?? now()
+        let sealed: String
+        do {
+            sealed = try sealer.seal(privateKey.pkcs8PEMRepresentation, kid: kid)
+        } catch {
+            throw .failed("cannot encrypt the new signing key")
+        }
         let key = SigningKey(
-            kid: kid, algorithm: "RS256", privateKeyPEM: privateKey.pkcs8PEMRepresentation,
+            kid: kid, algorithm: "RS256", privateKeyPEM: sealed,
             publicKeyPEM: privateKey.publicKey.pemRepresentation, createdAt: created, retireAfter: nil)
         // The previous key may sign until the new one is old enough, and its tokens then live for `retireWindow`.
         let retire = now().addingTimeInterval(settings.publishLead.seconds + settings.retireWindow.seconds)
@@ -145,6 +158,32 @@ package actor SigningKeyManager: IssuerKeySource {
         if activeAt != nil { signer = newSigner }
         _ = try? await reload()  // the key is stored; a failed re-read only delays publishing it
         return newSigner
+    }
+
+    /// Start-up: opens every stored private key (retired ones too) and seals with the current KEK each one that is not
+    /// (plaintext rows of older databases, rows of a previous KEK), one compare-and-set write per key. Throws
+    /// ``SigningKeySealer/Failure`` (kid and KEK id, never key material) when a stored key cannot be opened: the
+    /// deployer must not start then. Returns how many keys were re-sealed.
+    @discardableResult
+    package func sealStoredKeys() async throws -> Int {
+        var resealed = 0
+        for key in try await store.allSigningKeys() {
+            let opened = try sealer.open(key.privateKeyPEM, kid: key.kid)
+            guard opened.needsResealing else { continue }
+            let sealed = try sealer.seal(opened.pem, kid: key.kid)
+            if try await store.replaceSigningKeyPrivateKey(kid: key.kid, from: key.privateKeyPEM, to: sealed) {
+                resealed += 1
+                logger.notice(
+                    "signing key encrypted with the current KEK",
+                    metadata: [
+                        "apk.key.id": .string(key.kid),
+                        "apk.kek.previous": .string(SigningKeySealer.kekID(of: key.privateKeyPEM) ?? "plaintext"),
+                        "apk.kek.id": .string(sealer.current?.id ?? "none"),
+                    ])
+            }
+        }
+        if resealed > 0 { cache = nil }
+        return resealed
     }
 
     private func reload() async throws(StoreError) -> [PublishedKey] {

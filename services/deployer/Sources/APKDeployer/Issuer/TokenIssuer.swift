@@ -37,15 +37,17 @@ package struct TokenIssuer: Sendable {
     package let settings: Settings
     private let store: any ControlPlaneStore
     private let keys: SigningKeyManager
+    private let secrets: ClientSecretVerifier
     private let now: @Sendable () -> Date
 
     package init(
-        settings: Settings, store: any ControlPlaneStore, keys: SigningKeyManager,
+        settings: Settings, store: any ControlPlaneStore, keys: SigningKeyManager, secrets: ClientSecretVerifier,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.settings = settings
         self.store = store
         self.keys = keys
+        self.secrets = secrets
         self.now = now
     }
 
@@ -67,7 +69,7 @@ package struct TokenIssuer: Sendable {
         } catch {
             throw Self.failure(error, logger: logger)
         }
-        guard ClientSecret.verify(secret, against: client.secretHash) else { throw .wrongSecret }
+        try await authenticate(client, secret: secret, logger: logger)
         guard client.grantTypes.contains(grantType) else { throw .grantNotAllowed(grantType) }
         guard grantType == "client_credentials" else { throw .grantNotSupported(grantType) }
         let scope = Self.grantedScopes(requested: try Self.single("scope", in: form), allowed: client.allowedScopes)
@@ -79,6 +81,33 @@ package struct TokenIssuer: Sendable {
             return Grant(accessToken: token, expiresIn: Int(settings.tokenTTL.seconds), scope: scope)
         } catch {
             throw Self.failure(error, logger: logger)
+        }
+    }
+
+    /// Checks the client's secret (``ClientSecretVerifier``: cached, or PBKDF2 off the event loops) and, after a
+    /// match against a legacy or weaker hash, stores the upgraded hash — only if the stored hash is still the one
+    /// verified (a secret regenerated meanwhile is never overwritten). A failed upgrade is logged, never answered.
+    private func authenticate(_ client: OAuthClient, secret: String, logger: Logger) async throws(OAuthError) {
+        let outcome: ClientSecretVerifier.Outcome
+        do {
+            outcome = try await secrets.verify(secret, clientID: client.id, storedHash: client.secretHash)
+        } catch {
+            logger.debug("client secret verification refused: too many waiting", metadata: ["oauth.client.id": .string(client.id)])
+            throw .serverError(status: 503)
+        }
+        guard case .match(let upgraded) = outcome else { throw .wrongSecret }
+        guard let upgraded else { return }
+        do {
+            if try await store.upgradeClientSecretHash(id: client.id, from: client.secretHash, to: upgraded) {
+                secrets.remember(secret: secret, clientID: client.id, storedHash: upgraded)
+                logger.notice(
+                    "client secret hash upgraded",
+                    metadata: ["oauth.client.id": .string(client.id), "oauth.secret.iterations": .stringConvertible(secrets.settings.iterations)])
+            }
+        } catch {
+            logger.warning(
+                "client secret hash upgrade failed; retried on the next request",
+                metadata: ["oauth.client.id": .string(client.id), "error.description": .string(String(describing: error))])
         }
     }
 
