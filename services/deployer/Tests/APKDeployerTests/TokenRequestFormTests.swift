@@ -185,8 +185,8 @@ import Testing
         }
     }
 
-    /// A development client seeded before client management (allowed scopes exactly `*`) gets `apk:admin` on the
-    /// next bootstrap; one an operator edited keeps its list.
+    /// A development client seeded with an earlier fixture list (exactly `*`, or the first quick-start scopes) gets
+    /// the current one (with `apk:admin`) on the next bootstrap; one an operator edited keeps its list.
     @Test func theSeedUpgradesOnlyThePreviousFixtureList() async throws {
         let old = TestDeployer()
         var previous = DevelopmentClient.client(
@@ -195,6 +195,13 @@ import Testing
         await old.controlPlane.upsertClient(previous)
         try await old.deployer.bootstrap(logger: TestDeployer.logger)
         #expect(await old.controlPlane.client(id: DevelopmentClient.clientID)?.allowedScopes == ["*", "apk:admin"])
+
+        // The first fixture's list (before the wildcard) too.
+        let older = TestDeployer()
+        previous.allowedScopes = ["apk:api_create", "apk:api_view", "apk:subscribe", "default"]
+        await older.controlPlane.upsertClient(previous)
+        try await older.deployer.bootstrap(logger: TestDeployer.logger)
+        #expect(await older.controlPlane.client(id: DevelopmentClient.clientID)?.allowedScopes == ["*", "apk:admin"])
 
         let edited = TestDeployer()
         previous.allowedScopes = ["apk:api_view"]

@@ -13,8 +13,11 @@ package enum DevelopmentClient {
     /// Any scope, as the reference's issuer grants what is asked (quick-start APIs may name their own scopes), and
     /// the client-management scope, which the wildcard never covers (so that the local stack can manage clients).
     package static let allowedScopes = [TokenIssuer.anyScope, DeployerScope.admin]
-    /// The fixture's list before client management existed: a seed finding exactly this list upgrades it.
-    static let previousAllowedScopes = [TokenIssuer.anyScope]
+    /// The fixture's earlier lists (the first quick-start scopes, then the wildcard before client management
+    /// existed): a seed finding exactly one of them upgrades it, so an existing local database gets `apk:admin`.
+    static let previousAllowedScopes: [[String]] = [
+        ["apk:api_create", "apk:api_view", "apk:subscribe", "default"], [TokenIssuer.anyScope],
+    ]
 
     /// The fixture client with `secretHash` (a hash of ``clientSecret``).
     package static func client(secretHash: String) -> OAuthClient {
@@ -32,7 +35,7 @@ package enum DevelopmentClient {
             try await store.upsertClient(client(secretHash: try await secrets.hash(clientSecret)))
             return true
         }
-        if existing.allowedScopes == previousAllowedScopes {
+        if previousAllowedScopes.contains(existing.allowedScopes) {
             existing.allowedScopes = allowedScopes
             _ = try await store.updateClient(existing)
         }
