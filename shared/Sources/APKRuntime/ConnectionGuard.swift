@@ -1,3 +1,4 @@
+import APKSupport
 import HTTPTypes
 package import NIOCore
 package import NIOHTTPTypes
@@ -162,14 +163,5 @@ package final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandl
             holdsConnection = false
             counters.connections.subtract(1, ordering: .relaxed)
         }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds (saturating).
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : product.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
     }
 }

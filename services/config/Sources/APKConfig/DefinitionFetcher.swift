@@ -1,3 +1,4 @@
+import APKSupport
 package import APKModel
 import AsyncHTTPClient
 package import Foundation
@@ -200,14 +201,5 @@ package enum DefinitionURL {
         var host = Substring(url.host ?? "")
         if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
         return String(host)
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, saturating.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : scaled.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
     }
 }

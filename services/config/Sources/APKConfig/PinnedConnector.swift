@@ -1,3 +1,4 @@
+import APKSupport
 package import AsyncHTTPClient
 package import Foundation
 package import NIOCore

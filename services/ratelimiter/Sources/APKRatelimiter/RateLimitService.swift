@@ -1,3 +1,4 @@
+import APKSupport
 package import APKUnaryGRPC
 import EnvoyGRPC
 package import EnvoyProtos

@@ -1,3 +1,4 @@
+import APKSupport
 package import APKRedis
 
 #if canImport(Glibc)
@@ -69,15 +70,5 @@ package struct ManualRatelimiterClock: RatelimiterClock {
     /// Moves both time lines forward.
     package func advance(by duration: Duration) {
         clock.advance(by: duration)
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds (truncated; saturating far outside any realistic range).
-    package var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return seconds < 0 ? .min : .max }
-        return whole &+ attoseconds / 1_000_000_000
     }
 }

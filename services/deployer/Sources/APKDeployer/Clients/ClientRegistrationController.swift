@@ -64,7 +64,7 @@ package struct ClientRegistrationController<Context: RequestContext>: Sendable {
                 throw .internalError()  // a random UUID that exists: retrying is the answer
             }
             changed("register", client: client, caller: caller, context: context)
-            return Self.noStore(.json(client.registrationJSON(secret: secret), status: .created))
+            return .json(client.registrationJSON(secret: secret), status: .created).noStore()
         }
     }
 
@@ -74,7 +74,7 @@ package struct ClientRegistrationController<Context: RequestContext>: Sendable {
             let clients = try await storing(context) { () async throws(StoreError) in
                 try await store.clients(organization: caller.organization)
             }
-            return Self.noStore(.json(["count": .int(clients.count), "list": .array(clients.map(\.registrationJSON))]))
+            return .json(["count": .int(clients.count), "list": .array(clients.map(\.registrationJSON))]).noStore()
         }
     }
 
@@ -84,7 +84,7 @@ package struct ClientRegistrationController<Context: RequestContext>: Sendable {
             let id = try clientID(context)
             let found = try await storing(context) { () async throws(StoreError) in try await store.client(id: id) }
             guard let client = found, client.organization == caller.organization else { throw .notFound(id) }
-            return Self.noStore(.json(client.registrationJSON))
+            return .json(client.registrationJSON).noStore()
         }
     }
 
@@ -99,7 +99,7 @@ package struct ClientRegistrationController<Context: RequestContext>: Sendable {
             let updated = try await storing(context) { () async throws(StoreError) in try await store.updateClient(wanted) }
             guard let updated else { throw .notFound(id) }
             changed("update", client: updated, caller: caller, context: context)
-            return Self.noStore(.json(updated.registrationJSON))
+            return .json(updated.registrationJSON).noStore()
         }
     }
 
@@ -114,7 +114,7 @@ package struct ClientRegistrationController<Context: RequestContext>: Sendable {
             }
             guard let rotated else { throw .notFound(id) }
             changed("regenerate_secret", client: rotated, caller: caller, context: context)
-            return Self.noStore(.json(rotated.registrationJSON(secret: secret)))
+            return .json(rotated.registrationJSON(secret: secret)).noStore()
         }
     }
 
@@ -141,7 +141,7 @@ package struct ClientRegistrationController<Context: RequestContext>: Sendable {
                 "OAuth client delete",
                 metadata: ["oauth.client.id": .string(id), "apk.organization": .string(caller.organization),
                            "apk.actor": .string(caller.subject)])
-            return Self.noStore(Response(status: .noContent))
+            return Response(status: .noContent).noStore()
         }
     }
 
@@ -166,7 +166,7 @@ package struct ClientRegistrationController<Context: RequestContext>: Sendable {
         do {
             return Array(try await request.collectBody(limit: Self.maxBodyBytes).readableBytesView)
         } catch let error as APKError where error.status == 413 {
-            throw .tooLarge(limit: Self.maxBodyBytes)
+            throw .registrationTooLarge(limit: Self.maxBodyBytes)
         } catch {
             throw .invalidMetadata("The request body could not be read")
         }
@@ -198,7 +198,7 @@ package struct ClientRegistrationController<Context: RequestContext>: Sendable {
             context.logger.info(
                 "client registration refused",
                 metadata: ["dcr.error": .string(error.error), "http.status": .stringConvertible(error.status)])
-            return Self.noStore(.json(error.jsonBody, status: HTTPResponse.Status(code: error.status)))
+            return error.response
         }
     }
 
@@ -208,11 +208,5 @@ package struct ClientRegistrationController<Context: RequestContext>: Sendable {
             "OAuth client \(action)",
             metadata: ["oauth.client.id": .string(client.id), "apk.organization": .string(client.organization),
                        "apk.actor": .string(caller.subject)])
-    }
-
-    private static func noStore(_ response: Response) -> Response {
-        var response = response
-        response.headers[.cacheControl] = "no-store"
-        return response
     }
 }

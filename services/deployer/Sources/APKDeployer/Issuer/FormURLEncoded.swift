@@ -1,3 +1,4 @@
+import APKSupport
 /// A bounded `application/x-www-form-urlencoded` parser (WHATWG URL §5.1) for token requests.
 package enum FormURLEncoded {
     /// Why a body is not usable form data.
@@ -27,7 +28,7 @@ package enum FormURLEncoded {
             case UInt8(ascii: "+"):
                 out.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                guard let high = iterator.next().flatMap(Hex.value(of:)), let low = iterator.next().flatMap(Hex.value(of:)) else {
                     throw Failure(description: "invalid percent-encoding")
                 }
                 out.append(high << 4 | low)
@@ -37,14 +38,5 @@ package enum FormURLEncoded {
         }
         guard let text = String(validating: out, as: UTF8.self) else { throw Failure(description: "form data is not UTF-8") }
         return text
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -34,13 +34,13 @@ package struct OAuthController<Context: RequestContext>: Sendable {
             let form = try await readForm(request)
             let grant = try await issuer.issue(
                 authorization: request.headers[.authorization], form: form, logger: context.logger)
-            return Self.noStore(.json(grant.jsonBody))
+            return Response.json(grant.jsonBody).noStore()
         } catch {
             DeployerMetrics.countTokenError(error.error)
             context.logger.info(
                 "token request refused",
                 metadata: ["oauth.error": .string(error.error), "http.status": .stringConvertible(error.status)])
-            var response = Self.noStore(.json(error.jsonBody, status: HTTPResponse.Status(code: error.status)))
+            var response = error.response
             if error.status == 401 { response.headers[.wwwAuthenticate] = #"Basic realm="apk""# }
             return response
         }
@@ -71,11 +71,5 @@ package struct OAuthController<Context: RequestContext>: Sendable {
             throw .invalidRequest("the request body could not be read")
         }
         return try TokenRequestBody.fields(Array(body.readableBytesView), mediaType: mediaType)
-    }
-
-    private static func noStore(_ response: Response) -> Response {
-        var response = response
-        response.headers[.cacheControl] = "no-store"
-        return response
     }
 }

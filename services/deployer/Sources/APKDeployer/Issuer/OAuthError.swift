@@ -1,4 +1,6 @@
 package import APKModel
+import APKRuntime
+import Hummingbird
 
 /// An OAuth2 error answer of the token endpoint: `{"error","error_description"}` with its status (contract §10.1).
 package struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -46,5 +48,18 @@ package struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible {
         OAuthError(status: 413, error: "invalid_request", description: "The request is larger than \(limit) bytes")
     }
 
-    private static func shown(_ text: String) -> String { text.count > 64 ? String(text.prefix(64)) + "…" : text }
+    /// Caller-supplied text in a description, cut at 64 characters.
+    static func shown(_ text: String) -> String { text.count > 64 ? String(text.prefix(64)) + "…" : text }
+
+    /// The answer: `status`, the JSON body and `Cache-Control: no-store` (RFC 6749 §5.1, RFC 7591 §3.2).
+    var response: Response { Response.json(jsonBody, status: HTTPResponse.Status(code: status)).noStore() }
+}
+
+extension Response {
+    /// The response with `Cache-Control: no-store`: token and client-secret answers must not be cached.
+    func noStore() -> Response {
+        var response = self
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
 }

@@ -1,3 +1,4 @@
+import APKSupport
 import Crypto
 import CryptoExtras
 import Foundation
@@ -38,8 +39,8 @@ package enum ClientSecret {
                 let hash = Data(base64Encoded: String(fields[3])), hash.count == hashBytes
             {
                 self = .pbkdf2(iterations: iterations, salt: Array(salt), hash: Array(hash))
-            } else if fields.count == 3, fields[0] == legacyPrefix, let salt = bytes(fromHex: fields[1]),
-                let hash = bytes(fromHex: fields[2]), hash.count == hashBytes
+            } else if fields.count == 3, fields[0] == legacyPrefix, let salt = Hex.bytes(fields[1]),
+                let hash = Hex.bytes(fields[2]), hash.count == hashBytes
             {
                 self = .legacy(salt: salt, hash: hash)
             } else {
@@ -123,28 +124,5 @@ package enum ClientSecret {
     static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-    }
-
-    private static func bytes(fromHex text: Substring) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard !digits.isEmpty, digits.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(digits.count / 2)
-        var i = 0
-        while i < digits.count {
-            guard let high = nibble(digits[i]), let low = nibble(digits[i + 1]) else { return nil }
-            out.append(high << 4 | low)
-            i += 2
-        }
-        return out
-    }
-
-    private static func nibble(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }
