@@ -1,5 +1,6 @@
 import APKSupport
 import HTTPTypes
+import Metrics
 package import NIOCore
 package import NIOHTTPTypes
 import Synchronization
@@ -38,8 +39,17 @@ package final class ConnectionCounters: Sendable {
     /// Connections closed or requests answered 503 because a cap was reached.
     package var overCapacity: Int { refused.load(ordering: .relaxed) }
 
-    func countTimeout() { closedForTime.add(1, ordering: .relaxed) }
-    func countRefusal() { refused.add(1, ordering: .relaxed) }
+    /// Also counted in `apk_http_connections_closed_total{reason}` (`header_timeout`, `body_timeout`,
+    /// `too_many_connections`; and `too_many_requests` for the 503s), so operators see what the guard does.
+    func countTimeout(_ reason: String) {
+        closedForTime.add(1, ordering: .relaxed)
+        Counter(label: "apk_http_connections_closed_total", dimensions: [("reason", reason)]).increment()
+    }
+
+    func countRefusal(_ reason: String) {
+        refused.add(1, ordering: .relaxed)
+        Counter(label: "apk_http_connections_closed_total", dimensions: [("reason", reason)]).increment()
+    }
 }
 
 /// One per connection, after HTTP decoding: closes a connection whose request headers or body do not arrive in
@@ -73,12 +83,12 @@ package final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandl
         let open = counters.connections.wrappingAdd(1, ordering: .relaxed).newValue
         holdsConnection = true
         guard open <= limits.maxConnections else {
-            counters.countRefusal()
+            counters.countRefusal("too_many_connections")
             refusing = true
             context.close(promise: nil)
             return
         }
-        arm(limits.headerTimeout, context: context)
+        arm(limits.headerTimeout, reason: "header_timeout", context: context)
     }
 
     package func handlerRemoved(context: ChannelHandlerContext) { releaseAll() }
@@ -95,12 +105,12 @@ package final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandl
             let inFlight = counters.requests.wrappingAdd(1, ordering: .relaxed).newValue
             unanswered += 1
             guard inFlight <= limits.maxConcurrentRequests else {
-                counters.countRefusal()
+                counters.countRefusal("too_many_requests")
                 refuse(head, context: context)
                 return
             }
             receivingBody = true
-            arm(limits.bodyTimeout, context: context)
+            arm(limits.bodyTimeout, reason: "body_timeout", context: context)
         case .body:
             break
         case .end:
@@ -116,7 +126,7 @@ package final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandl
             // come in time (this also bounds how long a kept-alive connection may idle).
             unanswered -= 1
             counters.requests.subtract(1, ordering: .relaxed)
-            if unanswered == 0, !receivingBody { arm(limits.headerTimeout, context: context) }
+            if unanswered == 0, !receivingBody { arm(limits.headerTimeout, reason: "header_timeout", context: context) }
         }
         context.write(data, promise: promise)
     }
@@ -137,12 +147,12 @@ package final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandl
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
 
-    private func arm(_ duration: Duration, context: ChannelHandlerContext) {
+    private func arm(_ duration: Duration, reason: String, context: ChannelHandlerContext) {
         disarm()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(in: .nanoseconds(duration.nanoseconds)) {
             let (handler, context) = loopBound.value
-            handler.counters.countTimeout()
+            handler.counters.countTimeout(reason)
             handler.refusing = true
             context.close(promise: nil)
         }

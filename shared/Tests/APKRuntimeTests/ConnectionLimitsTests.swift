@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Prometheus
 import APKSupport
 import APKTestSupport
 import Testing
@@ -98,6 +99,7 @@ import Testing
     }
 
     @Test func headersThatNeverFinishAreClosed() async throws {
+        let registry = APKMetrics.bootstrap()
         let counters = ConnectionCounters()
         try await Self.withServer(Self.settings { $0.headerTimeout = .seconds(1) }, counters: counters) { port, _ in
             let silent = try RawConnection(port: port)
@@ -113,6 +115,9 @@ import Testing
             #expect(silentClosed && dribblingClosed)
             #expect(text.isEmpty, "closed without an answer: \(text)")
             #expect(counters.timedOut >= 2)  // (the test framework's own idle client connection may time out too)
+            var metrics: [UInt8] = []
+            registry.emit(into: &metrics)
+            #expect(String(decoding: metrics, as: UTF8.self).contains(#"apk_http_connections_closed_total{reason="header_timeout"}"#))
         }
     }
 
