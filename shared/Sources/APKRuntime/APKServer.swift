@@ -2,6 +2,7 @@ package import Hummingbird
 package import HummingbirdCore
 import HummingbirdTLS
 package import Logging
+package import NIOCore
 package import NIOSSL
 package import ServiceLifecycle
 import UnixSignals
@@ -35,14 +36,15 @@ package enum APKServer {
     /// start before the server and stop after it.
     package static func application<Context: RequestContext>(
         router: Router<Context>, settings: HTTPServerSettings, server: HTTPServerBuilder, serverName: String? = nil,
-        services: [any Service] = [], logger: Logger
+        services: [any Service] = [], onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
+        logger: Logger
     ) -> Application<RouterResponder<Context>>
     where Context: InitializableFromSource<ApplicationRequestContextSource> {
         Application(
             router: router, server: server,
             configuration: ApplicationConfiguration(
                 address: .hostname(settings.host, port: settings.port), serverName: serverName),
-            services: services, logger: logger)
+            services: services, onServerRunning: onServerRunning, logger: logger)
     }
 
     /// The server-side TLS configuration for a PEM certificate chain and private key.
